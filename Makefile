@@ -1,0 +1,30 @@
+# Two commands on a fresh machine:
+#   make serve   set everything up and run Dripline on its embedded default
+#   make test    set everything up and run the whole test suite (what CI runs)
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup serve demo test lint unit
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: setup
+	$(BIN)/dripline demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/pytest -n 2 --dist loadfile
+
+unit: setup
+	$(BIN)/pytest -n 2 --dist loadfile -m "not postgres and not kafka"

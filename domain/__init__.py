@@ -1,0 +1,1 @@
+"""Dripline's domain: aggregates, value objects, domain errors and the application service."""

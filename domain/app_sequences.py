@@ -1,0 +1,150 @@
+"""Sequence commands: create, update, steps, lifecycle, clone, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain import validation as v
+from domain.app_base import AppBase
+from domain.errors import InvalidInputError
+from domain.sequence import DripSequence
+from domain.steps import Step
+from domain.triggers import ReEnrollment, validate_trigger
+
+_CREATE_FIELDS = {"name", "description", "trigger_type", "trigger_data", "exit_on_reply",
+                  "reenrollment", "steps"}
+
+
+def _validated_settings(data: dict[str, Any], current: DripSequence | None) -> dict[str, Any]:
+    """Validate the settings present in ``data``; trigger type and data are checked together."""
+    out: dict[str, Any] = {}
+    if "name" in data:
+        out["name"] = v.text(data["name"], "name", max_len=200).strip()
+    if "description" in data:
+        out["description"] = v.text(data["description"], "description", max_len=2000,
+                                    required=False)
+    if "exit_on_reply" in data:
+        out["exit_on_reply"] = v.boolean(data["exit_on_reply"], "exit_on_reply")
+    if "reenrollment" in data:
+        out["reenrollment"] = ReEnrollment.from_dict(data["reenrollment"]).to_dict()
+    if "trigger_type" in data or "trigger_data" in data:
+        kind = data.get("trigger_type", current.trigger_type if current else "manual")
+        if "trigger_data" in data:
+            raw = data["trigger_data"]
+        else:
+            same = current is not None and kind == current.trigger_type
+            raw = current.trigger_data if same and current else {}
+        out["trigger_type"], out["trigger_data"] = validate_trigger(kind, raw)
+    return out
+
+
+def _validated_steps(raw: object) -> list[Step]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 100:
+        raise InvalidInputError("steps", "must be a list of at most 100 steps")
+    steps = [Step.from_dict(uuid4(), item, f"steps[{i}]") for i, item in enumerate(raw)]
+    seen: dict[int, int] = {}
+    for i, step in enumerate(steps):
+        if step.order in seen:
+            raise InvalidInputError(
+                f"steps[{i}].order", f"order {step.order} is also used by steps[{seen[step.order]}]"
+            )
+        seen[step.order] = i
+    return steps
+
+
+class SequenceCommands(AppBase):
+    def create_sequence(self, tenant_id: str, data: dict[str, Any]) -> DripSequence:
+        """Create a draft sequence, with its steps if given, in one atomic write."""
+        v.reject_unknown(data, _CREATE_FIELDS, "")
+        if "name" not in data:
+            raise InvalidInputError("name", "is required")
+        tenant = v.text(tenant_id, "tenant_id", max_len=100)
+        settings = _validated_settings({"trigger_type": "manual", **data}, None)
+        steps = _validated_steps(data.get("steps"))
+        now = self.clock()
+        sequence = DripSequence(
+            id=uuid4(), tenant_id=tenant, name=settings["name"],
+            description=settings.get("description", ""),
+            trigger_type=settings["trigger_type"], trigger_data=settings["trigger_data"],
+            exit_on_reply=settings.get("exit_on_reply", True),
+            reenrollment=settings.get("reenrollment", ReEnrollment().to_dict()),
+            at=now, cloned_from=None,
+        )
+        for step in steps:
+            sequence.add_step(step, now)
+        self._save(sequence)
+        return sequence
+
+    def update_sequence(self, tenant_id: str, sequence_id: UUID, data: dict[str, Any],
+                        expected_version: int | None = None) -> DripSequence:
+        v.reject_unknown(data, _CREATE_FIELDS - {"steps"}, "")
+        sequence = self._editable(tenant_id, sequence_id, expected_version)
+        changes = _validated_settings(data, sequence)
+        if changes:
+            sequence.update(changes, self.clock())
+            self._save(sequence)
+        return sequence
+
+    def add_step(self, tenant_id: str, sequence_id: UUID, data: dict[str, Any],
+                 expected_version: int | None = None) -> tuple[DripSequence, Step]:
+        sequence = self._editable(tenant_id, sequence_id, expected_version)
+        step = Step.from_dict(uuid4(), data)
+        sequence.add_step(step, self.clock())
+        self._save(sequence)
+        return sequence, step
+
+    def update_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
+                    data: dict[str, Any], expected_version: int | None = None,
+                    ) -> tuple[DripSequence, Step]:
+        """Change the fields given; the others keep their values (the seed's partial update)."""
+        sequence = self._editable(tenant_id, sequence_id, expected_version)
+        current = sequence.step(step_id).to_dict()
+        del current["id"]
+        step = Step.from_dict(step_id, {**current, **data})
+        sequence.update_step(step, self.clock())
+        self._save(sequence)
+        return sequence, step
+
+    def remove_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
+                    expected_version: int | None = None) -> DripSequence:
+        sequence = self._editable(tenant_id, sequence_id, expected_version)
+        sequence.remove_step(step_id, self.clock())
+        self._save(sequence)
+        return sequence
+
+    def delete_sequence(self, tenant_id: str, sequence_id: UUID,
+                        expected_version: int | None = None) -> None:
+        sequence = self._editable(tenant_id, sequence_id, expected_version)
+        sequence.delete(self.clock())
+        self._save(sequence)
+
+    def clone_sequence(self, tenant_id: str, sequence_id: UUID, name: str | None = None,
+                       target_tenant_id: str | None = None) -> DripSequence:
+        """A new draft with the same settings and copies of the steps (new step ids), in this
+        tenant or in ``target_tenant_id``."""
+        source = self.get_sequence(tenant_id, sequence_id)
+        new_name = v.text(name, "name", max_len=200) if name is not None else (
+            f"{source.name} (copy)"[:200])
+        tenant = v.text(target_tenant_id or tenant_id, "tenant_id", max_len=100)
+        now = self.clock()
+        clone = DripSequence(
+            id=uuid4(), tenant_id=tenant, name=new_name, description=source.description,
+            trigger_type=source.trigger_type, trigger_data=source.trigger_data,
+            exit_on_reply=source.exit_on_reply, reenrollment=source.reenrollment.to_dict(),
+            at=now, cloned_from=source.id,
+        )
+        for step in source.steps:
+            body = step.to_dict()
+            body["id"] = str(uuid4())
+            clone.add_step(Step.from_stored(body), now)
+        self._save(clone)
+        return clone
+
+    def _editable(self, tenant_id: str, sequence_id: UUID,
+                  expected_version: int | None) -> DripSequence:
+        sequence = self.get_sequence(tenant_id, sequence_id)
+        self._check_version(sequence, expected_version)
+        return sequence

@@ -1,0 +1,14 @@
+"""The Dripline application: every command and query of the core, in one object.
+
+Built by the composition root (``dripline.bootstrap``) with the persistence settings, a clock
+and the read-model lookups; nothing here touches HTTP, Kafka or SQL directly.
+"""
+
+from __future__ import annotations
+
+from domain.app_crm import CrmCommands
+from domain.app_sequences import SequenceCommands
+
+
+class DriplineApp(CrmCommands, SequenceCommands):
+    """Sequences, enrollments and contacts: create, change, enroll, exit, record CRM events."""

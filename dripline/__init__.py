@@ -1,0 +1,1 @@
+"""Dripline's settings, process wiring (one composition root per process) and CLI."""

@@ -1,0 +1,65 @@
+"""Turning ``DRIPLINE_DATABASE_URL`` into the event store's configuration."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///./dripline.db`` → ``./dripline.db``; ``sqlite:////abs/x.db`` → ``/abs/x.db``."""
+    path = url[len("sqlite:///"):]
+    if not path:
+        raise DatabaseUrlError("a sqlite URL needs a file name, e.g. sqlite:///./dripline.db")
+    return path
+
+
+def postgres_params(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    dbname = parts.path.lstrip("/")
+    if not dbname:
+        raise DatabaseUrlError(
+            "a postgresql URL needs a database name, e.g. postgresql://user@host:5432/dripline")
+    return {
+        "dbname": unquote(dbname),
+        "host": parts.hostname or "127.0.0.1",
+        "port": str(parts.port or 5432),
+        "user": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password or ""),
+    }
+
+
+def eventsourcing_env(url: str) -> dict[str, str]:
+    """The environment the ``eventsourcing`` library reads to build the event store.
+
+    Tables are created on first use (the library's ``CREATE_TABLE``, on by default).
+    """
+    if url.startswith("sqlite:///"):
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": sqlite_path(url),
+            # Writers wait for each other instead of failing at once when the file is busy.
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    if is_postgres(url):
+        p = postgres_params(url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": p["dbname"],
+            "POSTGRES_HOST": p["host"],
+            "POSTGRES_PORT": p["port"],
+            "POSTGRES_USER": p["user"],
+            "POSTGRES_PASSWORD": p["password"],
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+    raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")

@@ -1,0 +1,31 @@
+"""Every setting, from ``DRIPLINE_*`` environment variables (DESIGN 3.4)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DRIPLINE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./dripline.db",
+        description="sqlite:///path/file.db or postgresql://user@host:port/db",
+    )
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, description="host:port[,...]; unset = no Kafka")
+    api_keys: str | None = Field(
+        default=None, description="tenant:key[,tenant:key...]; unset = a generated key")
+    host: str = Field(default="127.0.0.1", description="HTTP bind address")
+    port: int = Field(default=8000, ge=1, le=65535, description="HTTP port")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError(
+                "must start with sqlite:/// (e.g. sqlite:///./dripline.db) or postgresql:// "
+                "(e.g. postgresql://user@127.0.0.1:5432/dripline)"
+            )
+        return value

@@ -1,0 +1,52 @@
+"""What the API and the scheduler read from the read models (all tenant-scoped here, in one
+place: CONVENTIONS 9). Rows are plain dicts shaped like the API's resources (DESIGN 3.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class DueEnrollment:
+    enrollment_id: UUID
+    tenant_id: str
+    sequence_id: UUID
+    contact_id: str
+    step_order: int
+    due_at: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Queries(Protocol):
+    def list_sequences(self, tenant_id: str, *, status: str | None = None,
+                       trigger_type: str | None = None, page: int = 1,
+                       limit: int = 50) -> Page: ...
+
+    def list_enrollments(self, tenant_id: str, sequence_id: UUID, *, status: str | None = None,
+                         page: int = 1, limit: int = 50) -> Page: ...
+
+    def contact_enrollments(self, tenant_id: str, contact_id: str, *,
+                            status: str | None = None) -> list[dict[str, Any]]: ...
+
+    def sequence_stats(self, tenant_id: str, sequence_id: UUID) -> dict[str, Any] | None:
+        """None when the tenant has no such sequence."""
+        ...
+
+    def list_messages(self, tenant_id: str, *, contact_id: str | None = None,
+                      sequence_id: UUID | None = None, enrollment_id: UUID | None = None,
+                      page: int = 1, limit: int = 50) -> Page: ...
+
+    def due_enrollments(self, now: datetime, limit: int = 500) -> list[DueEnrollment]:
+        """Active enrollments due at or before ``now``, oldest due first (all tenants)."""
+        ...
