@@ -27,7 +27,8 @@ from domain.errors import (
     ReEnrollmentNotAllowedError,
     SequenceNotActiveError,
 )
-from domain.schedule import due_after, resume_due
+from domain.resuming import resume
+from domain.schedule import due_after
 from domain.sequence import DripSequence
 from domain.slot import EnrollmentSlot, slot_id
 
@@ -136,7 +137,7 @@ class EnrollmentCommands(AppBase):
         assert first is not None  # an active sequence has steps (activation requires them)
         slot = self._find(slot_id(sequence.id, contact_ref))
         if not isinstance(slot, EnrollmentSlot):
-            enrollment = self._new_enrollment(sequence, contact_ref, 1, now, source)
+            enrollment = self._new_enrollment(sequence, contact_ref, 1, now, source, contact)
             slot = EnrollmentSlot(sequence_id=sequence.id, contact_id=contact_ref,
                                   enrollment_id=enrollment.id, at=now)
             return [slot, enrollment]
@@ -150,19 +151,21 @@ class EnrollmentCommands(AppBase):
         refusal = sequence.reenrollment.refusal(previous.status, previous.ended_at, now)
         if refusal:
             raise ReEnrollmentNotAllowedError(f"contact {contact_ref} cannot re-enter: {refusal}")
-        enrollment = self._new_enrollment(sequence, contact_ref, slot.count + 1, now, source)
+        enrollment = self._new_enrollment(sequence, contact_ref, slot.count + 1, now, source,
+                                          contact)
         slot.reopen(enrollment_id=enrollment.id, at=now)
         return [slot, enrollment]
 
     @staticmethod
     def _new_enrollment(sequence: DripSequence, contact_ref: str, number: int,
-                        now: datetime, source: str) -> Enrollment:
+                        now: datetime, source: str, contact: Contact | None) -> Enrollment:
         first = sequence.first_step()
         assert first is not None
+        due = due_after(now, first, sequence, contact.timezone if contact else None)
         return Enrollment(
             id=ids.enrollment_id(sequence.id, contact_ref, number), tenant_id=sequence.tenant_id,
             sequence_id=sequence.id, contact_id=contact_ref, number=number,
-            step_order=first.order, due_at=due_after(now, first), source=source, at=now,
+            step_order=first.order, due_at=due, source=source, at=now,
         )
 
     # --- one enrollment ---------------------------------------------------------------------
@@ -193,10 +196,13 @@ class EnrollmentCommands(AppBase):
             raise InvalidTransitionError(
                 f"sequence {sequence.id} is {sequence.status}: resume the sequence instead"
             )
-        now = self.clock()
-        enrollment.resume(resume_due(enrollment.due_before_pause, now), now)
+        resume(enrollment, sequence, self._timezone_of(enrollment), self.clock())
         self._save(enrollment)
         return enrollment
+
+    def _timezone_of(self, enrollment: Enrollment) -> str | None:
+        contact = self._find(ids.contact_id(enrollment.tenant_id, enrollment.contact_id))
+        return contact.timezone if isinstance(contact, Contact) else None
 
     def enrollment_history(self, tenant_id: str, enrollment_id: UUID) -> list[dict[str, Any]]:
         """Every event of the enrollment, oldest first, as plain data."""

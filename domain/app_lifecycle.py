@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from domain import resuming
 from domain.app_enrollments import BulkEnrollment, EnrollmentCommands
 from domain.enrollment import Enrollment
-from domain.schedule import resume_due
 from domain.sequence import DripSequence
 
 
@@ -56,20 +56,20 @@ class LifecycleCommands(EnrollmentCommands):
     def resume_sequence(self, tenant_id: str, sequence_id: UUID,
                         expected_version: int | None = None) -> DripSequence:
         """Resume the sequence and the enrollments its pause had paused (not those paused one
-        by one); a step whose time passed during the pause is due at once."""
+        by one), rescheduled by the sequence's resume policy (``domain.resuming``)."""
         sequence = self.get_sequence(tenant_id, sequence_id)
         self._check_version(sequence, expected_version)
         now = self.clock()
         sequence.resume(now)
         self._save(sequence)
 
-        def resume(enrollment: Enrollment) -> bool:
+        def wake(enrollment: Enrollment) -> bool:
             if enrollment.status != "paused" or not enrollment.paused_by_sequence:
                 return False
-            enrollment.resume(resume_due(enrollment.due_before_pause, now), now)
+            resuming.resume(enrollment, sequence, self._timezone_of(enrollment), now)
             return True
 
-        self._update_each(self.lookups.open_enrollments_of_sequence(sequence_id), resume)
+        self._update_each(self.lookups.open_enrollments_of_sequence(sequence_id), wake)
         return sequence
 
     def archive_sequence(self, tenant_id: str, sequence_id: UUID,

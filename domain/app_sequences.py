@@ -8,12 +8,13 @@ from uuid import UUID, uuid4
 from domain import validation as v
 from domain.app_base import AppBase
 from domain.errors import InvalidInputError
-from domain.sequence import DripSequence
+from domain.sequence import RESUME_POLICIES, DripSequence
 from domain.steps import Step
 from domain.triggers import ReEnrollment, validate_trigger
+from domain.windows import SendWindow
 
 _CREATE_FIELDS = {"name", "description", "trigger_type", "trigger_data", "exit_on_reply",
-                  "reenrollment", "steps"}
+                  "reenrollment", "send_window", "resume_policy", "steps"}
 
 
 def _validated_settings(data: dict[str, Any], current: DripSequence | None) -> dict[str, Any]:
@@ -28,6 +29,11 @@ def _validated_settings(data: dict[str, Any], current: DripSequence | None) -> d
         out["exit_on_reply"] = v.boolean(data["exit_on_reply"], "exit_on_reply")
     if "reenrollment" in data:
         out["reenrollment"] = ReEnrollment.from_dict(data["reenrollment"]).to_dict()
+    if "send_window" in data:
+        window = SendWindow.from_dict(data["send_window"])
+        out["send_window"] = window.to_dict() if window else None
+    if "resume_policy" in data:
+        out["resume_policy"] = v.choice(data["resume_policy"], "resume_policy", RESUME_POLICIES)
     if "trigger_type" in data or "trigger_data" in data:
         kind = data.get("trigger_type", current.trigger_type if current else "manual")
         if "trigger_data" in data:
@@ -71,7 +77,8 @@ class SequenceCommands(AppBase):
             trigger_type=settings["trigger_type"], trigger_data=settings["trigger_data"],
             exit_on_reply=settings.get("exit_on_reply", True),
             reenrollment=settings.get("reenrollment", ReEnrollment().to_dict()),
-            at=now, cloned_from=None,
+            at=now, cloned_from=None, send_window=settings.get("send_window"),
+            resume_policy=settings.get("resume_policy", "send_late"),
         )
         for step in steps:
             sequence.add_step(step, now)
@@ -134,7 +141,8 @@ class SequenceCommands(AppBase):
             id=uuid4(), tenant_id=tenant, name=new_name, description=source.description,
             trigger_type=source.trigger_type, trigger_data=source.trigger_data,
             exit_on_reply=source.exit_on_reply, reenrollment=source.reenrollment.to_dict(),
-            at=now, cloned_from=source.id,
+            at=now, cloned_from=source.id, send_window=source.send_window,
+            resume_policy=source.resume_policy,
         )
         for step in source.steps:
             body = step.to_dict()

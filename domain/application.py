@@ -6,9 +6,10 @@ and the read-model lookups; nothing here touches HTTP, Kafka or SQL directly.
 
 from __future__ import annotations
 
-from domain.app_crm import CrmCommands
+from domain.app_execution import ExecutionCommands
 from domain.app_sequences import SequenceCommands
 
 
-class DriplineApp(CrmCommands, SequenceCommands):
-    """Sequences, enrollments and contacts: create, change, enroll, exit, record CRM events."""
+class DriplineApp(ExecutionCommands, SequenceCommands):
+    """Sequences, enrollments and contacts: create, change, enroll, exit, record CRM events,
+    execute due steps."""

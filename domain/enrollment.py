@@ -48,7 +48,8 @@ class Enrollment(Aggregate):
     class StepSkipped(Event):
         TOPIC = "enrollment.step_skipped"
         step_order: int
-        reason: str
+        reason: str  # a code: condition_not_met, missed_while_paused
+        detail: str = ""
 
     class SendFailed(Event):
         TOPIC = "enrollment.send_failed"
@@ -102,6 +103,7 @@ class Enrollment(Aggregate):
         self.current_step_order = step_order
         self.attempt = 1
         self.next_scheduled_at: datetime | None = due_at
+        self.step_due_at: datetime | None = due_at  # the current step's own due time
         self.enrolled_at = at
         self.updated_at = at
         self.completed_at: datetime | None = None
@@ -140,15 +142,16 @@ class Enrollment(Aggregate):
                                      "status": "requested"}
         if self.pending_retry and self.pending_retry["step_order"] == step_order:
             self.pending_retry = None
+            self.next_scheduled_at = self.step_due_at
         self.last_step_at = at
         self.updated_at = at
 
-    def skip_step(self, step_order: int, reason: str, at: datetime) -> None:
+    def skip_step(self, step_order: int, reason: str, at: datetime, detail: str = "") -> None:
         self._require_active("skip a step")
-        self._skip_step(step_order=step_order, reason=reason, at=at)
+        self._skip_step(step_order=step_order, reason=reason, at=at, detail=detail[:500])
 
     @event(StepSkipped)
-    def _skip_step(self, step_order: int, reason: str, at: datetime) -> None:
+    def _skip_step(self, step_order: int, reason: str, at: datetime, detail: str = "") -> None:
         self.last_step_at = at
         self.updated_at = at
 
@@ -165,6 +168,7 @@ class Enrollment(Aggregate):
     def _advance(self, new_step_order: int, due_at: datetime, at: datetime) -> None:
         self.current_step_order = new_step_order
         self.attempt = 1
+        self.step_due_at = due_at
         self.next_scheduled_at = self._earliest(due_at)
         self.updated_at = at
 
@@ -174,7 +178,8 @@ class Enrollment(Aggregate):
 
     @event(Rescheduled)
     def _reschedule(self, due_at: datetime, at: datetime) -> None:
-        self.next_scheduled_at = due_at
+        self.step_due_at = due_at
+        self.next_scheduled_at = self._earliest(due_at)
         self.updated_at = at
 
     def complete(self, at: datetime) -> None:
@@ -186,6 +191,7 @@ class Enrollment(Aggregate):
         self.status = "completed"
         self.completed_at = at
         self.next_scheduled_at = None
+        self.step_due_at = None
         self.pending_retry = None
         self.updated_at = at
 
@@ -204,9 +210,20 @@ class Enrollment(Aggregate):
                              retry_at=retry_at, at=at)
         return True
 
+    def fail_unsent(self, *, step_order: int, attempt: int, message_id: str, error: str,
+                    at: datetime) -> None:
+        """The step's message could not even be made (e.g. its template failed to render):
+        recorded as a permanent failed send of that attempt."""
+        self._require_active("execute a step")
+        if message_id in self.messages:
+            raise EnrollmentStatusError(f"message {message_id} was already recorded")
+        self._record_failure(message_id=message_id, step_order=step_order, attempt=attempt,
+                             error=error[:500], permanent=True, retry_at=None, at=at)
+
     @event(SendFailed)
     def _record_failure(self, message_id: str, step_order: int, attempt: int, error: str,
                         permanent: bool, retry_at: datetime | None, at: datetime) -> None:
+        self.messages.setdefault(message_id, {"step_order": step_order, "attempt": attempt})
         self.messages[message_id]["status"] = "failed"
         if retry_at is not None:
             self.pending_retry = {"step_order": step_order, "attempt": attempt + 1,
@@ -244,6 +261,7 @@ class Enrollment(Aggregate):
         self.exit_reason = reason
         self.exited_at = at
         self.next_scheduled_at = None
+        self.step_due_at = None
         self.pending_retry = None
         self.updated_at = at
 
@@ -258,7 +276,7 @@ class Enrollment(Aggregate):
     def _pause(self, by_sequence: bool, at: datetime) -> None:
         self.status = "paused"
         self.paused_by_sequence = by_sequence
-        self.due_before_pause = self.next_scheduled_at
+        self.due_before_pause = self.step_due_at
         self.next_scheduled_at = None
         self.updated_at = at
 
@@ -273,6 +291,7 @@ class Enrollment(Aggregate):
     def _resume(self, due_at: datetime, at: datetime) -> None:
         self.status = "active"
         self.paused_by_sequence = False
+        self.step_due_at = due_at
         self.next_scheduled_at = self._earliest(due_at)
         self.updated_at = at
 

@@ -1,16 +1,25 @@
-"""When a step falls due. All arithmetic is in UTC (CONVENTIONS 4)."""
+"""When a step falls due. All arithmetic is in UTC (CONVENTIONS 4); the send window, read in
+the contact's zone, may only move a due time later, never earlier."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from domain.sequence import DripSequence
 from domain.steps import Step
 
 
-def due_after(base: datetime, step: Step) -> datetime:
-    """A step is due its delay after ``base``: the enrollment for the first step, the previous
-    step's execution for the others."""
-    return base + step.delay
+def due_after(base: datetime, step: Step, sequence: DripSequence | None = None,
+              contact_timezone: str | None = None) -> datetime:
+    """A step is due its delay after ``base`` (the enrollment for the first step, the previous
+    step's execution for the others), moved to the next send-window start if needed."""
+    return in_window(base + step.delay, sequence, contact_timezone)
+
+
+def in_window(due: datetime, sequence: DripSequence | None,
+              contact_timezone: str | None) -> datetime:
+    window = sequence.window if sequence is not None else None
+    return window.next_allowed(due, contact_timezone) if window else due
 
 
 def resume_due(due_before_pause: datetime | None, now: datetime) -> datetime:

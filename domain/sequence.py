@@ -23,11 +23,13 @@ from domain.errors import (
 )
 from domain.steps import Step
 from domain.triggers import ReEnrollment
+from domain.windows import SendWindow
 
 STATUSES = ("draft", "active", "paused", "archived", "deleted")
 # Settings a draft may change with ``update``; each is validated by the application first.
 SETTINGS = ("name", "description", "trigger_type", "trigger_data", "exit_on_reply",
-            "reenrollment")
+            "reenrollment", "send_window", "resume_policy")
+RESUME_POLICIES = ("send_late", "skip_missed")
 
 
 class DripSequence(Aggregate):
@@ -47,6 +49,8 @@ class DripSequence(Aggregate):
         reenrollment: dict[str, Any]
         at: datetime
         cloned_from: UUID | None
+        send_window: dict[str, Any] | None = None
+        resume_policy: str = "send_late"
 
     class Updated(Event):
         TOPIC = "sequence.updated"
@@ -80,11 +84,13 @@ class DripSequence(Aggregate):
         TOPIC = "sequence.deleted"
 
     @event(Created)
-    def __init__(self, *, id: UUID, tenant_id: str, name: str, description: str,
-                 trigger_type: str,
-                 trigger_data: dict[str, str], exit_on_reply: bool,
-                 reenrollment: dict[str, Any], at: datetime,
-                 cloned_from: UUID | None) -> None:
+    def __init__(self, id: UUID, tenant_id: str, name: str, description: str,
+                 trigger_type: str, trigger_data: dict[str, str], exit_on_reply: bool,
+                 reenrollment: dict[str, Any], at: datetime, cloned_from: UUID | None,
+                 send_window: dict[str, Any] | None = None,
+                 resume_policy: str = "send_late") -> None:
+        # No keyword-only parameters here: the library treats those as required even with a
+        # default, and fields added later need defaults so older events still load.
         self.tenant_id = tenant_id
         self.name = name
         self.description = description
@@ -93,6 +99,8 @@ class DripSequence(Aggregate):
         self.exit_on_reply = exit_on_reply
         self.reenrollment = ReEnrollment(**reenrollment)
         self.cloned_from = cloned_from
+        self.send_window = send_window
+        self.resume_policy = resume_policy
         self.status = "draft"
         self._steps: dict[UUID, Step] = {}
         self.created_at = at
@@ -100,6 +108,14 @@ class DripSequence(Aggregate):
         self.activated_at: datetime | None = None
 
     # --- queries on the definition ----------------------------------------------------------
+
+    @property
+    def window(self) -> SendWindow | None:
+        if not self.send_window:
+            return None
+        return SendWindow(hours=tuple(self.send_window["hours"]),
+                          weekdays=tuple(self.send_window["weekdays"]),
+                          timezone=self.send_window.get("timezone"))
 
     @property
     def steps(self) -> list[Step]:

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain import validation as v
 from domain.errors import InvalidInputError
+from domain.templates import check_template
 
 DELAY_UNITS = ("minutes", "hours", "days")
 _UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -61,13 +62,14 @@ class MessageTemplate:
                 raise InvalidInputError(
                     f"{where}.media_url", f"must be an https:// URL; got {media_url!r}"
                 )
+        variables = v.string_map(d.get("variables"), f"{where}.variables", max_items=50,
+                                 max_len=1000)
+        _check_templates(content, variables, where)
         return cls(
             type=kind,
             content=content,
             template_id=template_id,
-            variables=v.string_map(
-                d.get("variables"), f"{where}.variables", max_items=50, max_len=1000
-            ),
+            variables=variables,
             media_url=media_url,
             channel=v.identifier(d.get("channel", "whatsapp"), f"{where}.channel"),
         )
@@ -81,6 +83,15 @@ class MessageTemplate:
             "media_url": self.media_url,
             "channel": self.channel,
         }
+
+
+def _check_templates(content: str, variables: dict[str, str], where: str) -> None:
+    names = {key for key in variables if "." not in key}
+    for field_name, source in [("content", content),
+                               *((f"variables.{k}", val) for k, val in variables.items())]:
+        problem = check_template(source, names)
+        if problem:
+            raise InvalidInputError(f"{where}.{field_name}", problem)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Long-running workers: CRM intake, the scheduler, the relay, dead letters."""
