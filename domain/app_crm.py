@@ -55,8 +55,10 @@ class CrmCommands(LifecycleCommands):
         if not isinstance(contact, Contact):
             contact = Contact(tenant_id=crm_event.tenant_id, contact_id=crm_event.contact_id,
                               at=now, id=contact_uuid)
-        if not contact.accepts(crm_event.event_id):
+        if crm_event.event_id in contact.seen_event_ids:
             return CrmOutcome(status="duplicate")
+        if contact.deleted:
+            return CrmOutcome(status="ignored")  # the CRM deleted this contact: nothing applies
         self._record_fact(contact, crm_event, now)
         outcome = CrmOutcome(aggregates=[contact])
         if crm_event.type in TRIGGER_EVENTS:

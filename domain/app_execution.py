@@ -10,7 +10,6 @@ from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain import ids
@@ -75,21 +74,24 @@ class ExecutionCommands(CrmCommands):
         return self._save_outcomes(done)
 
     def _save_outcomes(self, done: list[tuple[Enrollment, StepOutcome]]) -> list[StepOutcome]:
-        batch: list[Aggregate] = [enrollment for enrollment, _ in done]
+        # Take each enrollment's new events out first: a save collects (and so removes) the
+        # pending events of every aggregate it is given, even when it then fails, and the
+        # one-by-one retry below must still have them to write.
+        pending = [(enrollment.collect_events(), outcome) for enrollment, outcome in done]
         try:
-            self.save(*batch)
+            self.save(*(e for events, _ in pending for e in events))
             return [outcome for _, outcome in done]
         except IntegrityError:
             pass
         # Someone else (another scheduler, a reply, an operator) wrote one of these first.
         # Save one by one: theirs stands, ours is dropped and looked at again next scan.
         outcomes = []
-        for enrollment, outcome in done:
+        for events, outcome in pending:
             try:
-                self.save(enrollment)
+                self.save(*events)
                 outcomes.append(outcome)
             except IntegrityError:
-                outcomes.append(StepOutcome(enrollment.id, "lost_race"))
+                outcomes.append(StepOutcome(outcome.enrollment_id, "lost_race"))
         return outcomes
 
     def _execute_one(self, e: Enrollment, now: datetime,

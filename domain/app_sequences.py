@@ -133,7 +133,7 @@ class SequenceCommands(AppBase):
         """A new draft with the same settings and copies of the steps (new step ids), in this
         tenant or in ``target_tenant_id``."""
         source = self.get_sequence(tenant_id, sequence_id)
-        new_name = v.text(name, "name", max_len=200) if name is not None else (
+        new_name = v.text(name, "name", max_len=200).strip() if name is not None else (
             f"{source.name} (copy)"[:200])
         tenant = v.text(target_tenant_id or tenant_id, "tenant_id", max_len=100)
         now = self.clock()

@@ -86,6 +86,7 @@ class Contact(Aggregate):
         self.custom_fields: dict[str, Any] = {}
         self.tags: dict[str, str] = {}  # tag id (or name when the CRM sent none) -> name
         self.lists: dict[str, str] = {}
+        self.forms: dict[str, str] = {}  # forms submitted: id -> name
         self.pipelines: dict[str, str] = {}  # pipeline id -> status
         self.last_activity_at: datetime | None = None
         self.last_reply_at: datetime | None = None
@@ -140,6 +141,7 @@ class Contact(Aggregate):
     def submit_form(self, event_id: str, occurred_at: datetime, at: datetime, form_id: str,
                     form_name: str, fields: dict[str, Any]) -> None:
         self._seen(event_id, occurred_at, activity=True)
+        self.forms[form_id] = form_name
 
     @event(PipelineStatusChanged)
     def change_pipeline_status(self, event_id: str, occurred_at: datetime, at: datetime,

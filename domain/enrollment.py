@@ -203,8 +203,8 @@ class Enrollment(Aggregate):
         sent = self._known_message(message_id)
         if sent["status"] != "requested":
             return False
-        if retry_at is not None and self.status != "active":
-            retry_at = None
+        if retry_at is not None and not self.is_open:
+            retry_at = None  # an ended enrollment sends nothing more; a paused one retries later
         self._record_failure(message_id=message_id, step_order=sent["step_order"],
                              attempt=sent["attempt"], error=error[:500], permanent=permanent,
                              retry_at=retry_at, at=at)
@@ -228,7 +228,8 @@ class Enrollment(Aggregate):
         if retry_at is not None:
             self.pending_retry = {"step_order": step_order, "attempt": attempt + 1,
                                   "due_at": retry_at}
-            self.next_scheduled_at = self._earliest(self.next_scheduled_at, retry_at)
+            if self.status == "active":  # a paused one is due again when it resumes
+                self.next_scheduled_at = self._earliest(self.next_scheduled_at, retry_at)
         self.updated_at = at
 
     def record_delivery(self, message_id: str, at: datetime) -> bool:
@@ -256,7 +257,9 @@ class Enrollment(Aggregate):
         self._exit(reason=reason, detail=detail[:500], at=at)
 
     @event(Exited)
-    def _exit(self, reason: str, detail: str, at: datetime) -> None:
+    def _exit(self, reason: str, at: datetime, detail: str = "") -> None:
+        # ``detail`` has a default, as on the event: Exited events stored before it existed
+        # carry no ``detail`` and must still load.
         self.status = "exited"
         self.exit_reason = reason
         self.exited_at = at
@@ -273,7 +276,8 @@ class Enrollment(Aggregate):
         self._pause(by_sequence=by_sequence, at=at)
 
     @event(Paused)
-    def _pause(self, by_sequence: bool, at: datetime) -> None:
+    def _pause(self, at: datetime, by_sequence: bool = False) -> None:
+        # Default as on the event, so Paused events stored without ``by_sequence`` load.
         self.status = "paused"
         self.paused_by_sequence = by_sequence
         self.due_before_pause = self.step_due_at

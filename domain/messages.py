@@ -15,7 +15,10 @@ def template_context(contact: Contact | None, variables: dict[str, str]) -> dict
     """``contact`` for ``{{contact.name}}``-style variables, and the step's static variables
     by name. A dotted static variable such as ``contact.name`` is the fallback used when the
     CRM has not told us that fact."""
-    facts: dict[str, Any] = {}
+    # The standard facts always exist (empty when the CRM has not sent them), so a contact
+    # enrolled by hand before any CRM event renders like a known contact without a name.
+    facts: dict[str, Any] = {"name": "", "email": "", "phone": "", "timezone": "", "tags": [],
+                             "lists": [], "custom_fields": {}}
     if contact is not None:
         facts.update({key: value for key, value in contact.custom_fields.items()
                       if isinstance(key, str)})

@@ -70,6 +70,23 @@ def check_template(source: str, variable_names: set[str]) -> str | None:
         return f"unknown variable '{unknown[0]}'; known here: {known}"
     if _loop_depth(tree) > MAX_LOOP_DEPTH:
         return f"loops nest more than {MAX_LOOP_DEPTH} deep"
+    internal = _internal_name(tree)
+    if internal is not None:
+        return f"'{internal}' is internal to Python; templates may only use the variables"
+    return None
+
+
+def _internal_name(tree: nodes.Node) -> str | None:
+    """A dunder attribute or key (``x.__class__``, ``x['__init__']``): the sandbox refuses it
+    when rendering, so it is refused when the template is saved, too."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name: object = None
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value
+        if isinstance(name, str) and name.startswith("__"):
+            return name
     return None
 
 

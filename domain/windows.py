@@ -72,7 +72,9 @@ class SendWindow:
         if self.allows(due, tz):
             return due
         start = due.astimezone(tz).date()
-        for day in range(8):
+        # Two weeks and a day: a window hour may be missing on one day of the year (inside a
+        # DST gap), so the next week's same weekday is not always enough.
+        for day in range(15):
             date = start + timedelta(days=day)
             if WEEKDAYS[date.weekday()] not in self.weekdays:
                 continue
@@ -82,4 +84,4 @@ class SendWindow:
                 candidate = datetime.combine(date, time(hour), tz).astimezone(UTC)
                 if candidate > due and self.allows(candidate, tz):
                     return candidate
-        raise AssertionError("a non-empty weekly window always has a start within 8 days")
+        raise AssertionError("a non-empty weekly window always has a start within 15 days")

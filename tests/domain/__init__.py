@@ -1,0 +1,1 @@
+"""Domain tests: aggregates, value objects and the application on the in-memory store."""
