@@ -15,6 +15,7 @@ from domain.contact import Contact
 from domain.crm import TRIGGER_EVENTS, CrmEvent, one_of, profile_changes, text_field
 from domain.enrollment import Enrollment
 from domain.errors import DomainError, InvalidInputError
+from domain.schedule import in_window
 from domain.sequence import DripSequence
 from domain.triggers import trigger_matches
 
@@ -142,6 +143,15 @@ class CrmCommands(LifecycleCommands):
             outcome.aggregates.append(enrollment)
             outcome.exited.append(enrollment.id)
 
+    def _retry_time(self, enrollment: Enrollment, earliest: datetime) -> datetime:
+        """A retry waits its backoff and, like every send, the sequence's send window."""
+        sequence = self._find(enrollment.sequence_id)
+        if not isinstance(sequence, DripSequence):
+            return earliest
+        contact = self._find(ids.contact_id(enrollment.tenant_id, enrollment.contact_id))
+        tz = contact.timezone if isinstance(contact, Contact) else None
+        return in_window(earliest, sequence, tz)
+
     def _plan_feedback(self, e: CrmEvent, now: datetime) -> CrmOutcome:
         message_id = text_field(e.data, "message_id", required=True)
         enrollment_uuid = ids.enrollment_of_message(message_id)
@@ -156,10 +166,11 @@ class CrmCommands(LifecycleCommands):
             attempt = enrollment.messages[message_id]["attempt"]
             permanent = bool(e.data.get("permanent", False))
             retry = not permanent and attempt < MAX_SEND_ATTEMPTS
+            retry_at = (self._retry_time(enrollment, now + RETRY_BACKOFF[attempt - 1])
+                        if retry else None)
             changed = enrollment.record_failure(
                 message_id=message_id, error=str(e.data.get("error") or "unknown error"),
-                permanent=permanent, at=now,
-                retry_at=now + RETRY_BACKOFF[attempt - 1] if retry else None)
+                permanent=permanent, at=now, retry_at=retry_at)
             if changed and not retry and enrollment.is_open:
                 enrollment.exit("error", now, detail=f"message {message_id} failed")
         if not changed:

@@ -168,7 +168,11 @@ def _exit_reason(e: Enrollment, sequence: DripSequence, contact: Contact | None)
         return None
     if contact.deleted:
         return "contact_deleted"
-    if "all" in contact.unsubscribed:
+    # DESIGN 3.1: an unsubscribe (from any channel) exits every enrollment open at the time;
+    # one from before this enrollment only suppresses its channel (checked per step).
+    if "all" in contact.unsubscribed or (
+            contact.last_unsubscribed_at is not None
+            and contact.last_unsubscribed_at >= e.enrolled_at):
         return "contact_unsubscribed"
     if (sequence.exit_on_reply and contact.last_reply_at is not None
             and contact.last_reply_at >= e.enrolled_at):

@@ -91,6 +91,7 @@ class Contact(Aggregate):
         self.last_activity_at: datetime | None = None
         self.last_reply_at: datetime | None = None
         self.unsubscribed: set[str] = set()
+        self.last_unsubscribed_at: datetime | None = None
         self.deleted = False
         self.seen_event_ids: set[str] = set()
         self.created_at = at
@@ -171,6 +172,8 @@ class Contact(Aggregate):
                     channel: str) -> None:
         self._seen(event_id, occurred_at, activity=False)
         self.unsubscribed.add(channel or ALL_CHANNELS)
+        if self.last_unsubscribed_at is None or occurred_at > self.last_unsubscribed_at:
+            self.last_unsubscribed_at = occurred_at
 
     @event(Deleted)
     def delete(self, event_id: str, occurred_at: datetime, at: datetime) -> None:

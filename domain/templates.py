@@ -13,9 +13,10 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -23,6 +24,7 @@ MAX_TEMPLATE = 10_000
 MAX_OUTPUT = 20_000
 MAX_SECONDS = 0.2
 MAX_LOOP_DEPTH = 2
+MAX_NUMBER_BITS = 4096  # about 1,200 decimal digits
 
 
 class TemplateRenderError(Exception):
@@ -30,13 +32,25 @@ class TemplateRenderError(Exception):
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "%"])
 
     def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        # Integers are exact, so only memory and CPU bound their size, and one expression runs
+        # to its end before the time limit is looked at: (((9 ** 64) ** 64) ** 64) ** 64 took
+        # 20 s here, one more level would take hours. Bound the result's size instead.
+        whole = isinstance(left, int) and isinstance(right, int)
+        if operator_name == "%":
+            if isinstance(left, str):
+                raise SecurityError("'%' string formatting is not allowed; use {{ }}")
+            return operator.mod(left, right)
         if operator_name == "**":
             if isinstance(right, int | float) and abs(right) > 64:
                 raise SecurityError("exponent too large")
+            if whole and right > 0 and left.bit_length() * right > MAX_NUMBER_BITS:
+                raise SecurityError("power result too large")
             return operator.pow(left, right)
+        if whole and left.bit_length() + right.bit_length() > MAX_NUMBER_BITS:
+            raise SecurityError("product too large")
         result_size = _repeat_size(left, right)
         if result_size > MAX_OUTPUT:
             raise SecurityError("repetition result too large")
@@ -46,13 +60,30 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 def _repeat_size(left: Any, right: Any) -> int:
     for seq, times in ((left, right), (right, left)):
         if isinstance(seq, str | list | tuple) and isinstance(times, int):
-            return len(seq) * max(times, 0)
+            return _size(seq) * max(times, 0)
     return 0
+
+
+def _size(value: Any, depth: int = 0) -> int:
+    """Characters a value would print as, counting what a list holds (not just its length)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple) and depth < 4:
+        return sum(_size(item, depth + 1) + 2 for item in value)
+    return 8
 
 
 _ENV = _Sandbox(undefined=StrictUndefined, autoescape=False)
 for _name in ("range", "lipsum", "dict", "cycler", "joiner", "namespace"):
     _ENV.globals.pop(_name, None)
+# Only filters whose output stays about the size of their input: padding, repeating and
+# formatting filters (center, indent, wordwrap, replace, format, ...) could build a huge value
+# in one step, before the output limit is looked at.
+_SAFE_FILTERS = ("default", "d", "upper", "lower", "title", "capitalize", "trim", "truncate",
+                 "length", "count", "first", "last", "round", "int", "float", "string", "abs",
+                 "escape", "e", "join", "sort", "unique", "list", "wordcount", "striptags",
+                 "urlencode", "tojson", "min", "max", "sum", "reverse", "safe")
+_ENV.filters = {name: _ENV.filters[name] for name in _SAFE_FILTERS if name in _ENV.filters}
 
 
 def check_template(source: str, variable_names: set[str]) -> str | None:
@@ -64,16 +95,56 @@ def check_template(source: str, variable_names: set[str]) -> str | None:
     except TemplateError as error:
         line = getattr(error, "lineno", None)
         return f"template syntax error{f' on line {line}' if line else ''}: {error.message}"
-    unknown = sorted(meta.find_undeclared_variables(tree) - variable_names - {"contact"})
+    try:
+        declared = meta.find_undeclared_variables(tree)
+    except TemplateError as error:  # e.g. a filter that is not allowed
+        return f"template error: {error.message}"
+    unknown = sorted(declared - variable_names - {"contact"})
     if unknown:
         known = ", ".join(sorted(variable_names | {"contact"}))
         return f"unknown variable '{unknown[0]}'; known here: {known}"
+    problem = _structure_problem(tree)
+    if problem:
+        return problem
+    try:
+        _ENV.from_string(tree)  # compiling finds filters that are not allowed
+    except TemplateError as error:
+        return f"template error: {error.message}"
+    return None
+
+
+_FORBIDDEN_NODES = (nodes.Assign, nodes.AssignBlock, nodes.Macro, nodes.CallBlock,
+                    nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+
+
+def _structure_problem(tree: nodes.Template) -> str | None:
+    """Shapes refused both when a step is saved and when it is rendered (an old stored step
+    is held to today's rules at send time)."""
     if _loop_depth(tree) > MAX_LOOP_DEPTH:
         return f"loops nest more than {MAX_LOOP_DEPTH} deep"
+    for node in tree.find_all(_FORBIDDEN_NODES):
+        # {% set %} could build values that refer to themselves many times over.
+        return f"'{type(node).__name__.lower()}' blocks are not allowed in message templates"
     internal = _internal_name(tree)
     if internal is not None:
         return f"'{internal}' is internal to Python; templates may only use the variables"
     return None
+
+
+@lru_cache(maxsize=2048)
+def _compiled(source: str) -> Template:
+    """Parse, check and compile once per distinct template: most steps reuse one."""
+    try:
+        tree = _ENV.parse(source)
+    except TemplateError as error:
+        raise TemplateRenderError(f"template syntax error: {error.message}") from None
+    problem = _structure_problem(tree)
+    if problem:
+        raise TemplateRenderError(problem)
+    try:
+        return _ENV.from_string(tree)
+    except TemplateError as error:  # e.g. a filter that is not allowed
+        raise TemplateRenderError(f"template error: {error.message}") from None
 
 
 def _internal_name(tree: nodes.Node) -> str | None:
@@ -105,7 +176,7 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     size = 0
     parts: list[str] = []
     try:
-        for chunk in _ENV.from_string(source).generate(**context):
+        for chunk in _compiled(source).generate(**context):
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise TemplateRenderError(f"output longer than {MAX_OUTPUT} characters")

@@ -1,0 +1,150 @@
+"""Message requests carry deterministic ids; delivery feedback from the CRM: a failed send is
+tried again (attempts 2 and 3, after the backoff, with new ids), then the enrollment exits with
+reason ``error``; a permanent failure exits at once; a repeated report has one effect."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain import ids
+from domain.application import DriplineApp
+from domain.clock import ManualClock
+from domain.enrollment import Enrollment
+from domain.errors import InvalidInputError
+from tests.execution.support import (
+    TENANT,
+    active_sequence,
+    crm,
+    enrollment,
+    events_of,
+    execute_exactly_at,
+    requests,
+    run_out,
+    step,
+)
+
+TWO_STEPS = [step(0, "hello"), step(1, "later", amount=1, unit="days")]
+
+
+def _first_sent(app: DriplineApp, clock: ManualClock) -> UUID:
+    e = app.enroll(TENANT, active_sequence(app, TWO_STEPS), "c-1")
+    execute_exactly_at(app, clock, e.id, clock())
+    return e.id
+
+
+def test_message_ids_are_deterministic_per_enrollment_step_and_attempt() -> None:
+    enrollment_id = uuid4()
+    same = ids.message_id(enrollment_id, 2, 1)
+    assert same == ids.message_id(enrollment_id, 2, 1)
+    others = {ids.message_id(enrollment_id, 2, 2), ids.message_id(enrollment_id, 3, 1),
+              ids.message_id(uuid4(), 2, 1)}
+    assert same not in others
+    assert len(others) == 3
+    assert ids.enrollment_of_message(same) == enrollment_id
+
+
+def test_the_recorded_request_carries_the_deterministic_id(app: DriplineApp,
+                                                           clock: ManualClock) -> None:
+    enrollment_id = _first_sent(app, clock)
+    [request] = requests(app, enrollment_id)
+    assert request["message_id"] == ids.message_id(enrollment_id, 0, 1)
+    [requested] = events_of(app, enrollment_id, Enrollment.MessageRequested)
+    assert (requested.message_id, requested.attempt) == (request["message_id"], 1)
+
+
+def test_a_step_executed_late_keeps_its_due_time_in_the_request(
+        app: DriplineApp, clock: ManualClock) -> None:
+    """A scheduler that was down runs the step when it comes back; the request tells the
+    receiver both when it was due and when it was made."""
+    due = clock() + timedelta(days=1)
+    e = app.enroll(TENANT, active_sequence(app, [step(0, "hi", amount=1, unit="days")]), "c-1")
+    clock.set(due + timedelta(hours=3))
+    [outcome] = app.execute_due([e.id])
+    assert (outcome.result, outcome.due_at) == ("requested", due)
+    [request] = requests(app, e.id)
+    assert (request["due_at"], request["created_at"]) == (
+        due.isoformat(), (due + timedelta(hours=3)).isoformat())
+
+
+def test_a_failed_send_is_retried_twice_after_the_backoff_then_exits(
+        app: DriplineApp, clock: ManualClock) -> None:
+    start = clock()
+    enrollment_id = _first_sent(app, clock)
+    failed_at = start
+    for attempt, backoff in ((1, timedelta(minutes=1)), (2, timedelta(minutes=10))):
+        clock.set(failed_at + timedelta(seconds=30))
+        crm(app, "message_failed", "c-1", message_id=ids.message_id(enrollment_id, 0, attempt),
+            error="gateway timeout")
+        outcome = execute_exactly_at(app, clock, enrollment_id, clock() + backoff)
+        assert (outcome.result, outcome.message_id) == (
+            "requested", ids.message_id(enrollment_id, 0, attempt + 1))
+        # The retry does not move the next step: it stays due a day after the first send.
+        assert enrollment(app, enrollment_id).next_scheduled_at == start + timedelta(days=1)
+        failed_at = clock()
+    sent = requests(app, enrollment_id)
+    assert [(r["step_order"], r["attempt"], r["content"]) for r in sent] == [
+        (0, 1, "hello"), (0, 2, "hello"), (0, 3, "hello")]
+    assert len({r["message_id"] for r in sent}) == 3
+    crm(app, "message_failed", "c-1", message_id=ids.message_id(enrollment_id, 0, 3),
+        error="gateway timeout")
+    done = enrollment(app, enrollment_id)
+    assert (done.status, done.exit_reason) == ("exited", "error")
+    assert run_out(app, clock, [enrollment_id]) == []
+    assert len(requests(app, enrollment_id)) == 3
+
+
+def test_a_permanent_failure_exits_at_once(app: DriplineApp, clock: ManualClock) -> None:
+    enrollment_id = _first_sent(app, clock)
+    crm(app, "message_failed", "c-1", message_id=ids.message_id(enrollment_id, 0, 1),
+        error="number does not exist", permanent=True)
+    done = enrollment(app, enrollment_id)
+    assert (done.status, done.exit_reason) == ("exited", "error")
+    [failure] = events_of(app, enrollment_id, Enrollment.SendFailed)
+    assert (failure.permanent, failure.retry_at, failure.attempt) == (True, None, 1)
+    assert run_out(app, clock, [enrollment_id]) == []
+    assert len(requests(app, enrollment_id)) == 1
+
+
+def test_a_repeated_failure_report_has_one_effect(app: DriplineApp, clock: ManualClock) -> None:
+    enrollment_id = _first_sent(app, clock)
+    message = ids.message_id(enrollment_id, 0, 1)
+    assert crm(app, "message_failed", "c-1", message_id=message, error="x").status == "applied"
+    assert crm(app, "message_failed", "c-1", message_id=message, error="x").status == "duplicate"
+    assert len(events_of(app, enrollment_id, Enrollment.SendFailed)) == 1
+    run_out(app, clock, [enrollment_id])
+    assert [(r["step_order"], r["attempt"]) for r in requests(app, enrollment_id)] == [
+        (0, 1), (0, 2), (1, 1)]
+
+
+def test_a_delivery_is_recorded_once(app: DriplineApp, clock: ManualClock) -> None:
+    enrollment_id = _first_sent(app, clock)
+    message = ids.message_id(enrollment_id, 0, 1)
+    assert crm(app, "message_delivered", "c-1", message_id=message).status == "applied"
+    assert crm(app, "message_delivered", "c-1", message_id=message).status == "duplicate"
+    # A late failure report for a delivered message changes nothing either.
+    assert crm(app, "message_failed", "c-1", message_id=message, error="x").status == "duplicate"
+    assert len(events_of(app, enrollment_id, Enrollment.MessageDelivered)) == 1
+    assert events_of(app, enrollment_id, Enrollment.SendFailed) == []
+    assert enrollment(app, enrollment_id).messages[message]["status"] == "delivered"
+
+
+def test_feedback_for_an_unknown_message_names_the_field(app: DriplineApp,
+                                                         clock: ManualClock) -> None:
+    enrollment_id = _first_sent(app, clock)
+    with pytest.raises(InvalidInputError) as refused:
+        crm(app, "message_failed", "c-1", message_id=ids.message_id(enrollment_id, 5, 1))
+    assert refused.value.field == "data.message_id"
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: the last step's enrollment completes when its "
+                   "message is requested, so a failure of that message is never retried "
+                   "(domain/enrollment.py record_failure drops retry_at once not open)")
+def test_a_failed_last_message_is_retried_too(app: DriplineApp, clock: ManualClock) -> None:
+    e = app.enroll(TENANT, active_sequence(app, [step(0, "only")]), "c-1")
+    execute_exactly_at(app, clock, e.id, clock())
+    crm(app, "message_failed", "c-1", message_id=ids.message_id(e.id, 0, 1), error="timeout")
+    run_out(app, clock, [e.id])
+    assert [r["attempt"] for r in requests(app, e.id)] == [1, 2]

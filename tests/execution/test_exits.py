@@ -1,0 +1,205 @@
+"""Exits take effect at once, also in the middle of a delay, whether the read models have
+told the enrollment (lookups) or the send-time re-check finds it (no lookups); and a reply
+racing with the send of the same enrollment: exactly one of them is recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.application import DriplineApp
+from domain.clock import ManualClock
+from domain.crm import CrmEvent
+from domain.enrollment import Enrollment
+from domain.ids import contact_id
+from dripline.persistence import eventsourcing_env
+from tests.execution.support import (
+    TENANT,
+    StoreLookups,
+    active_sequence,
+    crm,
+    enrollment,
+    execute_exactly_at,
+    requests,
+    run_out,
+    step,
+)
+
+DAY = timedelta(days=1)
+THREE_STEPS = [step(0, "first"), step(1, "second", amount=2, unit="days"),
+               step(2, "third", amount=5, unit="days")]
+
+Action = Callable[[DriplineApp, UUID], object]
+ACTIONS: dict[str, tuple[Action, str]] = {
+    "manual_exit": (lambda a, e: a.exit_enrollment(TENANT, e), "manual_exit"),
+    "unsubscribed": (lambda a, e: crm(a, "contact_unsubscribed", "c-1"),
+                     "contact_unsubscribed"),
+    "unsubscribed_from_the_channel": (
+        lambda a, e: crm(a, "contact_unsubscribed", "c-1", channel="whatsapp"),
+        "contact_unsubscribed"),
+    "deleted": (lambda a, e: crm(a, "contact_deleted", "c-1"), "contact_deleted"),
+    "replied": (lambda a, e: crm(a, "contact_replied", "c-1", channel="sms"),
+                "contact_replied"),
+}
+
+
+@pytest.mark.parametrize("with_lookups", [True, False], ids=["lookups", "send_time"])
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_exit_in_the_middle_of_a_delay_stops_every_later_step(
+        app: DriplineApp, bare_app: DriplineApp, clock: ManualClock, action: str,
+        with_lookups: bool) -> None:
+    application = app if with_lookups else bare_app
+    start = clock()
+    e = application.enroll(TENANT, active_sequence(application, THREE_STEPS), "c-1")
+    execute_exactly_at(application, clock, e.id, start)
+    clock.set(start + DAY)  # half-way through the two-day delay
+    perform, reason = ACTIONS[action]
+    perform(application, e.id)
+    if with_lookups or action == "manual_exit":
+        assert enrollment(application, e.id).status == "exited"
+    outcomes = run_out(application, clock, [e.id])
+    assert "requested" not in [o.result for o in outcomes]
+    assert [r["content"] for r in requests(application, e.id)] == ["first"]
+    done = enrollment(application, e.id)
+    assert (done.status, done.exit_reason, done.next_scheduled_at) == ("exited", reason, None)
+
+
+@pytest.mark.parametrize("with_lookups", [True, False], ids=["lookups", "send_time"])
+def test_a_reply_from_before_the_enrollment_is_no_reason_to_leave(
+        app: DriplineApp, bare_app: DriplineApp, clock: ManualClock, with_lookups: bool) -> None:
+    application = app if with_lookups else bare_app
+    crm(application, "contact_replied", "c-1", channel="sms")
+    clock.advance(timedelta(hours=1))
+    e = application.enroll(TENANT, active_sequence(application, THREE_STEPS), "c-1")
+    run_out(application, clock, [e.id])
+    assert [r["content"] for r in requests(application, e.id)] == ["first", "second", "third"]
+
+
+def test_unsubscribing_from_any_channel_exits_at_send_time_too(
+        bare_app: DriplineApp, clock: ManualClock) -> None:
+    """DESIGN 3.1: contact_unsubscribed exits all; the send-time check agrees with the
+    lookup path even when the unsubscribe names another channel."""
+    e = bare_app.enroll(TENANT, active_sequence(bare_app, THREE_STEPS), "c-1")
+    crm(bare_app, "contact_unsubscribed", "c-1", channel="email")
+    run_out(bare_app, clock, [e.id])
+    assert requests(bare_app, e.id) == []
+    assert enrollment(bare_app, e.id).exit_reason == "contact_unsubscribed"
+
+
+def test_a_channel_unsubscribed_before_enrolling_only_suppresses_that_channel(
+        bare_app: DriplineApp, clock: ManualClock) -> None:
+    crm(bare_app, "contact_unsubscribed", "c-1", channel="email")
+    clock.advance(timedelta(seconds=1))
+    e = bare_app.enroll(TENANT, active_sequence(bare_app, THREE_STEPS), "c-1")
+    run_out(bare_app, clock, [e.id])
+    assert len(requests(bare_app, e.id)) == 3
+
+
+# --- races ---------------------------------------------------------------------------------
+
+
+class Interleaved(DriplineApp):
+    """A scheduler process that, once, lets another process act between loading an
+    enrollment and saving the step's outcome: the window in which a race can happen."""
+
+    meanwhile: Callable[[], object] | None = None
+    after: UUID | None = None  # the enrollment whose loading lets the other act; None: any
+
+    def _find(self, aggregate_id: UUID) -> Aggregate | None:
+        found = super()._find(aggregate_id)
+        if (isinstance(found, Enrollment) and self.meanwhile is not None
+                and self.after in (None, aggregate_id)):
+            act, self.meanwhile = self.meanwhile, None
+            act()
+        return found
+
+
+@pytest.fixture
+def two_processes(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[DriplineApp, Interleaved]]:
+    """Two independent applications on one SQLite file: a CRM intake and a scheduler."""
+    env = eventsourcing_env(f"sqlite:///{tmp_path}/race.db")
+    intake = DriplineApp(env=env, clock=clock)
+    intake.lookups = StoreLookups(intake)
+    scheduler = Interleaved(env=env, clock=clock)
+    try:
+        yield intake, scheduler
+    finally:
+        scheduler.close()
+        intake.close()
+
+
+def _enrolled_and_first_sent(intake: DriplineApp, clock: ManualClock) -> UUID:
+    e = intake.enroll(TENANT, active_sequence(intake, THREE_STEPS), "c-1")
+    execute_exactly_at(intake, clock, e.id, clock())
+    clock.advance(2 * DAY)  # the second step is due now
+    return e.id
+
+
+def test_reply_recorded_while_the_scheduler_holds_a_stale_enrollment_wins(
+        two_processes: tuple[DriplineApp, Interleaved], clock: ManualClock) -> None:
+    intake, scheduler = two_processes
+    enrollment_id = _enrolled_and_first_sent(intake, clock)
+    scheduler.meanwhile = lambda: crm(intake, "contact_replied", "c-1", channel="whatsapp")
+    [outcome] = scheduler.execute_due([enrollment_id])
+    assert outcome.result == "lost_race"
+    assert [r["content"] for r in requests(intake, enrollment_id)] == ["first"]
+    assert enrollment(intake, enrollment_id).exit_reason == "contact_replied"
+    assert run_out(scheduler, clock, [enrollment_id]) == []
+    assert len(requests(scheduler, enrollment_id)) == 1
+
+
+def test_send_recorded_while_the_reply_holds_a_stale_enrollment_wins(
+        two_processes: tuple[DriplineApp, Interleaved], clock: ManualClock) -> None:
+    intake, scheduler = two_processes
+    enrollment_id = _enrolled_and_first_sent(intake, clock)
+    reply = CrmEvent(event_id="evt-race", type="contact_replied", tenant_id=TENANT,
+                     contact_id="c-1", occurred_at=clock(), data={"channel": "whatsapp"})
+    planned = intake.plan_crm_event(reply)  # loads the enrollment and plans its exit
+    assert [o.result for o in scheduler.execute_due([enrollment_id])] == ["requested"]
+    with pytest.raises(IntegrityError):
+        intake.save(*planned.aggregates)
+    # Nothing of the losing side was written, not even the reply on the contact mirror.
+    assert list(intake.events.get(contact_id(TENANT, "c-1"))) == []
+    # The intake redelivers the reply: now the exit is recorded, and nothing more is sent.
+    assert intake.record_crm_event(reply).exited == [enrollment_id]
+    assert run_out(scheduler, clock, [enrollment_id]) == []
+    assert [r["content"] for r in requests(intake, enrollment_id)] == ["first", "second"]
+    assert enrollment(intake, enrollment_id).exit_reason == "contact_replied"
+
+
+def test_two_schedulers_on_one_due_step_request_it_once(
+        two_processes: tuple[DriplineApp, Interleaved], clock: ManualClock) -> None:
+    intake, scheduler = two_processes
+    enrollment_id = _enrolled_and_first_sent(intake, clock)
+    scheduler.meanwhile = lambda: intake.execute_due([enrollment_id])
+    assert [o.result for o in scheduler.execute_due([enrollment_id])] == ["lost_race"]
+    assert [r["content"] for r in requests(intake, enrollment_id)] == ["first", "second"]
+
+
+def test_one_batch_naming_an_enrollment_twice_requests_its_step_once(
+        app: DriplineApp, clock: ManualClock) -> None:
+    e = app.enroll(TENANT, active_sequence(app, THREE_STEPS), "c-1")
+    outcomes = app.execute_due([e.id, e.id])
+    assert sorted(o.result for o in outcomes) == ["lost_race", "requested"]
+    assert len(requests(app, e.id)) == 1
+
+
+def test_a_lost_race_in_a_batch_keeps_the_other_outcomes(
+        two_processes: tuple[DriplineApp, Interleaved], clock: ManualClock) -> None:
+    intake, scheduler = two_processes
+    sequence_id = active_sequence(intake, THREE_STEPS)
+    first, second = (intake.enroll(TENANT, sequence_id, c).id for c in ("c-1", "c-2"))
+    scheduler.meanwhile = lambda: intake.exit_enrollment(TENANT, second)
+    scheduler.after = second
+    outcomes = scheduler.execute_due([first, second])
+    assert [(o.enrollment_id, o.result) for o in outcomes] == [
+        (first, "requested"), (second, "lost_race")]
+    assert [r["content"] for r in requests(intake, first)] == ["first"]
+    assert requests(intake, second) == []
+    assert enrollment(intake, first).current_step_order == 1
