@@ -48,7 +48,6 @@ class NoLookups:
 
 
 class AppBase(Application[UUID]):
-    name = "dripline"
 
     def __init__(self, env: EnvType | None = None, *, clock: Clock = system_clock,
                  lookups: Lookups | None = None) -> None:

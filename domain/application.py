@@ -13,3 +13,7 @@ from domain.app_sequences import SequenceCommands
 class DriplineApp(ExecutionCommands, SequenceCommands):
     """Sequences, enrollments and contacts: create, change, enroll, exit, record CRM events,
     execute due steps."""
+
+    # Set on the concrete class: the library gives every subclass its own class name unless
+    # the subclass sets one, and the name picks the tables (dripline_events, ...).
+    name = "dripline"

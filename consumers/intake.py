@@ -1,0 +1,168 @@
+"""The CRM intake: applies batches of ``crm.events`` records exactly once in effect.
+
+Per partition of a fetched batch: records below the database's position for that partition
+were applied already (a redelivery) and are dropped; the rest are planned together and their
+aggregates saved with the partition's new position in one transaction (``TrackedApp``).
+Malformed records are dead-lettered first, then their position is recorded with the batch,
+so a crash in between re-sends a dead letter (recognisable by its source headers) but never
+loses one. If the batch cannot be planned as a whole, its records are applied one by one:
+invalid ones are dead-lettered at once, ones whose handling fails are retried with backoff a
+bounded number of times and then dead-lettered; either way the partition keeps flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
+
+from consumers.dlq import DeadLetter, DeadLetterSink
+from consumers.envelope import MalformedEventError, parse_envelope
+from consumers.tracked import TrackedApp, tracking_name
+from domain.crm import CrmEvent
+from domain.errors import DomainError
+
+log = logging.getLogger("dripline.intake")
+
+
+class Record(Protocol):
+    """What the intake reads of an ``aiokafka.ConsumerRecord``."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass
+class IntakeStats:
+    applied: int = 0  # records whose effects (possibly none: duplicate, ignored) committed
+    redelivered: int = 0  # records below the database position, dropped
+    dead_lettered: int = 0
+    transactions: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Intake:
+    def __init__(self, app: TrackedApp, dead_letters: DeadLetterSink, *,
+                 tenants: frozenset[str] | None = None, max_attempts: int = 4,
+                 backoff_seconds: float = 0.2) -> None:
+        self.app = app
+        self.dead_letters = dead_letters
+        self.tenants = tenants
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.stats = IntakeStats()
+
+    async def handle(self, records: Sequence[Record]) -> None:
+        """Apply a fetched batch. Raises only if the database cannot record positions; the
+        caller then rewinds the consumer (nothing after the database's position is lost)."""
+        partitions: dict[tuple[str, int], list[Record]] = defaultdict(list)
+        for record in records:
+            partitions[(record.topic, record.partition)].append(record)
+        for (topic, partition), part in partitions.items():
+            await self._partition(tracking_name(topic, partition),
+                                  sorted(part, key=lambda r: r.offset))
+
+    async def _fresh(self, name: str, records: list[Record]) -> list[Record]:
+        position = await asyncio.to_thread(self.app.position, name)
+        fresh = [r for r in records if r.offset >= position]
+        self.stats.redelivered += len(records) - len(fresh)
+        return fresh
+
+    def _parse(self, record: Record) -> CrmEvent:
+        try:
+            return parse_envelope(record.value, self.tenants).to_crm_event()
+        except DomainError as error:
+            raise MalformedEventError("invalid_event", error.message) from None
+
+    async def _partition(self, name: str, records: list[Record]) -> None:
+        sent: set[int] = set()  # offsets dead-lettered by this call (not twice on a retry)
+        for _ in range(self.max_attempts):
+            todo = await self._fresh(name, records)
+            if not todo:
+                return
+            events, letters = [], []
+            for record in todo:
+                try:
+                    events.append(self._parse(record))
+                except MalformedEventError as bad:
+                    letters.append(DeadLetter.of(record, bad.reason, bad.detail))
+            try:
+                outcomes, aggregates = await asyncio.to_thread(self.app.plan_batch, events)
+            except Exception:  # one of them is invalid or failing: find it, one by one
+                break
+            await self._dead_letter([d for d in letters if d.source_offset not in sent], sent)
+            try:
+                await asyncio.to_thread(self.app.record_tracked, aggregates,
+                                        Tracking(name, todo[-1].offset + 1))
+            except IntegrityError:  # a concurrent writer got there first: look again
+                continue
+            self._count(len(todo), [o.status for o in outcomes])
+            return
+        for record in await self._fresh(name, records):
+            await self._one(name, record, sent)
+
+    async def _one(self, name: str, record: Record, sent: set[int]) -> None:
+        error: Exception | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            if not await self._fresh(name, [record]):
+                return
+            try:
+                event = self._parse(record)
+                outcomes, aggregates = await asyncio.to_thread(self.app.plan_batch, [event])
+                await asyncio.to_thread(self.app.record_tracked, aggregates,
+                                        Tracking(name, record.offset + 1))
+                self._count(1, [o.status for o in outcomes])
+                return
+            except MalformedEventError as bad:
+                await self._give_up(name, record, bad.reason, bad.detail, attempt, sent)
+                return
+            except DomainError as invalid:
+                await self._give_up(name, record, "invalid_event", invalid.message, attempt,
+                                    sent, event.event_id)
+                return
+            except IntegrityError as conflict:
+                error = conflict  # lost a race (position or aggregate version): look again
+                continue
+            except (OperationalError, InterfaceError):
+                raise  # the database, not the event: the caller rewinds and waits
+            except Exception as failure:
+                error = failure
+                log.warning("event at %s offset %d failed (attempt %d): %r", name,
+                            record.offset, attempt, failure)
+                await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        await self._give_up(name, record, "failed", repr(error), self.max_attempts, sent)
+
+    async def _give_up(self, name: str, record: Record, reason: str, detail: str,
+                       attempts: int, sent: set[int], event_id: str = "") -> None:
+        if record.offset not in sent:
+            await self._dead_letter([DeadLetter.of(record, reason, detail, attempts, event_id)],
+                                    sent)
+        try:
+            await asyncio.to_thread(self.app.record_tracked, [],
+                                    Tracking(name, record.offset + 1))
+        except IntegrityError:
+            return  # already past it
+        self._count(1, [])
+
+    async def _dead_letter(self, letters: list[DeadLetter], sent: set[int]) -> None:
+        if letters:
+            await self.dead_letters(letters)
+            sent.update(d.source_offset for d in letters)
+            self.stats.dead_lettered += len(letters)
+            for d in letters:
+                log.warning("dead letter from %s:%d@%d: %s %s", d.source_topic,
+                            d.source_partition, d.source_offset, d.reason, d.detail)
+
+    def _count(self, records: int, statuses: list[Any]) -> None:
+        self.stats.applied += records
+        self.stats.transactions += 1
+        for status in statuses:
+            self.stats.outcomes[status] += 1

@@ -1,0 +1,97 @@
+"""Entry points of the Kafka process roles: ``run_intake`` (``dripline consume``) and
+``run_relay`` (``dripline relay``). Each builds its own objects (one composition root per
+process) and runs until ``stop`` is set or the process gets SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+from typing import Any
+
+from consumers.intake import Intake
+from consumers.kafka_app import build_edge
+from consumers.lookups import FollowingLookups
+from consumers.relay import Relay, relay_positions
+from consumers.settings import KafkaSettings
+from consumers.tracked import TrackedApp
+from domain.application import DriplineApp
+from domain.clock import Clock, system_clock
+from domain.lookups import Lookups
+from dripline.persistence import eventsourcing_env
+
+log = logging.getLogger("dripline.kafka")
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def run_intake(kafka: KafkaSettings, database_url: str, *, clock: Clock = system_clock,
+                     lookups: Lookups | None = None, stop: asyncio.Event | None = None,
+                     middlewares: Sequence[Any] = ()) -> Intake:
+    """Consume ``crm.events`` until stopped; returns the intake (its stats) at the end."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    app = await asyncio.to_thread(TrackedApp, env=eventsourcing_env(database_url), clock=clock)
+    app.lookups = lookups or FollowingLookups(app)
+    holder: list[Intake] = []
+    edge = build_edge(kafka, intake=lambda: holder[0] if holder else None,
+                      middlewares=middlewares)
+    holder.append(Intake(app, edge.publish_dead_letters, tenants=kafka.tenants,
+                         max_attempts=kafka.intake_max_attempts))
+    edge.listener.app = lambda: app
+    try:
+        await edge.broker.start()
+        log.info("intake consuming %s as group %s", kafka.topic_crm_events,
+                 kafka.kafka_group_id)
+        await stop.wait()
+    finally:
+        await edge.broker.stop()
+        app.close()
+    return holder[0]
+
+
+async def run_relay(kafka: KafkaSettings, database_url: str, *,
+                    stop: asyncio.Event | None = None) -> Relay:
+    """Publish the event store's message requests and domain events until stopped."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    env = eventsourcing_env(database_url)
+    app = await asyncio.to_thread(DriplineApp, env=env)
+    positions = await asyncio.to_thread(relay_positions, env)
+    edge = build_edge(kafka)
+    relay = Relay(app, positions, edge.send, batch_size=kafka.relay_batch_size)
+    try:
+        await edge.broker.start()
+        await relay.run(stop)
+    finally:
+        await edge.broker.stop()
+        app.close()
+    return relay
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m consumers.processes intake|relay``, configured by ``DRIPLINE_*``."""
+    import sys
+
+    from dripline.settings import Settings
+
+    role = (list(argv) if argv is not None else sys.argv[1:] or ["intake"])[0]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    kafka, database_url = KafkaSettings(), Settings().database_url
+    if role == "intake":
+        asyncio.run(run_intake(kafka, database_url))
+    elif role == "relay":
+        asyncio.run(run_relay(kafka, database_url))
+    else:
+        raise SystemExit(f"unknown role {role!r}: intake or relay")
+
+
+if __name__ == "__main__":
+    main()
