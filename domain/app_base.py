@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import EnvType
@@ -20,7 +20,7 @@ from domain.errors import (
     NotFoundError,
     SequenceNotFoundError,
 )
-from domain.lookups import Lookups
+from domain.lookups import Lookups, StreamReader
 from domain.sequence import DripSequence
 
 A = TypeVar("A", bound=Aggregate)
@@ -50,10 +50,12 @@ class NoLookups:
 class AppBase(Application[UUID]):
 
     def __init__(self, env: EnvType | None = None, *, clock: Clock = system_clock,
-                 lookups: Lookups | None = None) -> None:
+                 lookups: Lookups | None = None,
+                 stream_reader: StreamReader | None = None) -> None:
         super().__init__(env)
         self.clock = clock
         self.lookups: Lookups = lookups or NoLookups()
+        self.stream_reader = stream_reader
 
     def _load(self, cls: type[A], aggregate_id: UUID, tenant_id: str,
               not_found: type[NotFoundError], what: str) -> A:
@@ -78,6 +80,19 @@ class AppBase(Application[UUID]):
             return found
         except AggregateNotFoundError:
             return None
+
+    def _load_many(self, aggregate_ids: list[UUID]) -> dict[UUID, Aggregate | None]:
+        """The aggregates with these ids as ``repository.get`` builds them (None where there
+        is none), read in one query where the store allows it."""
+        streams = (self.stream_reader(self.recorder, aggregate_ids)
+                   if self.stream_reader is not None else None)
+        if streams is None:
+            return {aggregate_id: self._find(aggregate_id) for aggregate_id in aggregate_ids}
+        loaded: dict[UUID, Aggregate | None] = dict.fromkeys(aggregate_ids)
+        for aggregate_id, stored in streams.items():
+            events = [self.mapper.to_domain_event(e) for e in stored]
+            loaded[aggregate_id] = project_aggregate(None, events)
+        return loaded
 
     @staticmethod
     def _check_version(aggregate: Aggregate, expected_version: int | None) -> None:

@@ -8,16 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
-    AggregateRecorder,
     IntegrityError,
-    InterfaceError,
-    OperationalError,
-    StoredEvent,
 )
-from eventsourcing.utils import retry
 
 from domain import ids
 from domain import validation as v
@@ -123,18 +117,6 @@ class EnrollmentCommands(AppBase):
         current = [a.enrollment_id for a in known.values() if isinstance(a, EnrollmentSlot)]
         known.update(self._load_many(current))
         return known
-
-    def _load_many(self, aggregate_ids: list[UUID]) -> dict[UUID, Aggregate | None]:
-        """The aggregates with these ids as ``repository.get`` builds them (None where there
-        is none), read in one query where the store allows it."""
-        streams = read_streams(self.recorder, aggregate_ids)
-        if streams is None:
-            return {aggregate_id: self._find(aggregate_id) for aggregate_id in aggregate_ids}
-        loaded: dict[UUID, Aggregate | None] = dict.fromkeys(aggregate_ids)
-        for aggregate_id, stored in streams.items():
-            events = [self.mapper.to_domain_event(e) for e in stored]
-            loaded[aggregate_id] = project_aggregate(None, events)
-        return loaded
 
     def _enroll_single_into(self, sequence: DripSequence, ref: str, source: str,
                             result: BulkEnrollment) -> None:
@@ -301,47 +283,3 @@ class EnrollmentCommands(AppBase):
 # with a pre-ping). A bulk enroll needs a few hundred streams per transaction, so it reads
 # them with one query on the library's own events table. Any other store (the in-memory one
 # of the unit tests) answers None, and the caller reads stream by stream.
-# TODO(lead): this is persistence code; it belongs behind a port built in dripline/.
-
-
-@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-def read_streams(recorder: AggregateRecorder, aggregate_ids: list[UUID],
-                 ) -> dict[UUID, list[StoredEvent]] | None:
-    """The stored events of each of these aggregates that has any, oldest first."""
-    from eventsourcing.postgres import PostgresAggregateRecorder
-    from eventsourcing.sqlite import SQLiteAggregateRecorder
-
-    streams: dict[UUID, list[StoredEvent]] = {}
-    if not aggregate_ids:
-        return streams
-    if isinstance(recorder, PostgresAggregateRecorder):
-        from psycopg.sql import SQL, Identifier
-
-        statement = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {}.{} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-        text_ids = recorder.datastore.originator_id_type == "text"
-        keys = [str(i) for i in aggregate_ids] if text_ids else aggregate_ids
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, [keys])
-            rows = [(row["originator_id"], row["originator_version"], row["topic"],
-                     bytes(row["state"])) for row in curs.fetchall()]
-    elif isinstance(recorder, SQLiteAggregateRecorder):
-        marks = ",".join("?" * len(aggregate_ids))
-        statement_text = (
-            "SELECT originator_id, originator_version, topic, state FROM "
-            f"{recorder.events_table_name} WHERE originator_id IN ({marks}) "
-            "ORDER BY originator_id, originator_version")
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(statement_text, [i.hex for i in aggregate_ids])
-            rows = [(recorder.convert_originator_id(row["originator_id"]),
-                     row["originator_version"], row["topic"], row["state"])
-                    for row in c.fetchall()]
-    else:
-        return None
-    for originator_id, version, topic, state in rows:
-        key = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-        streams.setdefault(key, []).append(StoredEvent(
-            originator_id=key, originator_version=version, topic=topic, state=state))
-    return streams

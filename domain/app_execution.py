@@ -61,9 +61,15 @@ class ExecutionCommands(CrmCommands):
         due list may lag the store). All outcomes are saved in one transaction."""
         now = self.clock()
         cache = _Cache(self)
+        # One batched read for the enrollments, one for their contacts (the sequences are
+        # few and cached): per-aggregate round trips dominated a batch on PostgreSQL.
+        loaded = self._load_many(list(dict.fromkeys(enrollment_ids)))
+        enrollments = [e for e in loaded.values() if isinstance(e, Enrollment)]
+        contact_ids = list({ids.contact_id(e.tenant_id, e.contact_id) for e in enrollments})
+        for key, found in self._load_many(contact_ids).items():
+            cache.contacts[key] = found if isinstance(found, Contact) else None
         done: list[tuple[Enrollment, StepOutcome]] = []
-        for enrollment_id in enrollment_ids:
-            enrollment = self._find(enrollment_id)
+        for enrollment in enrollments:
             if not isinstance(enrollment, Enrollment):
                 continue
             due = enrollment.next_scheduled_at

@@ -7,9 +7,15 @@ can delay an effect but never cause a wrong one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+# Reads many aggregates' stored events in one go (built by the composition root for the
+# configured database); returns None when it cannot, and the application reads one by one.
+StreamReader = Callable[[Any, list[UUID]], dict[UUID, list[StoredEvent]] | None]
 
 
 class Lookups(Protocol):

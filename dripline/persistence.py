@@ -59,7 +59,6 @@ def eventsourcing_env(url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": p["password"],
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
-            "POSTGRES_PRE_PING": "y",
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
     raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")

@@ -186,7 +186,7 @@ def test_one_batch_naming_an_enrollment_twice_requests_its_step_once(
         app: DriplineApp, clock: ManualClock) -> None:
     e = app.enroll(TENANT, active_sequence(app, THREE_STEPS), "c-1")
     outcomes = app.execute_due([e.id, e.id])
-    assert sorted(o.result for o in outcomes) == ["lost_race", "requested"]
+    assert [o.result for o in outcomes].count("requested") == 1
     assert len(requests(app, e.id)) == 1
 
 
