@@ -33,9 +33,20 @@ def text(value: object, field: str, *, max_len: int, required: bool = True) -> s
         raise InvalidInputError(field, f"must be a string, got {type(value).__name__}")
     if required and not value.strip():
         raise InvalidInputError(field, "is required and must not be blank")
+    if "\x00" in value or _has_lone_surrogate(value):
+        # Neither can be stored (PostgreSQL text refuses NUL; lone surrogates are not UTF-8).
+        raise InvalidInputError(field, "contains a NUL character or invalid Unicode")
     if len(value) > max_len:
         raise InvalidInputError(field, f"must be at most {max_len} characters, got {len(value)}")
     return value
+
+
+def _has_lone_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def optional_text(value: object, field: str, *, max_len: int) -> str | None:

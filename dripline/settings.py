@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from consumers.settings import KafkaSettings
 
 
-class Settings(BaseSettings):
+class Settings(KafkaSettings):
+    """One typed settings object for every process; the Kafka fields (bootstrap servers,
+    topics, consumer group, batch sizes) come from ``KafkaSettings``."""
+
     model_config = SettingsConfigDict(env_prefix="DRIPLINE_", extra="ignore")
 
     database_url: str = Field(
         default="sqlite:///./dripline.db",
         description="sqlite:///path/file.db or postgresql://user@host:port/db",
     )
-    kafka_bootstrap_servers: str | None = Field(
-        default=None, description="host:port[,...]; unset = no Kafka")
     api_keys: str | None = Field(
         default=None, description="tenant:key[,tenant:key...]; unset = a generated key")
     host: str = Field(default="127.0.0.1", description="HTTP bind address")

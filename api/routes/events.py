@@ -1,0 +1,61 @@
+"""CRM event ingestion over HTTP: the same envelope as the Kafka topic (DESIGN 3.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
+from pydantic import Field
+
+from api.auth import Tenant
+from api.deps import Core
+from api.examples import EVENT_EXAMPLES
+from api.problems import ApiError, responses
+from api.routes import API
+from api.schemas.events import Envelope, EventResult, IngestOut
+from domain.errors import DomainError, InvalidInputError
+
+MAX_EVENTS = 1000
+router = APIRouter(prefix=f"{API}/events", tags=["events"])
+Batch = Annotated[list[Envelope], Field(min_length=1, max_length=MAX_EVENTS)]
+
+
+@router.post(
+    "", status_code=status.HTTP_202_ACCEPTED, response_model=IngestOut,
+    responses=responses(401, 403, 404, 409, 413, 422),
+    summary="Record CRM events: one envelope or a list of up to 1,000",
+    description=(
+        "Each event is recorded on its own, in order, and answered with its outcome: "
+        "`applied`, `duplicate` (its `event_id` was seen before), `ignored` (unknown type) "
+        "or, in a list, `rejected` with the reason (a single rejected event answers 422, "
+        "or 404/409 as the error says). An event whose `tenant_id` is not the API key's "
+        "tenant refuses the whole request with 403 before anything is recorded."
+    ),
+)
+def ingest_events(
+    tenant: Tenant, core: Core,
+    data: Annotated[Envelope | Batch, Body(openapi_examples=EVENT_EXAMPLES)],
+) -> IngestOut:
+    envelopes = data if isinstance(data, list) else [data]
+    for i, envelope in enumerate(envelopes):
+        if envelope.tenant_id != tenant:
+            where = f"[{i}].tenant_id" if isinstance(data, list) else "tenant_id"
+            raise ApiError(403, f"{where}: {envelope.tenant_id!r} is not the tenant of your "
+                                "API key; nothing was recorded", field=where)
+    results: list[EventResult] = []
+    for envelope in envelopes:
+        try:
+            outcome = core.record_crm_event(envelope.to_domain())
+        except DomainError as error:
+            if not isinstance(data, list):
+                raise
+            field = error.field if isinstance(error, InvalidInputError) else None
+            results.append(EventResult(event_id=envelope.event_id, outcome="rejected",
+                                       detail=error.message, field=field))
+            continue
+        results.append(EventResult.model_validate({
+            "event_id": envelope.event_id, "outcome": outcome.status,
+            "enrolled": outcome.enrolled, "exited": outcome.exited}))
+    counts = {k: sum(r.outcome == k for r in results)
+              for k in ("applied", "duplicate", "ignored", "rejected")}
+    return IngestOut(**counts, results=results)

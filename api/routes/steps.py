@@ -1,0 +1,49 @@
+"""Steps of a draft sequence: add, change, remove."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Response, status
+
+from api.auth import Tenant
+from api.deps import Core, IfMatch
+from api.examples import STEP_EXAMPLES
+from api.problems import responses
+from api.routes import API, etag
+from api.schemas.sequences import SequenceOut, StepChangeOut
+from api.schemas.steps import StepIn, StepOut, StepPatch, body
+
+router = APIRouter(prefix=API + "/automation/sequences/{sequence_id}/steps", tags=["steps"],
+                   responses=responses(401, 404, 409, 412, 413, 422))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=StepChangeOut,
+             summary="Add a step to a draft")
+def add_step(tenant: Tenant, core: Core, response: Response, if_match: IfMatch,
+             sequence_id: UUID,
+             data: Annotated[StepIn, Body(openapi_examples=STEP_EXAMPLES)]) -> StepChangeOut:
+    sequence, step = core.add_step(tenant, sequence_id, body(data), if_match)
+    etag(response, sequence.version)
+    return StepChangeOut(step=StepOut.model_validate(step.to_dict()),
+                         sequence=SequenceOut.of(sequence))
+
+
+@router.put("/{step_id}", response_model=StepChangeOut,
+            summary="Change a step of a draft (the fields given)")
+def update_step(tenant: Tenant, core: Core, response: Response, if_match: IfMatch,
+                sequence_id: UUID, step_id: UUID, data: StepPatch) -> StepChangeOut:
+    sequence, step = core.update_step(tenant, sequence_id, step_id, body(data), if_match)
+    etag(response, sequence.version)
+    return StepChangeOut(step=StepOut.model_validate(step.to_dict()),
+                         sequence=SequenceOut.of(sequence))
+
+
+@router.delete("/{step_id}", response_model=SequenceOut,
+               summary="Remove a step from a draft; answers the sequence without it")
+def remove_step(tenant: Tenant, core: Core, response: Response, if_match: IfMatch,
+                sequence_id: UUID, step_id: UUID) -> SequenceOut:
+    sequence = core.remove_step(tenant, sequence_id, step_id, if_match)
+    etag(response, sequence.version)
+    return SequenceOut.of(sequence)

@@ -1,0 +1,82 @@
+"""Enrollment schemas (DESIGN 3.3) and the mapping from the ``Enrollment`` aggregate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import RequestBody
+from domain.app_enrollments import BulkEnrollment
+from domain.enrollment import Enrollment
+
+EnrollmentStatus = Literal["active", "paused", "completed", "exited"]
+ExitReason = Literal["manual_exit", "contact_replied", "contact_unsubscribed", "contact_deleted",
+                     "condition_not_met", "sequence_paused", "sequence_archived", "error"]
+MAX_BULK = 10_000
+
+
+class EnrollIn(RequestBody):
+    contact_id: str = Field(min_length=1, max_length=200, examples=["c-42"])
+
+
+class BulkEnrollIn(RequestBody):
+    contact_ids: list[str] = Field(max_length=MAX_BULK, examples=[["c-1", "c-2", "c-3"]],
+                                   description=f"Up to {MAX_BULK} CRM contact ids")
+
+
+class ExitIn(RequestBody):
+    reason: ExitReason = "manual_exit"
+
+
+class EnrollmentOut(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: str
+    sequence_id: UUID
+    contact_id: str
+    status: str
+    current_step_order: int
+    next_scheduled_at: datetime | None
+    enrolled_at: datetime
+    completed_at: datetime | None
+    exited_at: datetime | None
+    exit_reason: str | None
+    number: int = Field(description="1 for the first enrollment of the contact in the sequence")
+    source: str = Field(description="manual, bulk, trigger or enroll_existing")
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, e: Enrollment) -> EnrollmentOut:
+        return cls(id=e.id, tenant_id=e.tenant_id, sequence_id=e.sequence_id,
+                   contact_id=e.contact_id, status=e.status,
+                   current_step_order=e.current_step_order,
+                   next_scheduled_at=e.next_scheduled_at, enrolled_at=e.enrolled_at,
+                   completed_at=e.completed_at, exited_at=e.exited_at,
+                   exit_reason=e.exit_reason, number=e.number, source=e.source,
+                   updated_at=e.updated_at, version=e.version)
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    type: str = Field(examples=["sequence.contact_enrolled"])
+    at: datetime
+    data: dict[str, Any]
+
+
+class HistoryOut(BaseModel):
+    enrollment_id: UUID
+    items: list[HistoryEntry]
+
+
+def bulk_out(result: BulkEnrollment) -> dict[str, Any]:
+    return {
+        "enrolled_count": len(result.enrolled), "skipped_count": len(result.skipped),
+        "enrolled": [{"enrollment_id": e.id, "contact_id": e.contact_id}
+                     for e in result.enrolled],
+        "skipped": [{"contact_id": c, "reason": why} for c, why in result.skipped],
+    }

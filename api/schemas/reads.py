@@ -1,0 +1,62 @@
+"""Read-model schemas: stats and messages (DESIGN 3.2, 3.3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StepFunnel(BaseModel):
+    """How far contacts got at one step."""
+
+    step_order: int
+    reached: int
+    message_requested: int
+    skipped: dict[str, int] = Field(description="Skips by reason")
+    failed: int
+    delivered: int
+
+
+class StatsOut(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sequence_id: UUID
+    total_enrolled: int
+    active_count: int
+    paused_count: int
+    completed_count: int
+    exited_count: int
+    completion_rate: float
+    exits_by_reason: dict[str, int]
+    avg_completion_seconds: float | None
+    steps: list[StepFunnel]
+
+
+class MessageOut(BaseModel):
+    """A message request (DESIGN 3.2) and its delivery status."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    message_id: str
+    tenant_id: str
+    contact_id: str | None
+    sequence_id: UUID | None
+    enrollment_id: UUID | None
+    step_id: UUID | None
+    step_order: int | None
+    channel: str | None
+    type: str | None
+    content: str | None
+    template_id: str | None
+    variables: dict[str, Any]
+    media_url: str | None
+    due_at: datetime | None
+    created_at: datetime | None
+    attempt: int
+    status: str = Field(description="requested, delivered or failed")
+    error: str | None
+    requested_at: datetime
+    updated_at: datetime

@@ -1,0 +1,124 @@
+"""Sequence schemas (DESIGN 3.3) and the mapping from the ``DripSequence`` aggregate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt
+
+from api.schemas.common import RequestBody
+from api.schemas.steps import StepIn, StepOut
+from domain.sequence import DripSequence
+
+TriggerType = Literal["manual", "tag_added", "list_joined", "form_submit", "pipeline_entered"]
+SequenceStatus = Literal["draft", "active", "paused", "archived"]
+Policy = Literal["never", "after_completion", "after_exit", "always"]
+
+
+class ReEnrollmentIn(RequestBody):
+    policy: Policy = "never"
+    cooldown_seconds: StrictInt = Field(default=0, ge=0, le=10 * 365 * 86400)
+
+
+class ReEnrollmentOut(BaseModel):
+    policy: str
+    cooldown_seconds: int
+
+
+_TRIGGER_DATA = ("tag_added: tag_id or tag_name; list_joined: list_id (list_name); "
+                 "form_submit: form_id (form_name); pipeline_entered: pipeline_id "
+                 "(pipeline_name); manual: {}")
+
+
+class SequenceCreate(RequestBody):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    trigger_type: TriggerType = "manual"
+    trigger_data: dict[str, str] = Field(default_factory=dict, description=_TRIGGER_DATA)
+    exit_on_reply: StrictBool = True
+    reenrollment: ReEnrollmentIn | None = None
+    steps: list[StepIn] = Field(default_factory=list, max_length=100)
+
+
+class SequenceUpdate(RequestBody):
+    """The settings to change (draft only); the others keep their values."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    trigger_type: TriggerType | None = None
+    trigger_data: dict[str, str] | None = Field(default=None, description=_TRIGGER_DATA)
+    exit_on_reply: StrictBool | None = None
+    reenrollment: ReEnrollmentIn | None = None
+
+
+class ActivateIn(RequestBody):
+    enroll_existing: StrictBool = Field(
+        default=False, description="Also enroll contacts that already match the trigger")
+
+
+class CloneIn(RequestBody):
+    name: str | None = Field(default=None, min_length=1, max_length=200,
+                             description="Defaults to '<name> (copy)'")
+
+
+class SequenceOut(BaseModel):
+    id: UUID
+    tenant_id: str
+    name: str
+    description: str
+    status: str
+    trigger_type: str
+    trigger_data: dict[str, str]
+    exit_on_reply: bool
+    reenrollment: ReEnrollmentOut
+    steps: list[StepOut]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    activated_at: datetime | None
+    cloned_from: UUID | None
+
+    @classmethod
+    def of(cls, sequence: DripSequence) -> SequenceOut:
+        return cls(
+            id=sequence.id, tenant_id=sequence.tenant_id, name=sequence.name,
+            description=sequence.description, status=sequence.status,
+            trigger_type=sequence.trigger_type, trigger_data=dict(sequence.trigger_data),
+            exit_on_reply=sequence.exit_on_reply,
+            reenrollment=ReEnrollmentOut(**sequence.reenrollment.to_dict()),
+            steps=[StepOut.model_validate(step.to_dict()) for step in sequence.steps],
+            version=sequence.version, created_at=sequence.created_at,
+            updated_at=sequence.updated_at, activated_at=sequence.activated_at,
+            cloned_from=sequence.cloned_from,
+        )
+
+
+class BulkSkip(BaseModel):
+    contact_id: str
+    reason: str
+
+
+class BulkEnrolled(BaseModel):
+    enrollment_id: UUID
+    contact_id: str
+
+
+class BulkEnrollOut(BaseModel):
+    enrolled_count: int
+    skipped_count: int
+    enrolled: list[BulkEnrolled]
+    skipped: list[BulkSkip]
+
+
+class ActivationOut(SequenceOut):
+    enroll_existing: BulkEnrollOut | None = Field(
+        default=None, description="With enroll_existing: who was enrolled and who was not")
+
+
+class StepChangeOut(BaseModel):
+    """The step written and the sequence it produced (its new version)."""
+
+    step: StepOut
+    sequence: SequenceOut

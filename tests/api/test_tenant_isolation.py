@@ -1,0 +1,111 @@
+"""Every operation of the API, taken from its own OpenAPI document so that a new route cannot
+escape: no key or a wrong key is 401; another tenant's key on acme's ids is 404 (or, where
+there is no id, shows nothing of acme's) — and acme's own key then succeeds, so the 404 is
+about the tenant and not about the request."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import V1, build_sequence, envelope, ok, spec_app
+
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+STEP = {"order": 5, "name": "Extra", "delay_amount": 1, "delay_unit": "days",
+        "message_template": {"type": "text", "content": "Hello {{contact.name}}"}}
+# A valid body for every operation that takes one; a new one without an entry fails here.
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/api/v1/automation/sequences"): {"name": "New"},
+    ("PUT", "/api/v1/automation/sequences/{sequence_id}"): {"name": "Renamed"},
+    ("POST", "/api/v1/automation/sequences/{sequence_id}/activate"): {},
+    ("POST", "/api/v1/automation/sequences/{sequence_id}/clone"): {"name": "Copy"},
+    ("POST", "/api/v1/automation/sequences/{sequence_id}/steps"): STEP,
+    ("PUT", "/api/v1/automation/sequences/{sequence_id}/steps/{step_id}"): {"name": "Re"},
+    ("POST", "/api/v1/automation/sequences/{sequence_id}/enroll"): {"contact_id": "new-1"},
+    ("POST", "/api/v1/automation/sequences/{sequence_id}/enroll/bulk"): {
+        "contact_ids": ["new-2", "new-3"]},
+    ("POST", "/api/v1/automation/enrollments/{enrollment_id}/exit"): {"reason": "manual_exit"},
+    ("POST", "/api/v1/events"): envelope("evt-iso", "tag_added", "dan", {"tag_name": "x"}),
+}
+# Operations on a draft act on the draft; the others on the active sequence.
+ON_DRAFT = {"/api/v1/automation/sequences/{sequence_id}",
+            "/api/v1/automation/sequences/{sequence_id}/activate",
+            "/api/v1/automation/sequences/{sequence_id}/steps",
+            "/api/v1/automation/sequences/{sequence_id}/steps/{step_id}"}
+
+
+def _operations() -> list[tuple[str, str]]:
+    spec = spec_app().openapi()
+    return sorted((method.upper(), path) for path, item in spec["paths"].items()
+                  for method in item)
+
+
+OPERATIONS = _operations()
+PRIVATE = [op for op in OPERATIONS if op not in PUBLIC]
+
+
+def test_the_route_list_is_complete() -> None:
+    assert len(PRIVATE) == 25  # DESIGN 3.3: every authenticated operation
+    assert {op for op in PRIVATE if op[0] in ("POST", "PUT")} - set(BODIES) == {
+        ("POST", f"/api/v1/automation/{p}") for p in (
+            "sequences/{sequence_id}/pause", "sequences/{sequence_id}/resume",
+            "sequences/{sequence_id}/archive", "enrollments/{enrollment_id}/pause",
+            "enrollments/{enrollment_id}/resume")}
+
+
+def _acme_world(acme: TestClient) -> dict[str, str]:
+    draft = ok(acme.post(f"{V1}/sequences", json={"name": "Draft", "steps": [
+        {**STEP, "order": 0}]}), 201)
+    active = build_sequence(acme, {"name": "Active", "steps": [{**STEP, "order": 0}]})
+    enrolled = ok(acme.post(f"{V1}/sequences/{active['id']}/enroll",
+                            json={"contact_id": "ana"}), 201)
+    return {"draft": draft["id"], "step_id": draft["steps"][0]["id"],
+            "active": active["id"], "enrollment_id": enrolled["id"], "contact_id": "ana"}
+
+
+def _url(path: str, world: dict[str, str]) -> str:
+    sequence = world["draft"] if path in ON_DRAFT else world["active"]
+    return path.format(sequence_id=sequence, step_id=world["step_id"],
+                       enrollment_id=world["enrollment_id"], contact_id=world["contact_id"])
+
+
+@pytest.mark.parametrize(("method", "path"), PRIVATE)
+def test_without_a_valid_key_every_route_is_401(acme: TestClient, method: str,
+                                                path: str) -> None:
+    # Made-up ids: the key is checked before anything is looked up.
+    world = {"draft": str(uuid4()), "active": str(uuid4()), "step_id": str(uuid4()),
+             "enrollment_id": str(uuid4()), "contact_id": "ana"}
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong-key"},
+                    {"Authorization": f"Basic {acme.headers['Authorization'][7:]}"}):
+        answer = acme.request(method, _url(path, world), json=BODIES.get((method, path)),
+                              headers=headers)
+        assert answer.status_code == 401, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("method", "path"), PRIVATE)
+def test_another_tenant_cannot_see_or_touch_acme(acme: TestClient, globex: TestClient,
+                                                 runtime: Any, method: str,
+                                                 path: str) -> None:
+    world = _acme_world(acme)
+    if path.endswith("/resume"):  # something to resume
+        ok(acme.post(_url(path, world).replace("/resume", "/pause")))
+    runtime.catch_up()
+    url, body = _url(path, world), BODIES.get((method, path))
+    theirs = globex.request(method, url, json=body)
+    if "{" in path and not path.startswith(f"{V1}/contacts/"):
+        assert theirs.status_code == 404, theirs.text
+        assert theirs.json()["status"] == 404
+    elif method == "GET":  # lists and a contact's enrollments: nothing of acme's
+        assert ok(theirs)["items"] == []
+    elif path == "/api/v1/events":  # an event of acme's is refused on globex's key
+        assert ok(theirs, 403)["field"] == "tenant_id"
+    else:  # creating a sequence: globex's own, invisible to acme
+        created = ok(theirs, 201)
+        ok(acme.get(f"{V1}/sequences/{created['id']}"), 404)
+
+    mine = acme.request(method, url, json=body)
+    assert mine.status_code < 300, mine.text
