@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup serve demo test lint unit
+.PHONY: setup serve test lint unit
 
 setup: $(VENV)/.installed
 
@@ -16,8 +16,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-demo: setup
-	$(BIN)/dripline demo
+serve: setup
+	$(BIN)/dripline serve
 
 lint: setup
 	$(BIN)/ruff check .

@@ -13,14 +13,15 @@ from typing import Any
 
 from consumers.intake import Intake
 from consumers.kafka_app import build_edge
-from consumers.lookups import FollowingLookups
 from consumers.relay import Relay, relay_positions
 from consumers.settings import KafkaSettings
 from consumers.tracked import TrackedApp
 from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
 from domain.lookups import Lookups
-from dripline.persistence import eventsourcing_env
+from dripline.persistence import eventsourcing_env, schema_lock
+from dripline.streams import read_streams
+from projections.read_models import ReadModels
 
 log = logging.getLogger("dripline.kafka")
 
@@ -38,8 +39,7 @@ async def run_intake(kafka: KafkaSettings, database_url: str, *, clock: Clock = 
     """Consume ``crm.events`` until stopped; returns the intake (its stats) at the end."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
-    app = await asyncio.to_thread(TrackedApp, env=eventsourcing_env(database_url), clock=clock)
-    app.lookups = lookups or FollowingLookups(app)
+    app, read_models = await asyncio.to_thread(_intake_app, database_url, clock, lookups)
     holder: list[Intake] = []
     edge = build_edge(kafka, intake=lambda: holder[0] if holder else None,
                       middlewares=middlewares)
@@ -54,7 +54,27 @@ async def run_intake(kafka: KafkaSettings, database_url: str, *, clock: Clock = 
     finally:
         await edge.broker.stop()
         app.close()
+        if read_models is not None:
+            read_models.close()
     return holder[0]
+
+
+def _intake_app(database_url: str, clock: Clock,
+                lookups: Lookups | None) -> tuple[TrackedApp, ReadModels | None]:
+    """The intake's application. Unless given lookups, it reads the read models, bringing
+    the ones it asks (active sequences, open enrollments) up to date first: that is what
+    lets an event see a sequence activated a moment ago, whether or not ``dripline project``
+    runs beside it (positions are locked, so projecting here too never double counts)."""
+    with schema_lock(database_url):
+        app = TrackedApp(env=eventsourcing_env(database_url), clock=clock,
+                         stream_reader=read_streams)
+        if lookups is not None:
+            app.lookups = lookups
+            return app, None
+        read_models = ReadModels(database_url)
+    read_models.attach(app)
+    app.lookups = read_models.lookups(catch_up=True)
+    return app, read_models
 
 
 async def run_relay(kafka: KafkaSettings, database_url: str, *,
@@ -63,7 +83,7 @@ async def run_relay(kafka: KafkaSettings, database_url: str, *,
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     env = eventsourcing_env(database_url)
-    app = await asyncio.to_thread(DriplineApp, env=env)
+    app = await asyncio.to_thread(_relay_app, env, database_url)
     positions = await asyncio.to_thread(relay_positions, env)
     edge = build_edge(kafka)
     relay = Relay(app, positions, edge.send, batch_size=kafka.relay_batch_size)
@@ -74,6 +94,11 @@ async def run_relay(kafka: KafkaSettings, database_url: str, *,
         await edge.broker.stop()
         app.close()
     return relay
+
+
+def _relay_app(env: dict[str, str], database_url: str) -> DriplineApp:
+    with schema_lock(database_url):
+        return DriplineApp(env=env)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,20 +7,42 @@ from dataclasses import dataclass
 
 from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
-from dripline.persistence import eventsourcing_env
+from dripline.persistence import eventsourcing_env, schema_lock
 from dripline.settings import Settings
+from dripline.streams import read_streams
+from projections.queries import Queries
+from projections.read_models import ReadModels
 
 
 @dataclass
 class Runtime:
     settings: Settings
     app: DriplineApp
+    read_models: ReadModels
+
+    @property
+    def queries(self) -> Queries:
+        return self.read_models.queries
+
+    def catch_up(self) -> None:
+        """Project everything recorded so far (read-your-writes; tests)."""
+        self.read_models.catch_up()
 
     def close(self) -> None:
         self.app.close()
+        self.read_models.close()
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Clock = system_clock) -> Runtime:
+def bootstrap(settings: Settings | None = None, *, clock: Clock = system_clock,
+              catch_up_lookups: bool = True) -> Runtime:
+    """``catch_up_lookups``: the application's lookups bring the read models they read up to
+    date before answering (the embedded single process, where no other runner may exist).
+    Processes that rely on separate ``dripline project`` runners may turn it off."""
     settings = settings or Settings()
-    app = DriplineApp(env=eventsourcing_env(settings.database_url), clock=clock)
-    return Runtime(settings=settings, app=app)
+    with schema_lock(settings.database_url):
+        read_models = ReadModels(settings.database_url)
+        app = DriplineApp(env=eventsourcing_env(settings.database_url), clock=clock,
+                          lookups=read_models.lookups(catch_up=catch_up_lookups),
+                          stream_reader=read_streams)
+    read_models.attach(app)
+    return Runtime(settings=settings, app=app, read_models=read_models)

@@ -9,10 +9,16 @@ from rich.console import Console
 from rich.table import Table
 
 from dripline.bootstrap import bootstrap
+from dripline.cli_kafka import register as register_kafka_commands
+from dripline.cli_projections import register as register_projection_commands
+from dripline.cli_run import register as register_role_commands
 
 app = typer.Typer(no_args_is_help=True, help="Dripline: an event-sourced drip-sequence engine.")
 stream_app = typer.Typer(no_args_is_help=True, help="Inspect the event store.")
 app.add_typer(stream_app, name="stream")
+register_role_commands(app)
+register_projection_commands(app)
+register_kafka_commands(app)
 console = Console()
 
 

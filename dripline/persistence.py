@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
+
+import psycopg
+
+# Any constant: the advisory lock that serialises schema creation across processes.
+_SCHEMA_LOCK = 726_473_000
 
 
 class DatabaseUrlError(ValueError):
@@ -62,3 +69,21 @@ def eventsourcing_env(url: str) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
     raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+
+
+@contextmanager
+def schema_lock(url: str) -> Iterator[None]:
+    """Held while a process creates (or checks) its tables. The event store re-runs its
+    CREATE TABLE / CREATE FUNCTION statements whenever an application is built, and several
+    processes starting at once on PostgreSQL fail with "tuple concurrently updated" without
+    this. SQLite serialises schema changes itself."""
+    if not is_postgres(url):
+        yield
+        return
+    p = postgres_params(url)
+    with psycopg.connect(psycopg.conninfo.make_conninfo(**p), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [_SCHEMA_LOCK])
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", [_SCHEMA_LOCK])

@@ -17,12 +17,12 @@ from faststream.kafka.annotations import KafkaMessage
 
 from consumers.intake import Intake
 from consumers.kafka_app import KafkaEdge, build_edge
-from consumers.lookups import FollowingLookups
 from consumers.settings import KafkaSettings
 from consumers.tracked import TrackedApp
 from domain.clock import ManualClock
 from domain.lookups import Lookups
 from dripline.persistence import eventsourcing_env
+from tests.consumers.following_lookups import FollowingLookups
 
 TENANT = "acme"
 

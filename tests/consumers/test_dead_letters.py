@@ -10,9 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from consumers import dlq
-from consumers.lookups import FollowingLookups
 from consumers.tracked import tracking_name
 from domain.clock import ManualClock
+from tests.consumers.following_lookups import FollowingLookups
 from tests.consumers.scenario import enrollment, sequence
 from tests.consumers.support import TENANT, Harness, harness
 

@@ -1,7 +1,8 @@
 """``domain.lookups.Lookups`` answered from memory, kept current by reading the notification
 log forward before each answer.
 
-For processes that run without the read models (an intake process on its own). The answers
+Test support for the in-memory broker tests, which run the intake without read models (the
+intake process itself uses the read models' lookups). The answers
 are candidates: the application re-checks every one against the aggregates (status, trigger,
 tenant), so listing a sequence that has since been paused is harmless, and reading the log
 up to its head before answering means nothing committed before the question is missed.

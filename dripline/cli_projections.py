@@ -1,0 +1,120 @@
+"""``dripline project``, ``dripline replay`` and ``dripline projections status``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from dripline.bootstrap import bootstrap
+from projections import replay as replays
+from projections.generations import Generation
+from projections.read_models import ReadModels
+
+console = Console()
+projections_app = typer.Typer(no_args_is_help=True, help="Inspect the read models.")
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} events/s" if speed else "- events/s", style="cyan")
+
+
+def project(batch_size: int = typer.Option(500, help="events per transaction"),
+            poll_interval: float = typer.Option(0.5, help="seconds between polls (SQLite) "
+                                                "or LISTEN timeouts (PostgreSQL)")) -> None:
+    """Keep every read model up to date until stopped (Ctrl-C or SIGTERM)."""
+    runtime = bootstrap(catch_up_lookups=False)
+    runtime.read_models.projector.batch_size = batch_size
+    runner = runtime.read_models.runner(poll_interval=poll_interval)
+    done = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    console.print(f"projecting {', '.join(runtime.read_models.names())}; Ctrl-C stops")
+    try:
+        done.wait()
+    finally:
+        runner.stop()
+        runtime.close()
+
+
+def replay(name: str | None = typer.Argument(None, help="read model to rebuild"),
+           all_models: bool = typer.Option(False, "--all", help="rebuild every read model"),
+           batch_size: int = typer.Option(1000, help="events per transaction")) -> None:
+    """Rebuild read models from the start of the event log. The live tables keep serving
+    until the rebuilt ones catch up; an interrupted replay resumes where it stopped."""
+    runtime = bootstrap(catch_up_lookups=False)
+    try:
+        names = runtime.read_models.names()
+        if all_models == (name is not None):
+            console.print("[red]give one read model NAME or --all[/red]; known: "
+                          + ", ".join(names))
+            raise typer.Exit(2)
+        if name is not None and name not in names:
+            console.print(f"[red]no read model {name!r}[/red]; known: {', '.join(names)}")
+            raise typer.Exit(2)
+        runtime.read_models.projector.batch_size = batch_size
+        for each in names if all_models else [name or ""]:
+            _replay_one(runtime.read_models, each)
+    finally:
+        runtime.close()
+
+
+def _replay_one(read_models: ReadModels, name: str) -> None:
+    start = replays.start(read_models, name)
+    head = read_models.projector.head()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               RateColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"{name} (generation {start.generation})", total=head,
+                                 completed=start.position)
+
+        def on_batch(g: Generation, now_head: int) -> None:
+            progress.update(task, completed=g.position, total=max(now_head, g.position))
+
+        final = replays.rebuild(read_models, name, on_batch)
+    state = "live" if final is not None and final.status == "live" else "unfinished"
+    console.print(f"{name}: rebuilt to position {final.position if final else '?'} ({state})")
+
+
+@projections_app.command("status")
+def status() -> None:
+    """Each read model's position, the store's head and the lag between them."""
+    runtime = bootstrap(catch_up_lookups=False)
+    try:
+        table = Table(title="read models")
+        for column in ("name", "generation", "state", "position", "head", "lag"):
+            table.add_column(column, justify="right" if column != "name" else "left")
+        for s in runtime.read_models.status():
+            state = "rebuilding" if s.status == "building" else s.status
+            table.add_row(s.name, str(s.generation), state, str(s.position), str(s.head),
+                          str(s.lag))
+        console.print(table)
+    finally:
+        runtime.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("project")(project)
+    app.command("replay")(replay)
+    app.add_typer(projections_app, name="projections")

@@ -1,0 +1,138 @@
+"""The process roles (DESIGN 3.4): ``serve`` runs everything in one process; ``api`` and
+``schedule`` run one role each, in as many copies as needed (``project``, ``consume`` and
+``relay`` live in their own modules). Each builds its own objects through ``bootstrap`` (one
+composition root per process) and stops cleanly on SIGTERM or Ctrl-C: the batch in hand is
+finished, nothing half-done is committed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from consumers.scheduler import Scheduler
+from dripline.bootstrap import Runtime, bootstrap
+from dripline.keys import ensure_api_keys
+from dripline.settings import Settings
+
+log = logging.getLogger("dripline")
+
+
+def _on_stop_signals(stop: Callable[[], None]) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop())
+
+
+def _ignore() -> None:
+    """Uvicorn handles SIGTERM/SIGINT while it serves, then re-raises the signal to the
+    handler that was there before; with this one there, the re-raised signal lets the
+    process finish its own shutdown (stop the scheduler, flush, close) and exit 0."""
+
+
+def _http(runtime: Runtime, settings: Settings, generated_key: str | None) -> uvicorn.Server:
+    from api.app import create_app
+    from api.auth import ApiKeys
+
+    assert settings.api_keys is not None
+    keys = ApiKeys.parse(settings.api_keys)
+    if generated_key:
+        keys = ApiKeys(keys.by_key, generated_key=generated_key)
+    app = create_app(runtime, api_keys=keys)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info",
+                            timeout_graceful_shutdown=10)
+    return uvicorn.Server(config)
+
+
+def _announce(settings: Settings, generated_key: str | None) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"Dripline on {base}  (API {base}/api/v1, OpenAPI {base}/openapi.json)", flush=True)
+    if generated_key:
+        print("DRIPLINE_API_KEYS is not set; use this key for tenant 'default':\n"
+              f"  Authorization: Bearer {generated_key}", flush=True)
+
+
+class _KafkaRoles:
+    """Intake and relay on their own event loop, in a thread of the serving process."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stop_event: asyncio.Event | None = None
+        self.thread = threading.Thread(target=self._run, name="kafka", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        from consumers.processes import run_intake, run_relay
+
+        self.loop = asyncio.get_running_loop()
+        self.stop_event = asyncio.Event()
+        kafka, url = self.runtime.settings, self.runtime.settings.database_url
+        await asyncio.gather(
+            run_intake(kafka, url, clock=self.runtime.app.clock, stop=self.stop_event,
+                       lookups=self.runtime.app.lookups),
+            run_relay(kafka, url, stop=self.stop_event))
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.loop is not None and self.stop_event is not None:
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(15)
+
+
+def serve(settings: Settings) -> None:
+    """API, read models, scheduler (and, with Kafka configured, intake and relay) in one
+    process: the embedded default."""
+    settings, generated_key = ensure_api_keys(settings)
+    runtime = bootstrap(settings)
+    projections = runtime.read_models.runner(poll_interval=0.1)
+    scheduler = Scheduler(runtime.app, runtime.queries, idle_seconds=0.2,
+                          sync=lambda: runtime.read_models.catch_up(["due_enrollments"]))
+    scheduler_thread = threading.Thread(target=scheduler.run_forever, name="scheduler",
+                                        daemon=True)
+    kafka = _KafkaRoles(runtime) if settings.kafka_bootstrap_servers else None
+    server = _http(runtime, settings, generated_key)
+    projections.start()
+    scheduler_thread.start()
+    if kafka is not None:
+        kafka.start()
+    _announce(settings, generated_key)
+    _on_stop_signals(_ignore)
+    try:
+        server.run()  # returns after SIGTERM/SIGINT, once in-flight requests finished
+    finally:
+        scheduler.stop()
+        scheduler_thread.join(15)
+        if kafka is not None:
+            kafka.stop()
+        projections.stop()
+        runtime.close()
+
+
+def api(settings: Settings) -> None:
+    settings, generated_key = ensure_api_keys(settings)
+    runtime = bootstrap(settings, catch_up_lookups=False)
+    _announce(settings, generated_key)
+    _on_stop_signals(_ignore)
+    try:
+        _http(runtime, settings, generated_key).run()
+    finally:
+        runtime.close()
+
+
+def schedule(settings: Settings, **options: Any) -> None:
+    runtime = bootstrap(settings, catch_up_lookups=False)
+    scheduler = Scheduler(runtime.app, runtime.queries, **options)
+    _on_stop_signals(scheduler.stop)
+    try:
+        scheduler.run_forever()
+    finally:
+        runtime.close()

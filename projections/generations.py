@@ -1,0 +1,110 @@
+"""Which copy ("generation") of each read model's tables is live, which is being rebuilt,
+and how far each has read the notification log.
+
+``rm_state`` holds one row per (model, generation). Its ``position`` is the model's tracking
+position: it changes only in the transaction that writes the model's rows, and that
+transaction first locks the row, so two runners never apply the same events (exactly once,
+however many processes project). A rebuild writes a new generation beside the live one and
+switches in the same transaction as its last batch; queries read only the live one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from projections.db import ReadDb, Tx
+from projections.models.base import ReadModel
+
+STATE_DDL = ("CREATE TABLE IF NOT EXISTS rm_state (name TEXT NOT NULL, "
+             "generation INTEGER NOT NULL, status TEXT NOT NULL, position BIGINT NOT NULL, "
+             "PRIMARY KEY (name, generation))")
+_SETUP_LOCK = 726_473_001  # any constant: serialises schema setup across processes
+
+
+@dataclass(frozen=True)
+class Generation:
+    name: str
+    generation: int
+    status: str  # live | building
+    position: int
+
+
+def setup(db: ReadDb, models: list[ReadModel]) -> None:
+    """Create the state table and, for a model seen for the first time, generation 1."""
+    with db.transaction() as tx:
+        if db.is_postgres:
+            tx.execute("SELECT pg_advisory_xact_lock(%s)", [_SETUP_LOCK])
+        tx.execute(db.ddl(STATE_DDL))
+        for model in models:
+            known = tx.execute("SELECT generation FROM rm_state WHERE name = %s", [model.name])
+            if not known:
+                create_tables(db, tx, model, 1)
+                tx.execute("INSERT INTO rm_state VALUES (%s, 1, 'live', 0)", [model.name])
+
+
+def create_tables(db: ReadDb, tx: Tx, model: ReadModel, generation: int) -> None:
+    tables = model.tables(generation)
+    for statement in model.schema:
+        tx.execute(db.ddl(statement.format(**tables)))
+
+
+def drop_tables(tx: Tx, model: ReadModel, generation: int) -> None:
+    for table in model.tables(generation).values():
+        tx.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def all_generations(db: ReadDb) -> list[Generation]:
+    rows = db.read("SELECT * FROM rm_state ORDER BY name, generation")
+    return [Generation(r["name"], r["generation"], r["status"], r["position"]) for r in rows]
+
+
+def live_generation(db: ReadDb, name: str) -> Generation:
+    rows = db.read("SELECT * FROM rm_state WHERE name = %s AND status = 'live'", [name])
+    if not rows:
+        raise LookupError(f"read model {name!r} has no live generation; run setup")
+    r = rows[0]
+    return Generation(r["name"], r["generation"], r["status"], r["position"])
+
+
+def lock(db: ReadDb, tx: Tx, name: str, generation: int) -> Generation | None:
+    """The generation's state, locked until the transaction ends (None if it is gone)."""
+    suffix = " FOR UPDATE" if db.is_postgres else ""  # SQLite: BEGIN IMMEDIATE locked it all
+    rows = tx.execute("SELECT * FROM rm_state WHERE name = %s AND generation = %s" + suffix,
+                      [name, generation])
+    if not rows:
+        return None
+    r = rows[0]
+    return Generation(r["name"], r["generation"], r["status"], r["position"])
+
+
+def set_position(tx: Tx, g: Generation, position: int) -> None:
+    tx.execute("UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
+               [position, g.name, g.generation])
+
+
+def start_building(db: ReadDb, model: ReadModel) -> Generation:
+    """A new, empty generation to rebuild into; or the unfinished one, to resume it."""
+    with db.transaction() as tx:
+        if db.is_postgres:
+            tx.execute("SELECT pg_advisory_xact_lock(%s)", [_SETUP_LOCK])
+        rows = tx.execute("SELECT * FROM rm_state WHERE name = %s ORDER BY generation",
+                          [model.name])
+        for r in rows:
+            if r["status"] == "building":
+                return Generation(r["name"], r["generation"], r["status"], r["position"])
+        number = max((r["generation"] for r in rows), default=0) + 1
+        create_tables(db, tx, model, number)
+        tx.execute("INSERT INTO rm_state VALUES (%s, %s, 'building', 0)", [model.name, number])
+        return Generation(model.name, number, "building", 0)
+
+
+def switch_to(tx: Tx, model: ReadModel, g: Generation) -> None:
+    """Make the rebuilt generation live and drop the one it replaces, atomically."""
+    old = tx.execute("SELECT generation FROM rm_state WHERE name = %s AND status = 'live'",
+                     [model.name])
+    for r in old:
+        tx.execute("DELETE FROM rm_state WHERE name = %s AND generation = %s",
+                   [model.name, r["generation"]])
+        drop_tables(tx, model, r["generation"])
+    tx.execute("UPDATE rm_state SET status = 'live' WHERE name = %s AND generation = %s",
+               [model.name, g.generation])

@@ -1,0 +1,1 @@
+"""One module per read model: its tables and how each event changes them."""

@@ -1,0 +1,129 @@
+"""``Queries`` over the read models' live tables. Every method takes the tenant first and
+puts it in the WHERE clause here, so scoping lives in one place (CONVENTIONS 9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from projections import generations as gens
+from projections import rows
+from projections.db import ReadDb
+from projections.models.base import table_name
+from projections.queries import DueEnrollment, Page
+
+T = TypeVar("T")
+
+
+class SqlQueries:
+    def __init__(self, db: ReadDb) -> None:
+        self.db = db
+
+    def _live(self, model: str, read: Callable[[Callable[[str], str]], T]) -> T:
+        """Run ``read`` with the model's live table names. A replay may switch generations
+        and drop the old tables between the name lookup and the read: look up once more."""
+        for attempt in (1, 2):
+            names = _names(gens.live_generation(self.db, model).generation)
+            try:
+                return read(names)
+            except Exception as error:
+                if attempt == 2 or not _is_missing_table(error):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _page(self, table: str, where: str, params: list[Any], order: str, page: int,
+              limit: int, shape: Callable[[dict[str, Any]], dict[str, Any]]) -> Page:
+        page, limit = max(page, 1), min(max(limit, 1), 500)
+        total = self.db.read(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", params)
+        found = self.db.read(f"SELECT * FROM {table} WHERE {where} ORDER BY {order} "
+                             "LIMIT %s OFFSET %s", [*params, limit, (page - 1) * limit])
+        return Page([shape(r) for r in found], int(total[0]["n"]), page, limit)
+
+    def list_sequences(self, tenant_id: str, *, status: str | None = None,
+                       trigger_type: str | None = None, page: int = 1,
+                       limit: int = 50) -> Page:
+        where, params = "tenant_id = %s AND status <> 'deleted'", [tenant_id]
+        if status is not None:
+            where, params = where + " AND status = %s", [*params, status]
+        if trigger_type is not None:
+            where, params = where + " AND trigger_type = %s", [*params, trigger_type]
+        return self._live("sequences", lambda t: self._page(
+            t("sequences"), where, params, "created_at, sequence_id", page, limit,
+            rows.sequence))
+
+    def get_sequence(self, tenant_id: str, sequence_id: UUID) -> dict[str, Any] | None:
+        found = self._live("sequences", lambda t: self.db.read(
+            f"SELECT * FROM {t('sequences')} WHERE tenant_id = %s AND sequence_id = %s "
+            "AND status <> 'deleted'", [tenant_id, sequence_id]))
+        return rows.sequence(found[0]) if found else None
+
+    def list_enrollments(self, tenant_id: str, sequence_id: UUID, *, status: str | None = None,
+                         page: int = 1, limit: int = 50) -> Page:
+        where, params = "tenant_id = %s AND sequence_id = %s", [tenant_id, str(sequence_id)]
+        if status is not None:
+            where, params = where + " AND status = %s", [*params, status]
+        return self._live("enrollments", lambda t: self._page(
+            t("enrollments"), where, params, "enrolled_at, enrollment_id", page, limit,
+            rows.enrollment))
+
+    def contact_enrollments(self, tenant_id: str, contact_id: str, *,
+                            status: str | None = None) -> list[dict[str, Any]]:
+        where, params = "tenant_id = %s AND contact_id = %s", [tenant_id, contact_id]
+        if status is not None:
+            where, params = where + " AND status = %s", [*params, status]
+        found = self._live("enrollments", lambda t: self.db.read(
+            f"SELECT * FROM {t('enrollments')} WHERE {where} "
+            "ORDER BY enrolled_at, enrollment_id", params))
+        return [rows.enrollment(r) for r in found]
+
+    def sequence_stats(self, tenant_id: str, sequence_id: UUID) -> dict[str, Any] | None:
+        def read(t: Callable[[str], str]) -> dict[str, Any] | None:
+            key = [str(sequence_id)]
+            head = self.db.read(f"SELECT * FROM {t('stats')} WHERE sequence_id = %s "
+                                "AND tenant_id = %s AND deleted = FALSE", [*key, tenant_id])
+            if not head:
+                return None
+            exits = self.db.read(f"SELECT * FROM {t('stats_exits')} WHERE sequence_id = %s",
+                                 key)
+            steps = self.db.read(f"SELECT * FROM {t('stats_steps')} WHERE sequence_id = %s "
+                                 "ORDER BY step_order", key)
+            skips = self.db.read(f"SELECT * FROM {t('stats_skips')} WHERE sequence_id = %s",
+                                 key)
+            return rows.stats(head[0], exits, steps, skips)
+        return self._live("sequence_stats", read)
+
+    def list_messages(self, tenant_id: str, *, contact_id: str | None = None,
+                      sequence_id: UUID | None = None, enrollment_id: UUID | None = None,
+                      page: int = 1, limit: int = 50) -> Page:
+        where, params = "tenant_id = %s", [tenant_id]
+        for column, value in (("contact_id", contact_id), ("sequence_id", sequence_id),
+                              ("enrollment_id", enrollment_id)):
+            if value is not None:
+                where, params = f"{where} AND {column} = %s", [*params, str(value)]
+        return self._live("messages", lambda t: self._page(
+            t("messages"), where, params, "requested_at, message_id", page, limit,
+            rows.message))
+
+    def due_enrollments(self, now: datetime, limit: int = 500) -> list[DueEnrollment]:
+        # Across tenants on purpose: the scheduler serves them all. The WHERE repeats the
+        # partial index's predicate so the planner can use it.
+        found = self._live("due_enrollments", lambda t: self.db.read(
+            due_query(t("due")), [now, limit]))
+        return [rows.due(r) for r in found]
+
+
+def due_query(table: str) -> str:
+    """The scheduler's scan; parameters: now, limit. Shared with the EXPLAIN test and bench."""
+    return (f"SELECT * FROM {table} WHERE due_at IS NOT NULL AND due_at <= %s "
+            "ORDER BY due_at, enrollment_id LIMIT %s")
+
+
+def _names(generation: int) -> Callable[[str], str]:
+    return lambda base: table_name(base, generation)
+
+
+def _is_missing_table(error: Exception) -> bool:
+    text = str(error).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)

@@ -1,0 +1,59 @@
+"""The ``sequences`` read model against the sequence events that change it."""
+
+from __future__ import annotations
+
+from dripline.bootstrap import Runtime
+from projections.queries import Page
+from tests.projections.support import active_sequence, step
+
+
+def test_a_sequence_is_listed_with_its_steps_status_and_version(runtime: Runtime) -> None:
+    app = runtime.app
+    draft = app.create_sequence("acme", {"name": "Onboarding", "description": "new users",
+                                         "trigger_type": "tag_added",
+                                         "trigger_data": {"tag_id": "t-1"},
+                                         "steps": [step(0), step(1)]})
+    app.update_sequence("acme", draft.id, {"name": "Onboarding v2"})
+    _, third = app.add_step("acme", draft.id, step(2))
+    app.remove_step("acme", draft.id, draft.steps[0].id)
+    app.activate_sequence("acme", draft.id)
+    runtime.catch_up()
+
+    [row] = runtime.queries.list_sequences("acme").items
+    current = app.get_sequence("acme", draft.id)
+    assert row["id"] == str(draft.id)
+    assert row["name"] == "Onboarding v2"
+    assert row["status"] == "active"
+    assert row["trigger_type"] == "tag_added"
+    assert row["trigger_data"] == {"tag_id": "t-1"}
+    assert [s["order"] for s in row["steps"]] == [1, 2]
+    assert row["steps"][1]["id"] == str(third.id)
+    assert row["version"] == current.version
+    assert row["updated_at"] == current.updated_at
+
+
+def test_sequences_filter_by_status_and_trigger_and_stay_in_their_tenant(
+        runtime: Runtime) -> None:
+    app = runtime.app
+    tagged = active_sequence(app, trigger=("tag_added", {"tag_name": "vip"}), name="Tagged")
+    manual = active_sequence(app, name="Manual")
+    app.pause_sequence("acme", manual.id)
+    draft = app.create_sequence("acme", {"name": "Draft"})
+    deleted = app.create_sequence("acme", {"name": "Gone"})
+    app.delete_sequence("acme", deleted.id)
+    active_sequence(app, tenant="other", name="Other tenant's")
+    runtime.catch_up()
+
+    q = runtime.queries
+
+    def ids(page: Page) -> set[str]:
+        return {item["id"] for item in page.items}
+
+    assert ids(q.list_sequences("acme")) == {str(tagged.id), str(manual.id), str(draft.id)}
+    assert ids(q.list_sequences("acme", status="active")) == {str(tagged.id)}
+    assert ids(q.list_sequences("acme", status="paused")) == {str(manual.id)}
+    assert ids(q.list_sequences("acme", trigger_type="tag_added")) == {str(tagged.id)}
+    page = q.list_sequences("acme", page=2, limit=2)
+    assert (page.total, len(page.items)) == (3, 1)
+    assert runtime.app.lookups.active_sequences_for_trigger("acme", "tag_added") == [tagged.id]
+    assert runtime.app.lookups.active_sequences_for_trigger("other", "tag_added") == []

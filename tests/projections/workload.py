@@ -1,0 +1,87 @@
+"""A realistic mix of events for rebuild and benchmark runs: CRM facts, bulk enrollments,
+steps executed (requests, advances, completions), delivery feedback, pauses and exits.
+Aggregates are saved in batches, as the application and the scheduler do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import ids
+from domain.application import DriplineApp
+from domain.clock import ManualClock
+from domain.enrollment import Enrollment
+from tests.projections.support import active_sequence, crm, message_request
+
+BATCH = 250
+
+
+def run_workload(app: DriplineApp, clock: ManualClock, contacts: int = 2000,
+                 between: Callable[[], object] = lambda: None) -> int:
+    """Record the workload; returns how many events the store then holds. ``between`` runs
+    between its phases (to project incrementally while it happens)."""
+    for n in range(min(contacts // 10, 300)):
+        app.record_crm_event(crm("tag_added", f"c-{n}", at=clock(), tag_id="t-1",
+                                 tag_name="vip"))
+    main = active_sequence(app, steps=3, name="Main")
+    side = active_sequence(app, tenant="beta", steps=2, name="Side")
+    enrolled = app.enroll_many("acme", main.id, [f"c-{n}" for n in range(contacts)]).enrolled
+    app.enroll_many("beta", side.id, [f"c-{n}" for n in range(contacts // 2)])
+    everyone = [e.id for e in enrolled]
+    between()
+    for round_ in range(3):
+        clock.advance(timedelta(hours=1))
+        _each(app, everyone[: len(everyone) * (3 - round_) // 4],
+              lambda e, i: _execute(e, i, clock(), last_order=2))
+        between()
+    clock.advance(timedelta(minutes=5))
+    _each(app, everyone[::7], lambda e, i: _feedback(e, i, clock()))
+    _each(app, everyone[1::11], lambda e, i: e.pause(clock()) if e.status == "active" else None)
+    _each(app, everyone[1::22], lambda e, i: e.resume(clock(), clock())
+          if e.status == "paused" else None)
+    _each(app, everyone[2::13], lambda e, i: e.exit("manual_exit", clock())
+          if e.is_open else None)
+    return int(app.recorder.max_notification_id() or 0)
+
+
+def _each(app: DriplineApp, enrollment_ids: list[UUID],
+          change: Callable[[Enrollment, int], object]) -> None:
+    batch: list[Aggregate] = []
+    for i, enrollment_id in enumerate(enrollment_ids):
+        enrollment: object = app.repository.get(enrollment_id)
+        assert isinstance(enrollment, Enrollment)
+        change(enrollment, i)
+        batch.append(enrollment)
+        if len(batch) == BATCH:
+            app.save(*batch)
+            batch = []
+    app.save(*batch)
+
+
+def _execute(e: Enrollment, i: int, at: datetime, last_order: int) -> None:
+    if e.status != "active":
+        return
+    order = e.current_step_order
+    message_id = ids.message_id(e.id, order, e.attempt)
+    e.request_message(step_order=order, attempt=e.attempt, message_id=message_id,
+                      request=message_request(e, message_id, at), at=at)
+    if i % 9 == 4:
+        e.skip_step(order, "condition_not_met", at)
+    if order >= last_order:
+        e.complete(at)
+    else:
+        e.advance(order + 1, at + timedelta(hours=1), at)
+
+
+def _feedback(e: Enrollment, i: int, at: datetime) -> None:
+    requested = [m for m, sent in e.messages.items() if sent["status"] == "requested"]
+    if not requested:
+        return
+    if i % 3:
+        e.record_delivery(requested[0], at)
+    else:
+        e.record_failure(message_id=requested[0], error="busy", permanent=False,
+                         retry_at=at + timedelta(minutes=1), at=at)
