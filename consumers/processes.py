@@ -13,6 +13,7 @@ from typing import Any
 
 from consumers.intake import Intake
 from consumers.kafka_app import build_edge
+from consumers.leadership import leadership
 from consumers.relay import Relay, relay_positions
 from consumers.settings import KafkaSettings
 from consumers.tracked import TrackedApp
@@ -24,6 +25,7 @@ from dripline.streams import read_streams
 from projections.read_models import ReadModels
 
 log = logging.getLogger("dripline.kafka")
+RELAY_LOCK = 726_473_010  # the advisory lock whose holder is the one publishing relay
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -78,10 +80,19 @@ def _intake_app(database_url: str, clock: Clock,
 
 
 async def run_relay(kafka: KafkaSettings, database_url: str, *,
-                    stop: asyncio.Event | None = None) -> Relay:
-    """Publish the event store's message requests and domain events until stopped."""
+                    stop: asyncio.Event | None = None) -> Relay | None:
+    """Publish the event store's message requests and domain events until stopped. Several
+    copies may be started: one leads at a time (the others wait to take over), since two
+    relays publishing at once would duplicate every record."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
+    async with leadership(database_url, RELAY_LOCK, stop) as leading:
+        if not leading:
+            return None
+        return await _relay(kafka, database_url, stop)
+
+
+async def _relay(kafka: KafkaSettings, database_url: str, stop: asyncio.Event) -> Relay:
     env = eventsourcing_env(database_url)
     app = await asyncio.to_thread(_relay_app, env, database_url)
     positions = await asyncio.to_thread(relay_positions, env)
