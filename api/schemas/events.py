@@ -5,28 +5,28 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import RequestBody
+from api.schemas.common import unstorable
+from consumers.envelope import CrmEnvelope
 from domain.crm import CrmEvent
 
 
-class Envelope(RequestBody):
-    event_id: str = Field(min_length=1, max_length=200, examples=["evt-123"],
-                          description="The CRM's id: an event posted twice has one effect")
-    type: str = Field(min_length=1, max_length=100, examples=["tag_added"],
-                      description="Unknown types are accepted and ignored")
-    tenant_id: str = Field(min_length=1, max_length=100, examples=["acme"],
-                           description="Must be the tenant of your API key (else 403)")
-    contact_id: str = Field(min_length=1, max_length=200, examples=["c-42"])
-    occurred_at: AwareDatetime = Field(examples=["2026-11-29T10:00:00Z"])
-    data: dict[str, Any] = Field(default_factory=dict,
-                                 examples=[{"tag_id": "t-1", "tag_name": "cold-lead"}])
+class Envelope(CrmEnvelope):
+    """DESIGN 3.1's envelope: the Kafka intake's model (one definition for both paths), plus
+    the API's refusal of strings that cannot be stored. ``tenant_id`` must be the tenant of
+    your API key (else 403)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        where = unstorable(data)
+        if where:
+            raise ValueError(f"{where}: contains a NUL byte or an unpaired surrogate")
+        return data
 
     def to_domain(self) -> CrmEvent:
-        return CrmEvent(event_id=self.event_id, type=self.type, tenant_id=self.tenant_id,
-                        contact_id=self.contact_id, occurred_at=self.occurred_at,
-                        data=dict(self.data))
+        return self.to_crm_event()
 
 
 Outcome = Literal["applied", "duplicate", "ignored", "rejected"]
