@@ -62,8 +62,10 @@ def postgres_database(admin_url: str) -> Callable[[], Any]:
     return make
 
 
-def one_round(url: str, contacts: int) -> float:
-    """Seconds taken by one ``enroll_many`` of ``contacts`` new contacts on ``url``."""
+def one_round(url: str, contacts: int, via: str = "core") -> float:
+    """Seconds taken to enroll ``contacts`` new contacts on ``url`` in one call: the core's
+    ``enroll_many`` (``via="core"``), or ``POST .../enroll/bulk`` through the HTTP API app
+    in process (``via="http"``: JSON parsing, validation and the response included)."""
     runtime = bootstrap(Settings(database_url=url),
                         clock=ManualClock(datetime(2026, 11, 29, 9, 0, tzinfo=UTC)))
     try:
@@ -71,24 +73,44 @@ def one_round(url: str, contacts: int) -> float:
         sequence = app.create_sequence(TENANT, SEQUENCE)
         app.activate_sequence(TENANT, sequence.id)
         ids = [f"contact-{i:05d}" for i in range(contacts)]
-        started = time.perf_counter()
-        result = app.enroll_many(TENANT, sequence.id, ids)
-        seconds = time.perf_counter() - started
+        if via == "http":
+            enrolled, skipped, seconds = _through_http(runtime, str(sequence.id), ids)
+        else:
+            started = time.perf_counter()
+            result = app.enroll_many(TENANT, sequence.id, ids)
+            seconds = time.perf_counter() - started
+            enrolled, skipped = len(result.enrolled), len(result.skipped)
     finally:
         runtime.close()
-    if len(result.enrolled) != contacts or result.skipped:
-        raise SystemExit(f"expected {contacts} enrolled, got {len(result.enrolled)} "
-                         f"(skipped {len(result.skipped)}): the benchmark is not measuring "
-                         "what it says")
+    if enrolled != contacts or skipped:
+        raise SystemExit(f"expected {contacts} enrolled, got {enrolled} (skipped {skipped}): "
+                         "the benchmark is not measuring what it says")
     return seconds
 
 
-def measure(name: str, database: Callable[[], Any], contacts: int, rounds: int
-            ) -> dict[str, Any]:
+def _through_http(runtime: Any, sequence_id: str, ids: list[str]) -> tuple[int, int, float]:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import ApiKeys
+
+    client = TestClient(create_app(runtime, api_keys=ApiKeys.parse(f"{TENANT}:bench-key")))
+    started = time.perf_counter()
+    answer = client.post(f"/api/v1/automation/sequences/{sequence_id}/enroll/bulk",
+                         json={"contact_ids": ids},
+                         headers={"Authorization": "Bearer bench-key"})
+    seconds = time.perf_counter() - started
+    answer.raise_for_status()
+    body = answer.json()
+    return int(body["enrolled_count"]), int(body["skipped_count"]), seconds
+
+
+def measure(name: str, database: Callable[[], Any], contacts: int, rounds: int,
+            via: str = "core") -> dict[str, Any]:
     times = []
     for number in range(1, rounds + 1):
         with database() as url:
-            seconds = one_round(url, contacts)
+            seconds = one_round(url, contacts, via)
         times.append(seconds)
         print(f"  {name:<10} round {number}: {seconds:7.2f} s")
     median = statistics.median(times)
@@ -106,24 +128,32 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     contacts = 1_000 if args.quick else 10_000
 
-    print(f"enroll_many of {contacts:,} contacts, {args.rounds} rounds per backend")
-    sqlite = measure("sqlite", sqlite_database, contacts, args.rounds)
-    postgres = measure("postgresql", postgres_database(args.postgres_url), contacts,
-                       args.rounds)
-    ratio = sqlite["median"] / postgres["median"]
+    print(f"enroll {contacts:,} contacts in one call, {args.rounds} rounds per backend and "
+          "path (core: enroll_many; http: POST .../enroll/bulk through the API app)")
+    backends = {"sqlite": sqlite_database, "postgresql": postgres_database(args.postgres_url)}
+    rows: dict[str, dict[str, Any]] = {}
+    for via in ("core", "http"):
+        for name, database in backends.items():
+            rows[f"{name}/{via}"] = measure(f"{name}/{via}", database, contacts, args.rounds,
+                                            via)
 
-    print(f"\n{'backend':<12}{'median s':>10}{'min s':>9}{'max s':>9}{'contacts/s':>12}")
-    for name, row in (("sqlite", sqlite), ("postgresql", postgres)):
-        print(f"{name:<12}{row['median']:>10.2f}{row['min']:>9.2f}{row['max']:>9.2f}"
+    print(f"\n{'backend/path':<18}{'median s':>10}{'min s':>9}{'max s':>9}{'contacts/s':>12}")
+    for name, row in rows.items():
+        print(f"{name:<18}{row['median']:>10.2f}{row['min']:>9.2f}{row['max']:>9.2f}"
               f"{row['contacts_per_second']:>12,.0f}")
-    print(f"SQLite:PostgreSQL time ratio (medians) = {ratio:.2f}")
+    ratio = rows["sqlite/core"]["median"] / rows["postgresql/core"]["median"]
+    http_cost = {name: rows[f"{name}/http"]["median"] / rows[f"{name}/core"]["median"]
+                 for name in backends}
+    print(f"SQLite:PostgreSQL time ratio (core, medians) = {ratio:.2f}")
+    for name, cost in http_cost.items():
+        print(f"{name}: http/core time ratio = {cost:.2f}")
 
     report = {
         "benchmark": "bulk_enroll", "contacts": contacts, "rounds": args.rounds,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(), "eventsourcing": version("eventsourcing"),
         "psycopg": version("psycopg"), "cpus": os.cpu_count(),
-        "sqlite": sqlite, "postgresql": postgres, "sqlite_to_postgresql_ratio": ratio,
+        "results": rows, "sqlite_to_postgresql_ratio": ratio, "http_to_core_ratio": http_cost,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
