@@ -12,7 +12,14 @@ from eventsourcing.domain import Aggregate
 from domain import ids
 from domain.app_lifecycle import LifecycleCommands
 from domain.contact import Contact
-from domain.crm import TRIGGER_EVENTS, CrmEvent, one_of, profile_changes, text_field
+from domain.crm import (
+    TRIGGER_EVENTS,
+    CrmEvent,
+    happened_since,
+    one_of,
+    profile_changes,
+    text_field,
+)
 from domain.enrollment import Enrollment
 from domain.errors import DomainError, InvalidInputError
 from domain.schedule import in_window
@@ -136,8 +143,8 @@ class CrmCommands(LifecycleCommands):
                         found if isinstance(found, DripSequence) else None)
                 sequence = sequences[enrollment.sequence_id]
                 # A reply from before this enrollment began is no reason to leave it.
-                if sequence is None or not sequence.exit_on_reply or (
-                        replied_at < enrollment.enrolled_at):
+                if sequence is None or not sequence.exit_on_reply or not happened_since(
+                        replied_at, enrollment.enrolled_at):
                     continue
             enrollment.exit(reason, now)
             outcome.aggregates.append(enrollment)

@@ -16,6 +16,7 @@ from domain import ids
 from domain.app_crm import CrmCommands
 from domain.conditions import describe, failed_condition
 from domain.contact import Contact
+from domain.crm import happened_since
 from domain.enrollment import Enrollment
 from domain.messages import build_request
 from domain.schedule import due_after
@@ -178,10 +179,10 @@ def _exit_reason(e: Enrollment, sequence: DripSequence, contact: Contact | None)
     # one from before this enrollment only suppresses its channel (checked per step).
     if "all" in contact.unsubscribed or (
             contact.last_unsubscribed_at is not None
-            and contact.last_unsubscribed_at >= e.enrolled_at):
+            and happened_since(contact.last_unsubscribed_at, e.enrolled_at)):
         return "contact_unsubscribed"
     if (sequence.exit_on_reply and contact.last_reply_at is not None
-            and contact.last_reply_at >= e.enrolled_at):
+            and happened_since(contact.last_reply_at, e.enrolled_at)):
         return "contact_replied"
     return None
 

@@ -84,3 +84,10 @@ def profile_changes(data: dict[str, Any]) -> dict[str, Any]:
                                         "must be a string, number, boolean or null")
         changes["custom_fields"] = dict(fields)
     return changes
+
+
+def happened_since(crm_time: datetime, since: datetime) -> bool:
+    """Did a CRM fact (stamped by the CRM's clock) happen at or after ``since`` (ours)?
+    CRM timestamps often carry whole seconds, so a reply in the same second as the
+    enrollment counts as after it."""
+    return crm_time >= since.replace(microsecond=0)

@@ -18,6 +18,7 @@ import uvicorn
 from consumers.scheduler import Scheduler
 from dripline.bootstrap import Runtime, bootstrap
 from dripline.keys import ensure_api_keys
+from dripline.persistence import is_postgres
 from dripline.settings import Settings
 
 log = logging.getLogger("dripline")
@@ -118,6 +119,11 @@ def serve(settings: Settings) -> None:
 
 
 def api(settings: Settings) -> None:
+    if is_postgres(settings.database_url) and not settings.api_keys:
+        # Copies of this role behind one load balancer must agree on the keys: a key made
+        # up per process would work on one copy and be refused by the next.
+        raise SystemExit("dripline api on PostgreSQL needs DRIPLINE_API_KEYS (tenant:key,...); "
+                         "every copy must be started with the same keys")
     settings, generated_key = ensure_api_keys(settings)
     runtime = bootstrap(settings, catch_up_lookups=False)
     _announce(settings, generated_key)

@@ -67,22 +67,32 @@ class Projector:
     def process_batch(self, name: str, generation: int) -> Generation | None:
         """One batch for one generation; its state afterwards (None once it was replaced)."""
         model = self.models[name]
+        # Read the events before taking the write lock. On SQLite that lock covers the whole
+        # file: reading the store while holding it waited for the store's connection pool,
+        # whose writer could be waiting for this very lock (a three-way deadlock, seen under
+        # load in `dripline serve`, broken only by the pool's timeout).
+        rows = self.db.read("SELECT position FROM rm_state WHERE name = %s AND generation = %s",
+                            [name, generation])
+        if not rows:
+            return None
+        seen = int(rows[0]["position"])
+        # Read the head before the events: every id up to it is committed (the store hands
+        # out ids in commit order), so a short batch means "nothing else up to head", and the
+        # position can move to head past events of other topics.
+        head = self.head()
+        notes: Sequence[Notification] = []
+        if seen < head:
+            notes = self.recorder.select_notifications(
+                start=seen + 1, stop=head, limit=self.batch_size, topics=model.topics)
+        full = len(notes) == self.batch_size
         with self.db.transaction() as tx:
             g = gens.lock(self.db, tx, name, generation)
             if g is None:
                 return None
-            # Read the head before the events: every id up to it is committed (the store
-            # hands out ids in commit order), so a short batch means "nothing else up to
-            # head", and the position can move to head past events of other topics.
-            head = self.head()
-            notes: Sequence[Notification] = []
-            if g.position < head:
-                notes = self.recorder.select_notifications(
-                    start=g.position + 1, stop=head, limit=self.batch_size,
-                    topics=model.topics)
-            full = len(notes) == self.batch_size
-            return self._apply(tx, model, g, notes, notes[-1].id if full else head,
-                               at_head=not full)
+            # Another runner may have moved on meanwhile: ``_apply`` skips what it applied,
+            # and the position never moves back.
+            position = max(notes[-1].id if full else head, g.position)
+            return self._apply(tx, model, g, notes, position, at_head=not full)
 
     def deliver(self, name: str, generation: int, notes: Sequence[Notification]) -> Generation:
         """Apply notifications handed in from outside (a redelivery, say): those at or

@@ -21,9 +21,9 @@ def _times(row: Row, *columns: str) -> None:
 def sequence(r: Row) -> Row:
     out = {"id": r["sequence_id"], **{k: r[k] for k in (
         "tenant_id", "name", "description", "status", "trigger_type", "cloned_from",
-        "version", "created_at", "updated_at", "activated_at")}}
+        "version", "created_at", "updated_at", "activated_at", "resume_policy")}}
     out["exit_on_reply"] = bool(r["exit_on_reply"])
-    for column in ("trigger_data", "reenrollment", "steps"):
+    for column in ("trigger_data", "reenrollment", "steps", "send_window"):
         out[column] = json.loads(r[column])
     _times(out, "created_at", "updated_at", "activated_at")
     return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
@@ -27,6 +27,27 @@ class ReEnrollmentOut(BaseModel):
     cooldown_seconds: int
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ResumePolicy = Literal["send_late", "skip_missed"]
+
+
+class SendWindowIn(RequestBody):
+    """Smart sending: steps fall due only in these local hours and weekdays, read in the
+    contact's time zone (else ``timezone``, else UTC)."""
+
+    hours: list[Annotated[StrictInt, Field(ge=0, le=23)]] = Field(
+        min_length=1, max_length=24, examples=[[9, 10, 11, 12, 13, 14, 15, 16, 17]])
+    weekdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                    min_length=1, max_length=7)
+    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Berlin"])
+
+
+class SendWindowOut(BaseModel):
+    hours: list[int]
+    weekdays: list[str]
+    timezone: str | None
+
+
 _TRIGGER_DATA = ("tag_added: tag_id or tag_name; list_joined: list_id (list_name); "
                  "form_submit: form_id (form_name); pipeline_entered: pipeline_id "
                  "(pipeline_name); manual: {}")
@@ -39,6 +60,9 @@ class SequenceCreate(RequestBody):
     trigger_data: dict[str, str] = Field(default_factory=dict, description=_TRIGGER_DATA)
     exit_on_reply: StrictBool = True
     reenrollment: ReEnrollmentIn | None = None
+    send_window: SendWindowIn | None = None
+    resume_policy: ResumePolicy = Field(
+        default="send_late", description="On resume: send missed steps at once, or skip them")
     steps: list[StepIn] = Field(default_factory=list, max_length=100)
 
 
@@ -51,6 +75,8 @@ class SequenceUpdate(RequestBody):
     trigger_data: dict[str, str] | None = Field(default=None, description=_TRIGGER_DATA)
     exit_on_reply: StrictBool | None = None
     reenrollment: ReEnrollmentIn | None = None
+    send_window: SendWindowIn | None = Field(default=None, description="null removes it")
+    resume_policy: ResumePolicy | None = None
 
 
 class ActivateIn(RequestBody):
@@ -73,6 +99,8 @@ class SequenceOut(BaseModel):
     trigger_data: dict[str, str]
     exit_on_reply: bool
     reenrollment: ReEnrollmentOut
+    send_window: SendWindowOut | None
+    resume_policy: str
     steps: list[StepOut]
     version: int
     created_at: datetime
@@ -88,6 +116,9 @@ class SequenceOut(BaseModel):
             trigger_type=sequence.trigger_type, trigger_data=dict(sequence.trigger_data),
             exit_on_reply=sequence.exit_on_reply,
             reenrollment=ReEnrollmentOut(**sequence.reenrollment.to_dict()),
+            send_window=(SendWindowOut(**sequence.send_window) if sequence.send_window
+                         else None),
+            resume_policy=sequence.resume_policy,
             steps=[StepOut.model_validate(step.to_dict()) for step in sequence.steps],
             version=sequence.version, created_at=sequence.created_at,
             updated_at=sequence.updated_at, activated_at=sequence.activated_at,

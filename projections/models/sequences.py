@@ -24,7 +24,8 @@ class SequencesModel(ReadModel):
         "status TEXT NOT NULL, trigger_type TEXT NOT NULL, trigger_data TEXT NOT NULL, "
         "exit_on_reply BOOLEAN NOT NULL, reenrollment TEXT NOT NULL, steps TEXT NOT NULL, "
         "cloned_from TEXT, version BIGINT NOT NULL, created_at TIMESTAMPTZ NOT NULL, "
-        "updated_at TIMESTAMPTZ NOT NULL, activated_at TIMESTAMPTZ)",
+        "updated_at TIMESTAMPTZ NOT NULL, activated_at TIMESTAMPTZ, send_window TEXT NOT NULL, "
+        "resume_policy TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {sequences}_by_trigger "
         "ON {sequences} (tenant_id, status, trigger_type)",
     )
@@ -39,10 +40,11 @@ class SequencesModel(ReadModel):
     def _created(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
         tx.execute(
             f"INSERT INTO {t['sequences']} VALUES "
-            "(%s, %s, %s, %s, 'draft', %s, %s, %s, %s, '[]', %s, %s, %s, %s, NULL)",
+            "(%s, %s, %s, %s, 'draft', %s, %s, %s, %s, '[]', %s, %s, %s, %s, NULL, %s, %s)",
             [e.originator_id, e.tenant_id, e.name, e.description, e.trigger_type,
              dumps(e.trigger_data), e.exit_on_reply, dumps(e.reenrollment),
-             e.cloned_from, e.originator_version, e.at, e.at])
+             e.cloned_from, e.originator_version, e.at, e.at, dumps(e.send_window),
+             e.resume_policy])
 
     def _touch(self, tx: Tx, e: Any, t: Mapping[str, str], sets: str,
                params: list[Any]) -> None:
@@ -51,10 +53,10 @@ class SequencesModel(ReadModel):
                                               e.originator_id])
 
     def _updated(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
-        columns = {"name", "description", "trigger_type", "exit_on_reply"}
+        columns = {"name", "description", "trigger_type", "exit_on_reply", "resume_policy"}
         sets, params = [], []
         for key, value in sorted(e.changes.items()):
-            if key not in {*columns, "trigger_data", "reenrollment"}:
+            if key not in {*columns, "trigger_data", "reenrollment", "send_window"}:
                 continue  # a setting this model does not show
             sets.append(f"{key} = %s")
             params.append(value if key in columns else dumps(value))

@@ -203,3 +203,17 @@ def test_a_lost_race_in_a_batch_keeps_the_other_outcomes(
     assert [r["content"] for r in requests(intake, first)] == ["first"]
     assert requests(intake, second) == []
     assert enrollment(intake, first).current_step_order == 1
+
+
+def test_a_reply_stamped_in_the_same_whole_second_as_the_enrollment_exits_it(
+        bare_app: DriplineApp, clock: ManualClock) -> None:
+    """CRM timestamps often carry whole seconds: a reply stamped 09:00:00 to an enrollment
+    made at 09:00:00.4 happened after it, not before."""
+    clock.advance(timedelta(milliseconds=400))
+    e = bare_app.enroll(TENANT, active_sequence(bare_app, THREE_STEPS), "c-1")
+    bare_app.record_crm_event(CrmEvent(
+        event_id="r-1", type="contact_replied", tenant_id=TENANT, contact_id="c-1",
+        occurred_at=clock().replace(microsecond=0), data={"channel": "whatsapp"}))
+    run_out(bare_app, clock, [e.id])
+    assert requests(bare_app, e.id) == []
+    assert enrollment(bare_app, e.id).exit_reason == "contact_replied"
