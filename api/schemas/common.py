@@ -35,11 +35,8 @@ def _encodable(text: str) -> bool:
     return True
 
 
-class RequestBody(BaseModel):
-    """A request body: unknown fields are refused (422 naming them), and so are strings that
-    cannot be stored (NUL bytes, unpaired surrogates)."""
-
-    model_config = ConfigDict(extra="forbid")
+class StorableStrings(BaseModel):
+    """Refuses strings that cannot be stored (NUL bytes, unpaired surrogates), naming where."""
 
     @model_validator(mode="before")
     @classmethod
@@ -48,6 +45,13 @@ class RequestBody(BaseModel):
         if where:
             raise ValueError(f"{where}: contains a NUL byte or an unpaired surrogate")
         return data
+
+
+class RequestBody(StorableStrings):
+    """A request body: unknown fields are refused (422 naming them), and so are strings that
+    cannot be stored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Page(BaseModel, Generic[T]):

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from api.schemas.common import unstorable
+from api.schemas.common import StorableStrings
 from consumers.envelope import CrmEnvelope
 from domain.crm import CrmEvent
 
 
-class Envelope(CrmEnvelope):
+class Envelope(CrmEnvelope, StorableStrings):
     """DESIGN 3.1's envelope: the Kafka intake's model (one definition for both paths), plus
     the API's refusal of strings that cannot be stored. ``tenant_id`` must be the tenant of
     your API key (else 403)."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _storable(cls, data: Any) -> Any:
-        where = unstorable(data)
-        if where:
-            raise ValueError(f"{where}: contains a NUL byte or an unpaired surrogate")
-        return data
 
     def to_domain(self) -> CrmEvent:
         return self.to_crm_event()
