@@ -11,6 +11,8 @@ import signal
 from collections.abc import Sequence
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from consumers.intake import Intake
 from consumers.kafka_app import build_edge
 from consumers.leadership import leadership
@@ -37,7 +39,8 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 async def run_intake(kafka: KafkaSettings, database_url: str, *, clock: Clock = system_clock,
                      lookups: Lookups | None = None, stop: asyncio.Event | None = None,
-                     middlewares: Sequence[Any] = ()) -> Intake:
+                     middlewares: Sequence[Any] = (),
+                     metrics: CollectorRegistry | None = None) -> Intake:
     """Consume ``crm.events`` until stopped; returns the intake (its stats) at the end."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
@@ -47,6 +50,10 @@ async def run_intake(kafka: KafkaSettings, database_url: str, *, clock: Clock = 
                       middlewares=middlewares)
     holder.append(Intake(app, edge.publish_dead_letters, tenants=kafka.tenants,
                          max_attempts=kafka.intake_max_attempts))
+    if metrics is not None:
+        from dripline.metrics import IntakeCollector
+
+        metrics.register(IntakeCollector(lambda: holder[0].stats))
     edge.listener.app = lambda: app
     try:
         await edge.broker.start()

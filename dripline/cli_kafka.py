@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.table import Table
+
+from dripline.logs import configure_logging
+from dripline.metrics import serve_metrics
+from dripline.settings import Settings
 
 if TYPE_CHECKING:
     from consumers.settings import KafkaSettings
@@ -19,30 +23,30 @@ console = Console()
 
 
 def _settings() -> tuple[KafkaSettings, str]:
-    from consumers.settings import KafkaSettings
-    from dripline.settings import Settings
-
-    kafka = KafkaSettings()
+    kafka = Settings()
     if not kafka.kafka_bootstrap_servers:
         console.print("[red]DRIPLINE_KAFKA_BOOTSTRAP_SERVERS is not set: there is no Kafka "
                       "to talk to (set it to host:port)[/red]")
         raise typer.Exit(2)
-    return kafka, Settings().database_url
+    return kafka, kafka.database_url
 
 
 def consume() -> None:
     """Apply CRM events from Kafka (crm.events) exactly once in effect; several may run."""
     from consumers.processes import run_intake
     kafka, url = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run_intake(kafka, url))
+    settings = Settings()
+    configure_logging(settings.log_format)
+    registry = CollectorRegistry()
+    serve_metrics(registry, settings.host, settings.metrics_port)
+    asyncio.run(run_intake(kafka, url, metrics=registry))
 
 
 def relay() -> None:
     """Publish message requests and domain events from the event store to Kafka."""
     from consumers.processes import run_relay
     kafka, url = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(Settings().log_format)
     asyncio.run(run_relay(kafka, url))
 
 

@@ -7,6 +7,7 @@ import threading
 from types import FrameType
 
 import typer
+from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,6 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from dripline.bootstrap import bootstrap
+from dripline.logs import configure_logging
+from dripline.metrics import ProjectionLagCollector, serve_metrics
+from dripline.settings import Settings
 from projections import replay as replays
 from projections.generations import Generation
 from projections.read_models import ReadModels
@@ -39,9 +43,14 @@ def project(batch_size: int = typer.Option(500, help="events per transaction"),
             poll_interval: float = typer.Option(0.5, help="seconds between polls (SQLite) "
                                                 "or LISTEN timeouts (PostgreSQL)")) -> None:
     """Keep every read model up to date until stopped (Ctrl-C or SIGTERM)."""
-    runtime = bootstrap(catch_up_lookups=False)
+    settings = Settings()
+    configure_logging(settings.log_format)
+    runtime = bootstrap(settings, catch_up_lookups=False)
     runtime.read_models.projector.batch_size = batch_size
     runner = runtime.read_models.runner(poll_interval=poll_interval)
+    registry = CollectorRegistry()
+    registry.register(ProjectionLagCollector(runtime.read_models.status))
+    serve_metrics(registry, settings.host, settings.metrics_port)
     done = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from dripline import run
+from dripline.logs import configure_logging
 from dripline.settings import Settings
 
 HOST = typer.Option(None, "--host", help="bind address (default DRIPLINE_HOST, 127.0.0.1)")
@@ -15,9 +14,8 @@ PORT = typer.Option(None, "--port", help="HTTP port (default DRIPLINE_PORT, 8000
 
 
 def _settings(host: str | None = None, port: int | None = None) -> Settings:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    configure_logging(settings.log_format)
     changes = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     return settings.model_copy(update=changes) if changes else settings
 

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 import uvicorn
+from prometheus_client import CollectorRegistry
 
 from consumers.scheduler import Scheduler
 from dripline.bootstrap import Runtime, bootstrap
 from dripline.keys import ensure_api_keys
+from dripline.metrics import ProjectionLagCollector, SchedulerCollector, serve_metrics
 from dripline.persistence import is_postgres
 from dripline.settings import Settings
 
@@ -35,7 +37,8 @@ def _ignore() -> None:
     process finish its own shutdown (stop the scheduler, flush, close) and exit 0."""
 
 
-def _http(runtime: Runtime, settings: Settings, generated_key: str | None) -> uvicorn.Server:
+def _http(runtime: Runtime, settings: Settings, generated_key: str | None,
+          scheduler: Scheduler | None = None) -> uvicorn.Server:
     from api.app import create_app
     from api.auth import ApiKeys
 
@@ -44,8 +47,12 @@ def _http(runtime: Runtime, settings: Settings, generated_key: str | None) -> uv
     if generated_key:
         keys = ApiKeys(keys.by_key, generated_key=generated_key)
     app = create_app(runtime, api_keys=keys)
+    registry = app.state.metrics.registry
+    registry.register(ProjectionLagCollector(runtime.read_models.status))
+    if scheduler is not None:
+        registry.register(SchedulerCollector(scheduler))
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info",
-                            timeout_graceful_shutdown=10)
+                            timeout_graceful_shutdown=10, log_config=None)
     return uvicorn.Server(config)
 
 
@@ -100,7 +107,7 @@ def serve(settings: Settings) -> None:
     scheduler_thread = threading.Thread(target=scheduler.run_forever, name="scheduler",
                                         daemon=True)
     kafka = _KafkaRoles(runtime) if settings.kafka_bootstrap_servers else None
-    server = _http(runtime, settings, generated_key)
+    server = _http(runtime, settings, generated_key, scheduler)
     projections.start()
     scheduler_thread.start()
     if kafka is not None:
@@ -137,6 +144,9 @@ def api(settings: Settings) -> None:
 def schedule(settings: Settings, **options: Any) -> None:
     runtime = bootstrap(settings, catch_up_lookups=False)
     scheduler = Scheduler(runtime.app, runtime.queries, **options)
+    registry = CollectorRegistry()
+    registry.register(SchedulerCollector(scheduler))
+    serve_metrics(registry, settings.host, settings.metrics_port)
     _on_stop_signals(scheduler.stop)
     try:
         scheduler.run_forever()

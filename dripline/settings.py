@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -22,6 +24,12 @@ class Settings(KafkaSettings):
         default=None, description="tenant:key[,tenant:key...]; unset = a generated key")
     host: str = Field(default="127.0.0.1", description="HTTP bind address")
     port: int = Field(default=8000, ge=1, le=65535, description="HTTP port")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Prometheus metrics port of the worker roles (schedule, project, consume); "
+                    "unset = none (serve and api show metrics at /metrics)")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text, or json: one object per line with ids as fields")
 
     @field_validator("database_url")
     @classmethod
