@@ -4,6 +4,7 @@ and tie up a worker thread per probe while the database is down."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 
 import psycopg
@@ -41,3 +42,19 @@ def _ask_sqlite(url: str) -> None:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     finally:
         connection.close()
+
+
+def broker_problem(bootstrap_servers: str | None) -> str | None:
+    """None when Kafka is off or one of its bootstrap servers accepts a connection."""
+    if not bootstrap_servers:
+        return None
+    errors = []
+    for server in (s.strip() for s in bootstrap_servers.split(",") if s.strip()):
+        host, _, port = server.rpartition(":")
+        try:
+            with socket.create_connection((host or server, int(port or 9092)),
+                                          timeout=TIMEOUT_SECONDS):
+                return None
+        except (OSError, ValueError) as error:
+            errors.append(f"{server}: {error}")
+    return "; ".join(errors) or "no bootstrap server given"

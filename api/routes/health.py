@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from api.deps import RuntimeDep
 from api.problems import ApiError, log, responses
-from api.readiness import database_problem
+from api.readiness import broker_problem, database_problem
 
 router = APIRouter(tags=["operations"])
 
@@ -23,12 +23,16 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, responses=responses(503),
-            summary="The event store's database answers")
+            summary="The event store's database answers (and Kafka's, when configured)")
 def readyz(runtime: RuntimeDep) -> Health:
     problem = database_problem(runtime.settings.database_url)
     if problem is not None:
         log.warning("readiness check failed: %s", problem)
         raise ApiError(503, "the database is not reachable")
+    broker = broker_problem(runtime.settings.kafka_bootstrap_servers)
+    if broker is not None:
+        log.warning("readiness check failed: %s", broker)
+        raise ApiError(503, "the Kafka broker is not reachable")
     return Health(status="ready")
 
 

@@ -41,3 +41,26 @@ def test_readyz_is_503_when_the_sqlite_file_is_gone(tmp_path: Path, clock: Manua
             assert client.get("/readyz").status_code == 503
     finally:
         runtime.close()
+
+
+def test_readyz_follows_the_kafka_broker_when_one_is_configured(
+        tmp_path: Path, clock: ManualClock) -> None:
+    """A real listening socket stands for the broker: ready while it accepts connections,
+    503 once it is closed."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/dripline.db",
+                        kafka_bootstrap_servers=f"127.0.0.1:{port}")
+    runtime = bootstrap(settings, clock=clock)
+    try:
+        with TestClient(create_app(runtime, api_keys=ApiKeys.parse("t:k"))) as client:
+            assert client.get("/readyz").status_code == 200
+            listener.close()
+            down = client.get("/readyz")
+            assert down.status_code == 503
+            assert "Kafka" in down.json()["detail"]
+    finally:
+        listener.close()
+        runtime.close()
