@@ -1,24 +1,29 @@
 """The scheduler: repeatedly takes the oldest due enrollments from the ``due_enrollments``
 read model and executes them through the application, which re-checks everything against the
-aggregates. Several schedulers may run at once: each shuffles its batch so that they rarely
-pick the same enrollment at the same moment, and when they do, the aggregate version lets only
-one of them record the step.
+aggregates. Several schedulers may run at once: when two take the same enrollment, the
+aggregate version lets only one of them record the step (the other's outcome is a lost race).
+
+The read model lags the store by moments, so a row may still show a step this scheduler has
+just executed. Such rows are skipped (remembered by enrollment and due time) instead of being
+loaded again and again until the projector catches up: the scan moves on to the next oldest.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
 
 from domain.app_execution import StepOutcome
 from domain.application import DriplineApp
 from projections.queries import Queries
 
 log = logging.getLogger("dripline.scheduler")
+_REMEMBERED = 50_000
 
 
 @dataclass
@@ -42,19 +47,30 @@ class Scheduler:
         self.on_outcomes = on_outcomes
         self.stats = SchedulerStats()
         self._stop = threading.Event()
+        # enrollment -> the due time it was executed at (see the module's docstring)
+        self._seen: OrderedDict[UUID, datetime] = OrderedDict()
 
     def run_once(self) -> int:
-        """Execute one batch of due enrollments; returns how many were due."""
+        """Execute one batch of due enrollments; returns how many rows it took up."""
         if self.sync is not None:
             self.sync()
-        due = self.queries.due_enrollments(self.app.clock(), self.batch_size)
-        if not due:
+        rows = self.queries.due_enrollments(self.app.clock(), self.batch_size * 2)
+        fresh = [row for row in rows
+                 if self._seen.get(row.enrollment_id) != row.due_at][:self.batch_size]
+        if not fresh:
             return 0
-        ids = [row.enrollment_id for row in due]
-        random.shuffle(ids)
-        outcomes = self.app.execute_due(ids)
+        outcomes = self.app.execute_due([row.enrollment_id for row in fresh])
+        lost = {o.enrollment_id for o in outcomes if o.result == "lost_race"}
+        for row in fresh:
+            # A lost race is looked at again: the winner may have been a write that left the
+            # step due (a delivery report, say), not another scheduler executing it.
+            if row.enrollment_id not in lost:
+                self._seen[row.enrollment_id] = row.due_at
+                self._seen.move_to_end(row.enrollment_id)
+        while len(self._seen) > _REMEMBERED:
+            self._seen.popitem(last=False)
         self._record(outcomes)
-        return len(due)
+        return len(fresh)
 
     def run_forever(self) -> None:
         log.info("scheduler started (batch %d)", self.batch_size)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import EnvType
@@ -90,8 +90,13 @@ class AppBase(Application[UUID]):
             return {aggregate_id: self._find(aggregate_id) for aggregate_id in aggregate_ids}
         loaded: dict[UUID, Aggregate | None] = dict.fromkeys(aggregate_ids)
         for aggregate_id, stored in streams.items():
-            events = [self.mapper.to_domain_event(e) for e in stored]
-            loaded[aggregate_id] = project_aggregate(None, events)
+            aggregate: Aggregate | None = None
+            for record in stored:
+                # Plain mutation, without the library helper's per-event runtime protocol
+                # check (measured: a fifth of a scheduler batch's CPU).
+                event: Aggregate.Event = self.mapper.to_domain_event(record)  # type: ignore[assignment]
+                aggregate = event.mutate(aggregate)
+            loaded[aggregate_id] = aggregate
         return loaded
 
     @staticmethod

@@ -1,0 +1,379 @@
+"""Executing due steps: N contacts enrolled at once in a 3-step sequence with zero delays,
+scheduler(s) run until all 3N steps are requested; steps/s and lateness, side by side.
+
+    python -m bench.drip_engine [--quick] [--rounds 3] [--postgres-url URL] [--output PATH]
+
+Configurations (each round on a fresh, empty database):
+- ``sqlite``: read-model runner and scheduler threads in one process, wired as
+  ``dripline serve`` wires them (the scheduler catches ``due_enrollments`` up before a scan);
+- ``pg-1``: one ``dripline schedule`` process and one ``dripline project`` process;
+- ``pg-2``: two ``dripline schedule`` processes and one ``dripline project``.
+
+How a round is timed: contacts are enrolled (and the read models caught up) with a clock
+set a few seconds ahead, at T0, so every first step falls due at the same instant T0, after
+all the setup is done and the processes are up. The schedulers run on the system clock.
+Wall time is T0 until the store holds 3N message requests (polled every 20 ms); lateness is
+each request's ``created_at`` minus its ``due_at`` (zero delays: a step falls due when the
+one before it was executed, so later steps' lateness is their own queueing only). Duplicates
+count (enrollment, step) pairs with more than one MessageRequested event (must be 0).
+Writes ``bench/results/drip_engine.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+
+from consumers.scheduler import Scheduler
+from domain.clock import ManualClock
+from domain.enrollment import Enrollment
+from dripline.bootstrap import bootstrap
+from dripline.persistence import is_postgres, sqlite_path
+from dripline.settings import Settings
+
+DEFAULT_ADMIN_URL = os.environ.get(
+    "DRIPLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+RESULTS = Path(__file__).parent / "results" / "drip_engine.json"
+ROOT = Path(__file__).resolve().parents[1]
+TENANT = "bench"
+REQUESTED = "enrollment.message_requested"
+STEPS = 3
+SEQUENCE = {
+    "name": "bench: drip engine",
+    "steps": [{"order": n, "name": f"step {n}", "delay_amount": 0, "delay_unit": "minutes",
+               "message_template": {"type": "text", "content": f"Hi {{{{contact.name}}}} #{n}"}}
+              for n in range(STEPS)],
+}
+CONFIGS = {"sqlite": "SQLite, serve-style: runner + scheduler threads in one process",
+           "pg-1": "PostgreSQL: 1 `dripline schedule` + 1 `dripline project`",
+           "pg-2": "PostgreSQL: 2 `dripline schedule` + 1 `dripline project`"}
+RUN_TIMEOUT = 600.0
+
+
+# --- databases ---------------------------------------------------------------------------
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="dripline-bench-") as tmp:
+        yield f"sqlite:///{tmp}/bench.db"
+
+
+def postgres_database(admin_url: str) -> Callable[[], Any]:
+    @contextmanager
+    def make() -> Iterator[str]:
+        name = f"dripline_bench_{uuid4().hex[:12]}"
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+        finally:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return make
+
+
+class RequestCounter:
+    """Counts the store's message requests over one open connection, reading only the rows
+    added since the last call (a full count every 20 ms, or a new connection each time,
+    would load the database the schedulers are being timed on). Notification ids are
+    committed in order: the store locks the events table for each insert transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.pg = psycopg.connect(url, autocommit=True) if is_postgres(url) else None
+        self.lite = None if self.pg else sqlite3.connect(sqlite_path(url), timeout=30)
+        self.last, self.total = 0, 0
+
+    def __call__(self) -> int:
+        if self.pg is not None:
+            row = self.pg.execute(
+                "SELECT max(notification_id), count(*) FILTER (WHERE topic = %s) "
+                "FROM dripline_events WHERE notification_id > %s",
+                [REQUESTED, self.last]).fetchone()
+        else:
+            assert self.lite is not None
+            row = self.lite.execute(
+                "SELECT max(rowid), coalesce(sum(topic = ?), 0) FROM stored_events "
+                "WHERE rowid > ?", [REQUESTED, self.last]).fetchone()
+        if row is not None and row[0] is not None:
+            self.last, self.total = int(row[0]), self.total + int(row[1])
+        return self.total
+
+    def close(self) -> None:
+        if self.pg is not None:
+            self.pg.close()
+        if self.lite is not None:
+            self.lite.close()
+
+
+# --- one round -----------------------------------------------------------------------------
+
+def prepare(url: str, contacts: int, lead: float) -> tuple[datetime, float]:
+    """Enroll everyone with the clock at T0 = now + lead; catch the read models up.
+    Returns T0 and how long the setup took."""
+    started = time.monotonic()
+    t0 = datetime.now(UTC) + timedelta(seconds=lead)
+    runtime = bootstrap(Settings(database_url=url), clock=ManualClock(t0))
+    try:
+        app = runtime.app
+        sequence = app.create_sequence(TENANT, SEQUENCE)
+        app.activate_sequence(TENANT, sequence.id)
+        names = [f"contact-{i:05d}" for i in range(contacts)]
+        for start in range(0, contacts, 10_000):
+            result = app.enroll_many(TENANT, sequence.id, names[start:start + 10_000])
+            if result.skipped:
+                raise SystemExit(f"{len(result.skipped)} contacts were not enrolled")
+        runtime.catch_up()
+    finally:
+        runtime.close()
+    return t0, time.monotonic() - started
+
+
+def wait_for_all(url: str, total: int, alive: Callable[[], None]) -> datetime:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    count = RequestCounter(url)
+    try:
+        while count() < total:
+            alive()
+            if time.monotonic() > deadline:
+                raise SystemExit(f"not all {total} steps requested after {RUN_TIMEOUT} s")
+            time.sleep(0.02)
+        return datetime.now(UTC)
+    finally:
+        count.close()
+
+
+def run_in_process(url: str, total: int) -> tuple[datetime, dict[str, Any]]:
+    """The ``dripline serve`` wiring without HTTP: runner and scheduler threads."""
+    runtime = bootstrap(Settings(database_url=url))
+    runner = runtime.read_models.runner(poll_interval=0.1)
+    scheduler = Scheduler(runtime.app, runtime.queries, idle_seconds=0.2,
+                          sync=lambda: runtime.read_models.catch_up(["due_enrollments"]))
+    thread = threading.Thread(target=scheduler.run_forever, name="scheduler", daemon=True)
+    runner.start()
+    thread.start()
+    try:
+        def alive() -> None:
+            if not thread.is_alive():
+                raise SystemExit("the scheduler thread died")
+        finished = wait_for_all(url, total, alive)
+    finally:
+        scheduler.stop()
+        thread.join(30)
+        runner.stop()
+        runtime.close()
+    return finished, {"batches": scheduler.stats.batches,
+                      "outcomes": dict(scheduler.stats.outcomes)}
+
+
+def dripline(role: str, url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRIPLINE_")}
+    env.update(DRIPLINE_DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    script = Path(sys.executable).with_name("dripline")
+    command = [str(script)] if script.exists() else [
+        sys.executable, "-c", "from dripline.cli import main; main()"]
+    extra = ["--poll-interval", "0.2"] if role == "project" else []
+    with log.open("ab") as out:
+        return subprocess.Popen([*command, role, *extra], env=env, cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def run_processes(url: str, total: int, schedulers: int, t0: datetime, logs: Path
+                  ) -> tuple[datetime, dict[str, Any]]:
+    log = logs / f"pg-{schedulers}-{uuid4().hex[:6]}.log"
+    children = [dripline("project", url, log)]
+    children += [dripline("schedule", url, log) for _ in range(schedulers)]
+    try:
+        def alive() -> None:
+            if any(c.poll() is not None for c in children):
+                raise SystemExit(f"a dripline process exited; see {log}")
+        # Every scheduler up before T0, or the round measures start-up, not scheduling.
+        while log.read_text(errors="replace").count("scheduler started") < schedulers:
+            alive()
+            time.sleep(0.02)
+        ready_before_t0 = datetime.now(UTC) < t0
+        finished = wait_for_all(url, total, alive)
+    finally:
+        for child in children:
+            stop(child)
+    return finished, {"ready_before_t0": ready_before_t0, "log": str(log)}
+
+
+def analyse(url: str, t0: datetime, finished: datetime, contacts: int) -> dict[str, Any]:
+    runtime = bootstrap(Settings(database_url=url), catch_up_lookups=False)
+    try:
+        notifications: list[Any] = []
+        start = None
+        while True:
+            page = runtime.app.recorder.select_notifications(
+                start, 5000, topics=[REQUESTED], inclusive_of_start=False)
+            notifications += page
+            if len(page) < 5000:
+                break
+            start = page[-1].id
+        events: list[Any] = [runtime.app.mapper.to_domain_event(n) for n in notifications]
+    finally:
+        runtime.close()
+    per_step = Counter((e.originator_id, e.step_order) for e in events
+                       if isinstance(e, Enrollment.MessageRequested))
+    lateness = sorted((datetime.fromisoformat(e.request["created_at"])
+                       - datetime.fromisoformat(e.request["due_at"])).total_seconds()
+                      for e in events)
+    cuts = statistics.quantiles(lateness, n=100, method="inclusive")
+    wall = (finished - t0).total_seconds()
+    total = contacts * STEPS
+    return {"wall_seconds": wall, "steps_per_second": total / wall,
+            "lateness_p50": cuts[49], "lateness_p99": cuts[98], "lateness_max": lateness[-1],
+            "early": sum(1 for x in lateness if x < 0), "requests": len(events),
+            "steps_requested": len(per_step),
+            "duplicates": sum(n - 1 for n in per_step.values() if n > 1)}
+
+
+class LateStart(Exception):  # noqa: N818 - not an error: the round is run again
+    """Setup or start-up went past T0: the round would measure them, not scheduling."""
+
+    def __init__(self, setup: float) -> None:
+        super().__init__(f"setup took {setup:.1f} s, past T0")
+        self.setup = setup
+
+
+def one_round(config: str, database: Callable[[], Any], contacts: int, logs: Path,
+              last_setup: float | None) -> dict[str, Any]:
+    """``last_setup``: the previous round's setup seconds, to wait no longer than needed."""
+    total = contacts * STEPS
+    # T0 must come after enrolling and catching up, and (PostgreSQL) after the processes
+    # have started; checked below.
+    start_up = 0.5 if config == "sqlite" else 4.0
+    lead = (start_up + 1.3 * last_setup if last_setup is not None
+            else start_up + 1.0 + contacts * 0.0006)
+    with database() as url:
+        t0, setup = prepare(url, contacts, lead)
+        if config == "sqlite":
+            if datetime.now(UTC) >= t0:
+                raise LateStart(setup)
+            finished, extra = run_in_process(url, total)
+        else:
+            finished, extra = run_processes(url, total, int(config[-1]), t0, logs)
+            if not extra["ready_before_t0"]:
+                raise LateStart(setup)
+        result = analyse(url, t0, finished, contacts)
+    if result["duplicates"] or result["steps_requested"] != total or result["early"]:
+        raise SystemExit(f"{config}: wrong outcome {result}")
+    return {**result, "setup_seconds": setup, **extra}
+
+
+# --- report --------------------------------------------------------------------------------
+
+def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"rounds": rounds}
+    for key in ("wall_seconds", "steps_per_second", "lateness_p50", "lateness_p99"):
+        values = [r[key] for r in rounds]
+        out[key] = {"median": statistics.median(values), "min": min(values),
+                    "max": max(values)}
+    out["duplicates"] = sum(r["duplicates"] for r in rounds)
+    return out
+
+
+def machine(admin_url: str) -> dict[str, Any]:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    packages = ("eventsourcing", "psycopg", "psycopg-pool", "pydantic", "typer")
+    return {"nproc": os.cpu_count(), "load_average_at_end": os.getloadavg(),
+            "python": platform.python_version(),
+            "platform": platform.platform(), "sqlite": sqlite3.sqlite_version,
+            "postgresql": row[0] if row else None,
+            "packages": {p: version(p) for p in packages}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="1,000 contacts, not 10,000")
+    parser.add_argument("--contacts", type=int, help="override the number of contacts")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--postgres-url", default=DEFAULT_ADMIN_URL,
+                        help="an admin URL allowed to create and drop databases")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    contacts = args.contacts or (1_000 if args.quick else 10_000)
+    print(f"{contacts:,} contacts x {STEPS} zero-delay steps = {contacts * STEPS:,} steps, "
+          f"{args.rounds} rounds per configuration")
+    results: dict[str, Any] = {}
+    load_at_start = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="dripline-bench-logs-") as tmp:
+        for config in args.configs:
+            database = (sqlite_database if config == "sqlite"
+                        else postgres_database(args.postgres_url))
+            rounds: list[dict[str, Any]] = []
+            for number in range(1, args.rounds + 1):
+                last = rounds[-1]["setup_seconds"] if rounds else None
+                for _attempt in range(3):
+                    try:
+                        r = one_round(config, database, contacts, Path(tmp), last)
+                        break
+                    except LateStart as late:
+                        print(f"  {config:<7} round {number}: {late}; again, waiting longer")
+                        last = 2 * late.setup
+                else:
+                    raise SystemExit(f"{config}: could not start the round before T0")
+                r.pop("log", None)
+                rounds.append(r)
+                print(f"  {config:<7} round {number}: {r['wall_seconds']:6.2f} s "
+                      f"{r['steps_per_second']:8,.0f} steps/s  lateness p50 "
+                      f"{r['lateness_p50']:6.2f} s p99 {r['lateness_p99']:6.2f} s  "
+                      f"duplicates {r['duplicates']}", flush=True)
+            results[config] = summary(rounds)
+
+    base = results[args.configs[0]]["steps_per_second"]["median"]
+    print(f"\n{'config':<8}{'wall s':>16}{'steps/s':>22}{'p50 s':>8}{'p99 s':>8}"
+          f"{'dups':>6}{'ratio':>7}")
+    for config, row in results.items():
+        w, s = row["wall_seconds"], row["steps_per_second"]
+        row["throughput_ratio_to_first"] = s["median"] / base
+        print(f"{config:<8}{w['median']:>6.2f} ({w['min']:.2f}-{w['max']:.2f})"
+              f"{s['median']:>9,.0f} ({s['min']:,.0f}-{s['max']:,.0f})"
+              f"{row['lateness_p50']['median']:>8.2f}{row['lateness_p99']['median']:>8.2f}"
+              f"{row['duplicates']:>6}{row['throughput_ratio_to_first']:>7.2f}")
+    print("ratio: median steps/s relative to the first configuration; wall and steps/s as "
+          "median (min-max) of the rounds")
+    report = {"benchmark": "drip_engine", "contacts": contacts, "steps": contacts * STEPS,
+              "rounds": args.rounds,
+              "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+              "machine": {**machine(args.postgres_url), "load_average_at_start": load_at_start},
+              "configs": {k: CONFIGS[k] for k in args.configs}, "results": results}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""A scheduler process for the tests: ``python -m tests.scheduler.worker STATS [options]``.
+
+What ``dripline schedule`` runs (``bootstrap(..., catch_up_lookups=False)`` and a
+``Scheduler``), plus what a test needs from a child it cannot share objects with: a clock
+fixed by ``--now`` (a ManualClock lives in one process only), ``--sync`` to bring
+``due_enrollments`` up to date before each scan as ``dripline serve`` does, and its outcome
+counts written as JSON to STATS, once when it is ready (``{"ready": true}``) and again when
+it stops on SIGTERM. A SIGKILL leaves only the first: a crash writes nothing more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+from datetime import datetime
+from pathlib import Path
+
+from consumers.scheduler import Scheduler
+from domain.clock import Clock, ManualClock, system_clock
+from dripline.bootstrap import bootstrap
+from dripline.settings import Settings
+
+
+def _write(path: Path, body: dict[str, object]) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(body))
+    partial.replace(path)  # readers see the whole file or the previous one, never half
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("stats", type=Path)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--now", help="a fixed ISO time for the clock (default: system clock)")
+    parser.add_argument("--sync", action="store_true",
+                        help="catch due_enrollments up before each scan (as dripline serve)")
+    args = parser.parse_args(argv)
+    clock: Clock = ManualClock(datetime.fromisoformat(args.now)) if args.now else system_clock
+    runtime = bootstrap(Settings(), clock=clock, catch_up_lookups=False)
+    sync = ((lambda: runtime.read_models.catch_up(["due_enrollments"])) if args.sync
+            else None)
+    scheduler = Scheduler(runtime.app, runtime.queries, batch_size=args.batch_size,
+                          idle_seconds=0.05, sync=sync)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
+    signal.signal(signal.SIGINT, lambda *_: scheduler.stop())
+    _write(args.stats, {"ready": True})
+    try:
+        scheduler.run_forever()
+    finally:
+        runtime.close()
+    _write(args.stats, {"ready": True, "stopped": True, "batches": scheduler.stats.batches,
+                        "outcomes": dict(scheduler.stats.outcomes)})
+
+
+if __name__ == "__main__":
+    main()
