@@ -18,7 +18,7 @@ from consumers.kafka_app import build_edge
 from consumers.leadership import leadership
 from consumers.relay import Relay, relay_positions
 from consumers.settings import KafkaSettings
-from consumers.tracked import TrackedApp
+from consumers.tracked import TrackedApp, tracking_name
 from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
 from domain.lookups import Lookups
@@ -51,9 +51,12 @@ async def run_intake(kafka: KafkaSettings, database_url: str, *, clock: Clock = 
     holder.append(Intake(app, edge.publish_dead_letters, tenants=kafka.tenants,
                          max_attempts=kafka.intake_max_attempts))
     if metrics is not None:
-        from dripline.metrics import IntakeCollector
+        from dripline.metrics import ConsumerLagCollector, IntakeCollector
 
         metrics.register(IntakeCollector(lambda: holder[0].stats))
+        metrics.register(ConsumerLagCollector(
+            edge.listener.consumer,
+            lambda topic, partition: app.position(tracking_name(topic, partition))))
     edge.listener.app = lambda: app
     try:
         await edge.broker.start()

@@ -1,5 +1,5 @@
-"""The engine's Prometheus metrics (DESIGN 3.4, issue "run it for real"): steps executed and
-their lateness, CRM events taken in, dead letters, projection lag. Each is read from the
+"""The engine's Prometheus metrics (DESIGN 3.4): steps executed and their lateness, CRM
+events taken in, consumer lag, dead letters, projection lag. Each is read from the
 component's own counters when scraped, so the hot paths carry no metrics code.
 
 ``dripline serve`` and ``dripline api`` expose them at ``/metrics`` with the HTTP metrics; the
@@ -78,6 +78,28 @@ class IntakeCollector(Collector):
                                   "recorded position, dropped", value=stats.redelivered)
         yield CounterMetricFamily("dripline_dead_letters", "CRM events sent to the dead-letter "
                                   "topic", value=stats.dead_lettered)
+
+
+class ConsumerLagCollector(Collector):
+    """Records on each assigned partition of ``crm.events`` not yet applied: the broker's high
+    watermark (as last seen by the consumer's fetches) minus the position the database
+    recorded for that partition."""
+
+    def __init__(self, consumer: Callable[[], Any], applied: Callable[[str, int], int]) -> None:
+        self.consumer = consumer
+        self.applied = applied
+
+    def collect(self) -> Iterator[Any]:
+        lag = GaugeMetricFamily("dripline_consumer_lag_records", "CRM event records on the "
+                                "topic not yet applied", labels=["topic", "partition"])
+        consumer = self.consumer()
+        if consumer is not None:
+            for tp in sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition)):
+                high = consumer.highwater(tp)
+                if high is not None:
+                    behind = max(high - self.applied(tp.topic, tp.partition), 0)
+                    lag.add_metric([tp.topic, str(tp.partition)], behind)
+        yield lag
 
 
 def serve_metrics(registry: CollectorRegistry, host: str, port: int | None) -> None:

@@ -64,8 +64,11 @@ def eventsourcing_env(url: str) -> dict[str, str]:
             "POSTGRES_PORT": p["port"],
             "POSTGRES_USER": p["user"],
             "POSTGRES_PASSWORD": p["password"],
-            "POSTGRES_POOL_SIZE": "5",
-            "POSTGRES_MAX_OVERFLOW": "10",
+            # Connections kept open per process: several copies of each role share one
+            # server (max_connections is often 100); bursts borrow up to the overflow and
+            # give it back. DRIPLINE_POSTGRES_POOL_SIZE etc. in the environment override.
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
     raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from consumers.settings import KafkaSettings
 from domain.application import DriplineApp
 from domain.clock import system_clock
 from dripline.persistence import eventsourcing_env, postgres_params
-from tests.e2e.server import dripline_command
+from tests.e2e.server import dripline_command, free_port
 from tests.kafka.support import (
     Received,
     create_topic,
@@ -88,7 +89,9 @@ async def test_two_copies_of_every_role_request_each_step_exactly_once(
         app.close()
     await create_topic(kafka_settings.bootstrap, kafka_settings.topic_crm_events, 3)
     env = {**settings_env(kafka_settings, postgres_url), "DRIPLINE_LOG_FORMAT": "json"}
-    processes = [_start(role, env, tmp_path / f"{role}-{copy}.log")
+    ports = {(role, copy): free_port() for role in ROLES for copy in (1, 2)}
+    processes = [_start(role, {**env, "DRIPLINE_METRICS_PORT": str(ports[role, copy])},
+                        tmp_path / f"{role}-{copy}.log")
                  for role in ROLES for copy in (1, 2)]
     try:
         now = datetime(2026, 11, 29, 10, tzinfo=UTC)
@@ -96,6 +99,9 @@ async def test_two_copies_of_every_role_request_each_step_exactly_once(
             (f"c-{i}", envelope(f"evt-{i}", f"c-{i}", now, tag_name="cold-lead"))
             for i in range(CONTACTS)])
         received = await _all_messages(kafka_settings, 3 * CONTACTS, timeout=240)
+        consumed = [await asyncio.to_thread(_scrape, ports["consume", copy]) for copy in (1, 2)]
+        scheduled = [await asyncio.to_thread(_scrape, ports["schedule", copy])
+                     for copy in (1, 2)]
     finally:
         codes = [_stop(p) for p in processes]
     logs = "\n".join(f.read_text(errors="replace") for f in sorted(tmp_path.glob("*.log")))
@@ -111,3 +117,21 @@ async def test_two_copies_of_every_role_request_each_step_exactly_once(
     assert set(published) == set(stored)
     contents = {json.loads(r.value)["content"] for r in received}
     assert contents == {"Hi there, #0", "Hi there, #1", "Hi there, #2"}
+    # What an operator scrapes from the worker roles agrees with what happened.
+    assert sum(_total(m, "dripline_crm_events_total") for m in consumed) == CONTACTS
+    assert sum(_total(m, "dripline_consumer_lag_records") for m in consumed) == 0
+    assert sum(_total(m, 'dripline_steps_executed_total{result="requested"}')
+               for m in scheduled) == 3 * CONTACTS
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        text: str = answer.read().decode()
+        return text
+
+
+def _total(metrics: str, name: str) -> float:
+    """The sum of every sample of ``name`` (all its labels, or the one given in braces)."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith(name) and not line.startswith("#")
+               and (line[len(name)] in " {" if "{" not in name else True))
