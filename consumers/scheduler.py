@@ -92,6 +92,12 @@ class Scheduler:
         now = self.app.clock()
         for outcome in outcomes:
             self.stats.outcomes[outcome.result] += 1
+            # Ids only: never the message's content or the contact's details.
+            level = logging.DEBUG if outcome.result == "requested" else logging.INFO
+            log.log(level, "step %s", outcome.result, extra={
+                "tenant_id": outcome.tenant_id, "contact_id": outcome.contact_id,
+                "enrollment_id": outcome.enrollment_id, "message_id": outcome.message_id,
+                "result": outcome.result})
             if outcome.result == "requested" and outcome.due_at is not None:
                 self.stats.lateness_seconds.append((now - outcome.due_at).total_seconds())
         del self.stats.lateness_seconds[:-10_000]

@@ -32,6 +32,8 @@ class StepOutcome:
     result: str  # requested | skipped | exited | completed | paused | rescheduled | lost_race
     message_id: str | None = None
     due_at: datetime | None = None
+    contact_id: str = ""
+    tenant_id: str = ""
 
 
 class _Cache:
@@ -77,7 +79,8 @@ class ExecutionCommands(CrmCommands):
             if enrollment.status != "active" or due is None or due > now:
                 continue
             result, message_id = self._execute_one(enrollment, now, cache)
-            done.append((enrollment, StepOutcome(enrollment.id, result, message_id, due)))
+            done.append((enrollment, StepOutcome(enrollment.id, result, message_id, due,
+                                                  enrollment.contact_id, enrollment.tenant_id)))
         return self._save_outcomes(done)
 
     def _save_outcomes(self, done: list[tuple[Enrollment, StepOutcome]]) -> list[StepOutcome]:
@@ -98,7 +101,9 @@ class ExecutionCommands(CrmCommands):
                 self.save(*events)
                 outcomes.append(outcome)
             except IntegrityError:
-                outcomes.append(StepOutcome(outcome.enrollment_id, "lost_race"))
+                outcomes.append(StepOutcome(outcome.enrollment_id, "lost_race",
+                                            contact_id=outcome.contact_id,
+                                            tenant_id=outcome.tenant_id))
         return outcomes
 
     def _execute_one(self, e: Enrollment, now: datetime,

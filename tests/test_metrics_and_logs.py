@@ -6,6 +6,7 @@ import json
 import logging
 from datetime import timedelta
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from consumers.scheduler import Scheduler
@@ -57,3 +58,21 @@ def test_json_logs_carry_ids_and_nothing_else_passed_along() -> None:
     assert entry["enrollment_id"] == "e-1"
     assert "someone@example.com" not in json.dumps(entry)
     assert entry["level"] == "info"
+
+
+def test_scheduler_logs_exits_with_ids_only(runtime: Runtime, clock: ManualClock,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    app = runtime.app
+    step = {**STEP, "conditions": [{"type": "tag", "operator": "has", "value": "vip"}]}
+    sequence = app.create_sequence("acme", {"name": "s", "steps": [step]})
+    app.activate_sequence("acme", sequence.id)
+    app.enroll("acme", sequence.id, "c-9")
+    clock.advance(timedelta(seconds=1))
+    with caplog.at_level(logging.INFO, logger="dripline.scheduler"):
+        Scheduler(app, runtime.queries, sync=runtime.catch_up).run_once()
+    exits = [r for r in caplog.records if getattr(r, "result", None) == "exited"]
+    assert len(exits) == 1
+    entry = json.loads(JsonFormatter().format(exits[0]))
+    assert entry["contact_id"] == "c-9"
+    assert entry["tenant_id"] == "acme"
+    assert "Hi" not in json.dumps(entry)  # the step's content never reaches the log
