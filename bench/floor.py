@@ -1,0 +1,86 @@
+"""The floor: the least a PostgreSQL-based drip engine must do, as a minimal loop over one
+table. Each worker claims up to 500 due rows with ``FOR UPDATE SKIP LOCKED``, inserts their
+sends and advances the rows, in one transaction per batch. Nothing else: no events, no read
+models, no conditions, no templates. The speed limit a Postgres engine can approach here.
+
+    python -m bench.floor worker URL     (started by ``python -m bench drip``)
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.harness import Children, python_argv
+from bench.peers.base import Engine
+from bench.peers.sends import STEPS
+
+BATCH = 500
+WORKERS = 2
+SCHEMA = """
+CREATE TABLE drip (
+    contact_id integer PRIMARY KEY,
+    step integer NOT NULL,
+    due_at timestamptz,
+    done boolean NOT NULL DEFAULT false
+);
+CREATE INDEX drip_due ON drip (due_at) WHERE NOT done;
+"""
+# One statement, one transaction: claim, send, advance (the next step is due when this one
+# was sent, the delays being zero; the last step marks the row done).
+TICK = f"""
+WITH due AS (
+    SELECT contact_id, step, due_at FROM drip
+    WHERE NOT done AND due_at <= clock_timestamp()
+    ORDER BY due_at LIMIT {BATCH} FOR UPDATE SKIP LOCKED
+), sent AS (
+    INSERT INTO sends (contact_id, step, due_at)
+    SELECT contact_id, step, due_at FROM due
+    RETURNING contact_id, step, sent_at
+)
+UPDATE drip d SET step = s.step + 1, due_at = s.sent_at, done = s.step + 1 >= {STEPS}
+FROM sent s WHERE d.contact_id = s.contact_id
+"""
+
+
+class Floor(Engine):
+    name = "floor (PG loop)"
+    enroll_rate = 50_000.0
+    tuning = {  # noqa: RUF012 - read only
+        "worker_processes": WORKERS, "batch": BATCH,
+              "idle_sleep_s": 0.01, "why": "one worker process per core"}
+
+    def start(self, children: Children, url: str, workdir: Path) -> dict[str, int]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(SCHEMA)
+        for i in range(WORKERS):
+            children.start(f"floor worker {i + 1}", python_argv("bench.floor", "worker", url))
+        return {}
+
+    def enroll(self, url: str, contacts: int, due: float) -> None:
+        with psycopg.connect(url) as conn:
+            conn.execute("INSERT INTO drip (contact_id, step, due_at) "
+                         "SELECT i, 0, to_timestamp(%s) FROM generate_series(0, %s - 1) i",
+                         (due, contacts))
+
+
+def worker(url: str) -> None:
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
+    while not stopping:
+        if conn.execute(TICK).rowcount == 0:
+            time.sleep(0.01)
+    conn.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["worker"]:
+        worker(sys.argv[2])
+    else:
+        raise SystemExit(__doc__)

@@ -1,0 +1,96 @@
+"""The shape of one engine in the drip comparison, and one round of it.
+
+An engine starts what it needs (servers, workers) as children of the bench, enrolls N
+contacts at once from the bench process, and then the bench waits for 3N distinct sends.
+An engine that cannot run raises ``Unavailable`` with the reason; the report keeps it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from bench.harness import ADMIN_URL, Children, RssSampler, postgres_database
+from bench.peers import sends
+
+
+class Unavailable(Exception):  # noqa: N818 - a verdict on the engine, not a bug
+    """This engine cannot run here (a package is missing, a binary does not start...)."""
+
+
+class Engine(ABC):
+    name: str = ""
+    #: every setting changed from the engine's documented default, and why
+    tuning: dict[str, Any] = {}  # noqa: RUF012 - overridden per subclass, never mutated
+
+    _last_enroll_s: float | None = None
+
+    def check(self) -> None:  # noqa: B027 - optional hook
+        """Raise ``Unavailable`` when the engine cannot run on this machine."""
+
+    def versions(self) -> dict[str, str]:
+        return {}
+
+    @abstractmethod
+    def start(self, children: Children, url: str, workdir: Path) -> dict[str, int]:
+        """Create the engine's schema and start its processes; return extra pids to sample
+        (by role) that are not ``children``'s own."""
+
+    #: a first guess of contacts enrolled per second, to set the first round's lead time
+    enroll_rate: float = 1000.0
+
+    @abstractmethod
+    def enroll(self, url: str, contacts: int, due: float) -> None:
+        """Enroll ``contacts`` contacts at once, the first step of each due at ``due`` (epoch
+        seconds, a moment after the enrolling is done)."""
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Undo what ``start`` did outside the children (queues, keys)."""
+
+    def run(self, contacts: int, timeout: float, admin_url: str = ADMIN_URL) -> dict[str, Any]:
+        """One round on a fresh database; a failure is returned, not raised."""
+        try:
+            self.check()
+        except Unavailable as why:
+            return {"status": "unavailable", "reason": str(why)}
+        with tempfile.TemporaryDirectory(prefix=f"bench-{self.name}-") as tmp, \
+                postgres_database(admin_url, prefix="drip") as url:
+            children = Children(Path(tmp))
+            t0 = time.time()
+            rss = RssSampler(children, database=url.rsplit("/", 1)[1])
+            try:
+                sends.create(url)
+                rss.extra = self.start(children, url, Path(tmp))
+                with rss:
+                    # Everyone is enrolled before T0 and every first step falls due at T0,
+                    # so the round times executing, not enqueueing (timed on its own).
+                    lead = 1.0 + 1.2 * (self._last_enroll_s or contacts / self.enroll_rate)
+                    enrolling = time.time()
+                    t0 = enrolling + lead
+                    self.enroll(url, contacts, t0)
+                    enrolled = time.time()
+                    self._last_enroll_s = enrolled - enrolling
+                    sends.wait_until_sent(lambda: sends.distinct_sent(url),
+                                          contacts * sends.STEPS, timeout + lead,
+                                          children.check_alive)
+                    time.sleep(0.5)  # let a late duplicate show up before counting
+                result = sends.measure(url, contacts, t0)
+                return {"status": "ok", "enroll_s": self._last_enroll_s,
+                        "enrolled_before_t0": enrolled <= t0, **result,
+                        "peak_rss_mb": rss.peak_mb}
+            except Unavailable as why:
+                return {"status": "unavailable", "reason": str(why)}
+            except TimeoutError as why:
+                partial = sends.measure(url, contacts, t0) if sends.distinct_sent(url) else {}
+                return {"status": "timeout", "reason": str(why), "enroll_s": self._last_enroll_s,
+                        **partial, "peak_rss_mb": rss.peak_mb}
+            except Exception as error:
+                return {"status": "failed", "reason": f"{type(error).__name__}: {error}",
+                        "trace": traceback.format_exc(limit=5)}
+            finally:
+                children.stop_all()
+                self.stop()

@@ -1,0 +1,86 @@
+"""Dripline itself, through ``bench/drip_engine.py`` (its own drip workload runner): the
+same N contacts x 3 zero-delay steps, each step one recorded message request.
+
+Configurations: ``pg-1`` / ``pg-2`` (one or two ``dripline schedule`` processes beside one
+``dripline project``, on PostgreSQL, as deployed without Kafka: the message request is the
+durable write, the relay only publishes it), ``sqlite`` (the embedded default: runner and
+scheduler threads in one process, wired as ``dripline serve`` wires them).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.harness import ADMIN_URL, Children, RssSampler, postgres_database
+from bench.peers.base import Engine, Unavailable
+
+NAMES = {"pg-1": "Dripline PG (1 scheduler)", "pg-2": "Dripline PG (2 schedulers)",
+         "sqlite": "Dripline SQLite (serve)"}
+
+
+class Dripline(Engine):
+    enroll_rate = 5000.0
+
+    def __init__(self, config: str) -> None:
+        self.config = config
+        self.name = NAMES[config]
+        self.tuning = {"config": config, "batch_size": 500,
+                       "project_poll_interval_s": 0.2 if config != "sqlite" else 0.1,
+                       "why": "the deployed defaults; drip_engine.py says how a round is timed"}
+        self._last_setup: float | None = None
+
+    def start(self, children: Children, url: str, workdir: Path) -> dict[str, int]:
+        raise NotImplementedError  # drip_engine.py starts its own processes
+
+    def enroll(self, url: str, contacts: int, due: float) -> None:
+        raise NotImplementedError
+
+    def run(self, contacts: int, timeout: float, admin_url: str = ADMIN_URL) -> dict[str, Any]:
+        try:
+            from bench import drip_engine
+        except ImportError as error:
+            return {"status": "unavailable", "reason": f"bench/drip_engine.py: {error}"}
+        names: list[str] = []
+
+        @contextmanager
+        def postgres() -> Iterator[str]:
+            with postgres_database(admin_url, prefix="drip_dripline") as url:
+                names.append(url.rsplit("/", 1)[1])
+                yield url
+
+        database = drip_engine.sqlite_database if self.config == "sqlite" else postgres
+        with tempfile.TemporaryDirectory(prefix="bench-dripline-") as tmp:
+            children = Children(Path(tmp))
+            try:
+                # The round's database gets its name inside drip_engine's round: the sampler
+                # looks it up on each pass.
+                with RssSampler(children, database=lambda: names[-1] if names else None,
+                                own_children=True) as rss:
+                    r = self._round(drip_engine, database, contacts, Path(tmp))
+            except (Exception, SystemExit) as error:
+                return {"status": "failed", "reason": f"{type(error).__name__}: {error}"}
+        self._last_setup = r["setup_seconds"]
+        return {"status": "ok", "enroll_s": r["setup_seconds"], "enrolled_before_t0": True,
+                "steps": r["steps_requested"], "sends_written": r["requests"],
+                "duplicates": r["duplicates"],
+                "missing": contacts * 3 - r["steps_requested"], "wall_s": r["wall_seconds"],
+                "steps_per_s": r["steps_per_second"],
+                "lateness_p50_ms": r["lateness_p50"] * 1000,
+                "lateness_p99_ms": r["lateness_p99"] * 1000, "peak_rss_mb": rss.peak_mb,
+                "detail": {k: v for k, v in r.items() if k in ("outcomes", "batches")}}
+
+    def _round(self, drip_engine: Any, database: Any, contacts: int, logs: Path
+               ) -> dict[str, Any]:
+        last = self._last_setup
+        for _attempt in range(3):
+            try:
+                result: dict[str, Any] = drip_engine.one_round(
+                    self.config, database, contacts, logs, last)
+                return result
+            except drip_engine.LateStart as late:
+                last = 2 * late.setup
+        raise Unavailable("could not start a round before T0 in 3 attempts")
