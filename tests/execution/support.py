@@ -99,7 +99,7 @@ def run_out(app: DriplineApp, clock: ManualClock, enrollment_ids: list[UUID],
 
 class StoreLookups:
     """``domain.lookups.Lookups`` answered from the event store itself, as the read models
-    would once caught up (the read models are another engineer's work)."""
+    would once caught up: execution is tested here without the projections in between."""
 
     def __init__(self, app: AppBase) -> None:
         self.app = app
