@@ -27,7 +27,7 @@ def fill_due(db: ReadDb, rows: int) -> None:
     if db.is_postgres:
         sql = (f"INSERT INTO {table} SELECT md5(g::text), 'acme', '{SEQUENCE}', 'c-' || g, 0, "
                "CASE WHEN g % 10 = 0 THEN NULL ELSE %s + g * interval '1 second' END, "
-               "'active', NULL, NULL FROM generate_series(1, %s) g")
+               "'active', NULL, NULL, NULL FROM generate_series(1, %s) g")
         with psycopg.connect(db.conninfo, autocommit=True) as conn:
             conn.execute(sql.replace("g % 10", "g %% 10"), [EPOCH, rows])
             conn.execute(f"ANALYZE {table}")
@@ -36,7 +36,7 @@ def fill_due(db: ReadDb, rows: int) -> None:
            f"INSERT INTO {table} SELECT printf('%%032d', n), 'acme', '{SEQUENCE}', 'c-' || n, 0, "
            "CASE WHEN n % 10 = 0 THEN NULL ELSE "
            "strftime('%Y-%m-%dT%H:%M:%f000+00:00', '2026-01-01', '+' || n || ' seconds') END, "
-           "'active', NULL, NULL FROM g")
+           "'active', NULL, NULL, NULL FROM g")
     with db.transaction() as tx:
         tx.execute(sql.replace("%%032d", "%032d"), [rows])
     db.read(f"ANALYZE {table}")

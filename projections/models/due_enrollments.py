@@ -25,7 +25,7 @@ class DueEnrollmentsModel(ReadModel):
         "CREATE TABLE IF NOT EXISTS {due} (enrollment_id TEXT PRIMARY KEY, "
         "tenant_id TEXT NOT NULL, sequence_id TEXT NOT NULL, contact_id TEXT NOT NULL, "
         "step_order INTEGER NOT NULL, due_at TIMESTAMPTZ, status TEXT NOT NULL, "
-        "retry_step INTEGER, retry_at TIMESTAMPTZ)",
+        "retry_step INTEGER, retry_at TIMESTAMPTZ, step_due_at TIMESTAMPTZ)",
         f"CREATE INDEX IF NOT EXISTS {DUE_INDEX} ON {{due}} (due_at, enrollment_id) "
         "WHERE due_at IS NOT NULL",
     )
@@ -44,7 +44,7 @@ class DueEnrollmentsModel(ReadModel):
             "enrollment_id": str(e.originator_id), "tenant_id": e.tenant_id,
             "sequence_id": str(e.sequence_id), "contact_id": e.contact_id,
             "step_order": e.step_order, "due_at": e.due_at, "status": "active",
-            "retry_step": None, "retry_at": None})
+            "retry_step": None, "retry_at": None, "step_due_at": e.due_at})
 
     def _changed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         rows = b.rows(t["due"], "enrollment_id")
@@ -54,6 +54,7 @@ class DueEnrollmentsModel(ReadModel):
         state: dict[str, Any] = dict.fromkeys(enrollment_state.STATE)
         state.update(status=row["status"], current_step_order=row["step_order"],
                      next_scheduled_at=as_datetime(row["due_at"]),
+                     step_due_at=as_datetime(row["step_due_at"]),
                      retry_step=row["retry_step"], retry_at=as_datetime(row["retry_at"]))
         new = enrollment_state.evolve(state, e)
         if new["status"] not in ("active", "paused"):
@@ -61,5 +62,6 @@ class DueEnrollmentsModel(ReadModel):
             return
         row.update(step_order=new["current_step_order"], status=new["status"],
                    due_at=new["next_scheduled_at"] if new["status"] == "active" else None,
-                   retry_step=new["retry_step"], retry_at=new["retry_at"])
+                   retry_step=new["retry_step"], retry_at=new["retry_at"],
+                   step_due_at=new["step_due_at"])
         rows.put(e.originator_id, row)

@@ -13,7 +13,7 @@ from projections.models import enrollment_state
 from projections.models.base import Handler, ReadModel
 
 E = Enrollment
-_TIMES = ("next_scheduled_at", "due_before_pause", "completed_at", "exited_at",
+_TIMES = ("next_scheduled_at", "step_due_at", "due_before_pause", "completed_at", "exited_at",
           "last_step_at", "retry_at")
 
 
@@ -26,6 +26,7 @@ class EnrollmentsModel(ReadModel):
         "tenant_id TEXT NOT NULL, sequence_id TEXT NOT NULL, contact_id TEXT NOT NULL, "
         "number INTEGER NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, "
         "current_step_order INTEGER NOT NULL, next_scheduled_at TIMESTAMPTZ, "
+        "step_due_at TIMESTAMPTZ, "
         "retry_step INTEGER, retry_at TIMESTAMPTZ, paused_by_sequence BOOLEAN NOT NULL, "
         "due_before_pause TIMESTAMPTZ, enrolled_at TIMESTAMPTZ NOT NULL, "
         "completed_at TIMESTAMPTZ, exited_at TIMESTAMPTZ, exit_reason TEXT, exit_detail TEXT, "
