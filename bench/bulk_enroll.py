@@ -15,18 +15,14 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
-import psycopg
-
+from bench import harness
 from domain.clock import ManualClock
 from dripline.bootstrap import bootstrap
 from dripline.settings import Settings
@@ -42,24 +38,9 @@ SEQUENCE = {
 }
 
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="dripline-bench-") as tmp:
-        yield f"sqlite:///{tmp}/bench.db"
-
-
 def postgres_database(admin_url: str) -> Callable[[], Any]:
-    @contextmanager
-    def make() -> Iterator[str]:
-        name = f"dripline_bench_{uuid4().hex[:12]}"
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
-        finally:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return make
+    """A factory of fresh PostgreSQL databases, each dropped afterwards."""
+    return lambda: harness.postgres_database(admin_url, "dripline_bench")
 
 
 def one_round(url: str, contacts: int, via: str = "core") -> float:
@@ -130,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"enroll {contacts:,} contacts in one call, {args.rounds} rounds per backend and "
           "path (core: enroll_many; http: POST .../enroll/bulk through the API app)")
-    backends = {"sqlite": sqlite_database, "postgresql": postgres_database(args.postgres_url)}
+    backends = {"sqlite": harness.sqlite_database,
+                "postgresql": postgres_database(args.postgres_url)}
     rows: dict[str, dict[str, Any]] = {}
     for via in ("core", "http"):
         for name, database in backends.items():

@@ -34,8 +34,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
@@ -44,6 +43,7 @@ from uuid import uuid4
 
 import psycopg
 
+from bench import harness
 from consumers.scheduler import Scheduler
 from domain.clock import ManualClock
 from domain.enrollment import Enrollment
@@ -72,24 +72,9 @@ RUN_TIMEOUT = 600.0
 
 # --- databases ---------------------------------------------------------------------------
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="dripline-bench-") as tmp:
-        yield f"sqlite:///{tmp}/bench.db"
-
-
 def postgres_database(admin_url: str) -> Callable[[], Any]:
-    @contextmanager
-    def make() -> Iterator[str]:
-        name = f"dripline_bench_{uuid4().hex[:12]}"
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
-        finally:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return make
+    """A factory of fresh PostgreSQL databases, each dropped afterwards."""
+    return lambda: harness.postgres_database(admin_url, "dripline_bench")
 
 
 class RequestCounter:
@@ -331,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
     load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="dripline-bench-logs-") as tmp:
         for config in args.configs:
-            database = (sqlite_database if config == "sqlite"
+            database = (harness.sqlite_database if config == "sqlite"
                         else postgres_database(args.postgres_url))
             rounds: list[dict[str, Any]] = []
             for number in range(1, args.rounds + 1):

@@ -14,15 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from uuid import uuid4
 
-import psycopg
-
+from bench import harness
 from dripline.bootstrap import bootstrap
 from dripline.settings import Settings
 from projections.due_plan import EPOCH, explain_due, fill_due, live_due_table
@@ -36,17 +33,11 @@ ADMIN_URL = os.environ.get("DRIPLINE_TEST_POSTGRES_URL",
 def database(backend: str, admin_url: str = ADMIN_URL) -> Iterator[str]:
     """A fresh, empty database of the backend, removed afterwards."""
     if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="dripline-bench-") as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
+        with harness.sqlite_database() as url:
+            yield url
         return
-    name = f"dripline_bench_{uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with harness.postgres_database(admin_url, "dripline_bench") as url:
+        yield url
 
 
 def measure(url: str, rows: int, repeats: int) -> dict[str, float | str]:

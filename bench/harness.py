@@ -15,6 +15,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -80,6 +81,13 @@ def postgres_database(admin_url: str = ADMIN_URL, prefix: str = "bench") -> Iter
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    """A fresh SQLite file in a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="dripline-bench-") as tmp:
+        yield f"sqlite:///{tmp}/bench.db"
 
 
 def free_port() -> int:

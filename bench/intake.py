@@ -24,17 +24,15 @@ import json
 import os
 import platform
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
-from uuid import uuid4
 
-import psycopg
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
+from bench import harness
 from consumers.processes import run_intake, run_relay
 from consumers.relay import RELAY, relay_positions
 from consumers.settings import KafkaSettings
@@ -48,16 +46,8 @@ ADMIN_URL = os.environ.get("DRIPLINE_TEST_POSTGRES_URL",
 RESULTS = Path(__file__).parent / "results" / "intake.json"
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    name = f"dripline_bench_{uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
+    return harness.postgres_database(admin_url, "dripline_bench")
 
 
 async def raw_rate(bootstrap: str, topic: str, events: int) -> float:

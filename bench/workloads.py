@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import harness
 from bench.harness import ADMIN_URL, machine_facts, summary, table, write_report
 
 Case = tuple[str, Callable[[], dict[str, Any]]]
@@ -56,7 +57,7 @@ def bulk_enroll_cases(quick: bool, admin_url: str) -> tuple[list[Case], dict[str
                 seconds = bulk_enroll.one_round(url, contacts)
             return {"seconds": seconds, "contacts_per_s": contacts / seconds}
         return run
-    return ([("sqlite", case(bulk_enroll.sqlite_database)),
+    return ([("sqlite", case(harness.sqlite_database)),
              ("postgres", case(bulk_enroll.postgres_database(admin_url)))],
             {"contacts": contacts, "call": "DriplineApp.enroll_many, one call"})
 

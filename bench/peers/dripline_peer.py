@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.harness import ADMIN_URL, Children, RssSampler, postgres_database
+from bench.harness import ADMIN_URL, Children, RssSampler, postgres_database, sqlite_database
 from bench.peers.base import Engine, Unavailable
 
 NAMES = {"pg-1": "Dripline PG (1 scheduler)", "pg-2": "Dripline PG (2 schedulers)",
@@ -52,7 +52,7 @@ class Dripline(Engine):
                 names.append(url.rsplit("/", 1)[1])
                 yield url
 
-        database = drip_engine.sqlite_database if self.config == "sqlite" else postgres
+        database = sqlite_database if self.config == "sqlite" else postgres
         with tempfile.TemporaryDirectory(prefix="bench-dripline-") as tmp:
             children = Children(Path(tmp))
             try:
