@@ -1,11 +1,15 @@
 """The scheduler: repeatedly takes the oldest due enrollments from the ``due_enrollments``
 read model and executes them through the application, which re-checks everything against the
-aggregates. Several schedulers may run at once: when two take the same enrollment, the
-aggregate version lets only one of them record the step (the other's outcome is a lost race).
+aggregates. Several schedulers may run at once: on PostgreSQL each claims its batch
+(``claims``) so they share the work; where two still meet on an enrollment, the aggregate
+version lets only one of them record the step (the other's outcome is a lost race).
 
 The read model lags the store by moments, so a row may still show a step this scheduler has
 just executed. Such rows are skipped (remembered by enrollment and due time) instead of being
 loaded again and again until the projector catches up: the scan moves on to the next oldest.
+
+Between scans it sleeps until the next due time it saw (at most ``idle_seconds``), or until
+``wake`` is called: the read models say the due list changed (a new enrollment due at once).
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
+from consumers.claims import Claims
 from domain.app_execution import StepOutcome
 from domain.application import DriplineApp
 from projections.queries import Queries
@@ -36,7 +41,8 @@ class SchedulerStats:
 class Scheduler:
     def __init__(self, app: DriplineApp, queries: Queries, *, batch_size: int = 500,
                  idle_seconds: float = 0.25, sync: Callable[[], object] | None = None,
-                 on_outcomes: Callable[[list[StepOutcome]], None] | None = None) -> None:
+                 on_outcomes: Callable[[list[StepOutcome]], None] | None = None,
+                 claims: Claims | None = None) -> None:
         self.app = app
         self.queries = queries
         self.batch_size = batch_size
@@ -45,8 +51,12 @@ class Scheduler:
         # before each scan so a step that was just executed is not seen as due again.
         self.sync = sync
         self.on_outcomes = on_outcomes
+        self.claims = claims
         self.stats = SchedulerStats()
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        # The earliest due time the last scan saw ahead of its clock (None: none seen).
+        self.next_due: datetime | None = None
         # enrollment -> the due time it was executed at (see the module's docstring)
         self._seen: OrderedDict[UUID, datetime] = OrderedDict()
 
@@ -54,23 +64,40 @@ class Scheduler:
         """Execute one batch of due enrollments; returns how many rows it took up."""
         if self.sync is not None:
             self.sync()
-        rows = self.queries.due_enrollments(self.app.clock(), self.batch_size * 2)
-        fresh = [row for row in rows
-                 if self._seen.get(row.enrollment_id) != row.due_at][:self.batch_size]
+        now = self.app.clock()
+        # Look a little ahead too: the earliest row not yet due says how long to sleep.
+        rows = self.queries.due_enrollments(now + timedelta(seconds=self.idle_seconds),
+                                            self.batch_size * 2)
+        ahead = [row.due_at for row in rows if row.due_at > now]
+        self.next_due = min(ahead) if ahead else None
+        fresh = [row for row in rows if row.due_at <= now
+                 and self._seen.get(row.enrollment_id) != row.due_at]
         if not fresh:
             return 0
-        outcomes = self.app.execute_due([row.enrollment_id for row in fresh])
+        try:
+            chosen = [row.enrollment_id for row in fresh]
+            if self.claims is not None:
+                claimed = self.claims.claim(chosen, self.batch_size)
+                chosen = [enrollment_id for enrollment_id in chosen
+                          if enrollment_id in claimed]
+            chosen = chosen[:self.batch_size]
+            outcomes = self.app.execute_due(chosen) if chosen else []
+        finally:
+            if self.claims is not None:
+                self.claims.release()
         lost = {o.enrollment_id for o in outcomes if o.result == "lost_race"}
+        taken = set(chosen)
         for row in fresh:
             # A lost race is looked at again: the winner may have been a write that left the
             # step due (a delivery report, say), not another scheduler executing it.
-            if row.enrollment_id not in lost:
+            if row.enrollment_id in taken and row.enrollment_id not in lost:
                 self._seen[row.enrollment_id] = row.due_at
                 self._seen.move_to_end(row.enrollment_id)
         while len(self._seen) > _REMEMBERED:
             self._seen.popitem(last=False)
-        self._record(outcomes)
-        return len(fresh)
+        if chosen:
+            self._record(outcomes)
+        return len(chosen)
 
     def run_forever(self) -> None:
         log.info("scheduler started (batch %d)", self.batch_size)
@@ -81,11 +108,24 @@ class Scheduler:
                 log.exception("scheduler batch failed")
                 busy = False
             if not busy:
-                self._stop.wait(self.idle_seconds)
+                self._wake.wait(self._pause())
+                self._wake.clear()
         log.info("scheduler stopped")
+
+    def _pause(self) -> float:
+        """Seconds until the next due time seen (the clock's view), at most idle_seconds."""
+        if self.next_due is None:
+            return self.idle_seconds
+        until = (self.next_due - self.app.clock()).total_seconds()
+        return min(max(until, 0.0), self.idle_seconds)
+
+    def wake(self) -> None:
+        """Scan again now (the due list changed)."""
+        self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def _record(self, outcomes: list[StepOutcome]) -> None:
         self.stats.batches += 1

@@ -4,6 +4,7 @@ or a redelivered event finds the aggregate it made the first time instead of mak
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("6f1c1d7e-3b4a-4f0e-9a57-d1f1e0c0a001")
@@ -14,6 +15,7 @@ def enrollment_id(sequence_id: UUID, contact_id: str, number: int) -> UUID:
     return uuid5(NAMESPACE, f"enrollment/{sequence_id}/{contact_id}/{number}")
 
 
+@lru_cache(maxsize=65_536)  # looked up twice per executed step: uuid5 hashes each time
 def contact_id(tenant_id: str, crm_contact_id: str) -> UUID:
     return uuid5(NAMESPACE, f"contact/{tenant_id}/{crm_contact_id}")
 

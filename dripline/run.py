@@ -10,12 +10,15 @@ import asyncio
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
 from prometheus_client import CollectorRegistry
 
+from consumers.claims import claims_for
+from consumers.due_signal import DueListener
 from consumers.scheduler import Scheduler
 from dripline.bootstrap import Runtime, bootstrap
 from dripline.keys import ensure_api_keys
@@ -141,14 +144,34 @@ def api(settings: Settings) -> None:
         runtime.close()
 
 
+@contextmanager
+def scheduling(runtime: Runtime, **options: Any) -> Iterator[Scheduler]:
+    """A scheduler as a ``schedule`` process runs it: on PostgreSQL it claims its batches
+    (so copies share the work) and wakes when the projector says the due list changed."""
+    claims = claims_for(runtime.settings.database_url)
+    scheduler = Scheduler(runtime.app, runtime.queries, claims=claims, **options)
+    channel = runtime.read_models.due_channel
+    listener = (DueListener(runtime.read_models.db.conninfo, channel, scheduler.wake)
+                if channel is not None else None)
+    if listener is not None:
+        listener.start()
+    try:
+        yield scheduler
+    finally:
+        if listener is not None:
+            listener.stop()
+        if claims is not None:
+            claims.close()
+
+
 def schedule(settings: Settings, **options: Any) -> None:
     runtime = bootstrap(settings, catch_up_lookups=False)
-    scheduler = Scheduler(runtime.app, runtime.queries, **options)
-    registry = CollectorRegistry()
-    registry.register(SchedulerCollector(scheduler))
-    serve_metrics(registry, settings.host, settings.metrics_port)
-    _on_stop_signals(scheduler.stop)
     try:
-        scheduler.run_forever()
+        with scheduling(runtime, **options) as scheduler:
+            registry = CollectorRegistry()
+            registry.register(SchedulerCollector(scheduler))
+            serve_metrics(registry, settings.host, settings.metrics_port)
+            _on_stop_signals(scheduler.stop)
+            scheduler.run_forever()
     finally:
         runtime.close()

@@ -10,6 +10,7 @@ switches in the same transaction as its last batch; queries read only the live o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from projections.db import ReadDb, Tx
@@ -77,9 +78,24 @@ def lock(db: ReadDb, tx: Tx, name: str, generation: int) -> Generation | None:
     return Generation(r["name"], r["generation"], r["status"], r["position"])
 
 
-def set_position(tx: Tx, g: Generation, position: int) -> None:
-    tx.execute("UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
-               [position, g.name, g.generation])
+def lock_all(db: ReadDb, tx: Tx, wanted: Sequence[Generation]) -> list[Generation]:
+    """Their states, locked until the transaction ends (those gone are left out). One
+    statement, locking in name order: the order is the same for every runner, so two
+    never wait on each other in a cycle."""
+    suffix = " FOR UPDATE" if db.is_postgres else ""  # SQLite: BEGIN IMMEDIATE locked it all
+    keys = " OR ".join(["(name = %s AND generation = %s)"] * len(wanted))
+    rows = tx.execute(f"SELECT * FROM rm_state WHERE {keys} ORDER BY name, generation{suffix}",
+                      [v for g in wanted for v in (g.name, g.generation)])
+    return [Generation(r["name"], r["generation"], r["status"], r["position"]) for r in rows]
+
+
+def set_positions(tx: Tx, moves: Sequence[tuple[Generation, int]]) -> None:
+    """Store each locked generation's new position (in one round trip on PostgreSQL)."""
+    changed = [[position, g.name, g.generation] for g, position in moves
+               if position != g.position]
+    if changed:
+        tx.executemany("UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
+                       changed)
 
 
 def start_building(db: ReadDb, model: ReadModel) -> Generation:

@@ -1,25 +1,30 @@
 """Moves read models along the notification log, in batches, exactly once.
 
-Each batch is one transaction: lock the generation's state row, read the events after its
-position, apply them, store the new position, commit. Events come from the application's
+Each batch is one transaction: lock the generations' state rows, read the events after their
+positions, apply them, store the new positions, commit. Events come from the application's
 recorder (``select_notifications``), the same on SQLite and PostgreSQL; what differs is
 only how a runner learns that there is more to read (see ``runner``).
+
+The live generations move together (``catch_up``): one read of the log and one decode per
+event serve all of them, in one transaction. A rebuild moves alone (``process_batch``), so
+that a long replay never holds up the live ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import Notification
 
 from projections import generations as gens
 from projections.batch import Batch
-from projections.db import ReadDb
+from projections.db import ReadDb, Tx
 from projections.generations import Generation
 from projections.models.base import ReadModel
+from projections.models.due_enrollments import DueEnrollmentsModel
 
-OnBatch = Callable[[Generation, int], None]  # (state after the batch, head position)
+DUE = DueEnrollmentsModel.name
 
 
 class Projector:
@@ -30,6 +35,10 @@ class Projector:
         self.recorder = app.recorder
         self.mapper = app.mapper
         self.batch_size = batch_size
+        # Schedulers LISTEN here to learn that the live due table changed (PostgreSQL only:
+        # the recorder has a channel there; SQLite has no notifications, its schedulers poll).
+        channel = getattr(self.recorder, "channel_name", None)
+        self.due_channel: str | None = f"{channel}_due" if channel else None
 
     def head(self) -> int:
         """The store's last notification id (0 when empty)."""
@@ -41,9 +50,51 @@ class Projector:
         are left to ``step_rebuilds`` so that a long replay never holds up a live read."""
         head = self.head()
         wanted = set(names or self.models)
-        for g in gens.all_generations(self.db):
-            if g.name in wanted and g.status == "live" and g.name in self.models:
-                self.advance(g.name, g.generation, until=head)
+        while True:
+            # Positions are read again before every batch: another runner may have moved a
+            # model on, or a rebuild may have replaced its live generation.
+            behind = [g for g in gens.all_generations(self.db)
+                      if g.name in wanted and g.name in self.models and g.status == "live"
+                      and g.position < head]
+            if not behind:
+                return
+            self._live_batch(behind)
+
+    def _live_batch(self, seen: Sequence[Generation]) -> None:
+        """One batch for several live generations: the log is read once, from the lowest of
+        their positions, for all their topics, and each event is decoded once."""
+        models = {g.name: self.models[g.name] for g in seen}
+        # Decode only what some model has not applied yet: the models start at different
+        # positions, and the read starts at the lowest.
+        floor: dict[str, int] = {}
+        for g in seen:
+            for topic in models[g.name].topics:
+                floor[topic] = min(floor.get(topic, g.position), g.position)
+        start = min(g.position for g in seen)
+        # As in ``process_batch``: the head before the events, and both read before the
+        # write lock is taken.
+        head = self.head()
+        notes = self.recorder.select_notifications(
+            start=start + 1, stop=head, limit=self.batch_size, topics=sorted(floor))
+        full = len(notes) == self.batch_size
+        # Decoded here, outside the lock, which on SQLite holds off every writer of the file.
+        decoded = [(n, self.mapper.to_domain_event(n)) for n in notes if n.id > floor[n.topic]]
+        with self.db.transaction() as tx:
+            moves = []
+            # The scheduler's model first: it is the one a caller is usually waiting for.
+            for g in sorted(gens.lock_all(self.db, tx, seen),
+                            key=lambda g: (g.name != DUE, g.name)):
+                model = models[g.name]
+                topics = set(model.topics)
+                # The notes cover every event of the model's topics after ``start`` up to the
+                # last note (a full batch) or the head; the locked position is at least
+                # ``start``, since positions never move back. Another runner may have moved
+                # on meanwhile: what it applied is skipped, and the position keeps its lead.
+                events = [e for n, e in decoded if n.topic in topics and n.id > g.position]
+                position = max(notes[-1].id if full else head, g.position)
+                self._apply(tx, model, g, events, at_head=not full)
+                moves.append((g, position))
+            gens.set_positions(tx, moves)
 
     def step_rebuilds(self) -> bool:
         """One batch of every generation being rebuilt; True while any has more to do."""
@@ -53,16 +104,6 @@ class Projector:
                 state = self.process_batch(g.name, g.generation)
                 more = more or (state is not None and state.status == "building")
         return more
-
-    def advance(self, name: str, generation: int, until: int,
-                on_batch: OnBatch | None = None) -> Generation | None:
-        state = None
-        while True:
-            state = self.process_batch(name, generation)
-            if on_batch is not None and state is not None:
-                on_batch(state, self.head())
-            if state is None or state.position >= until:
-                return state
 
     def process_batch(self, name: str, generation: int) -> Generation | None:
         """One batch for one generation; its state afterwards (None once it was replaced)."""
@@ -89,10 +130,12 @@ class Projector:
             g = gens.lock(self.db, tx, name, generation)
             if g is None:
                 return None
-            # Another runner may have moved on meanwhile: ``_apply`` skips what it applied,
-            # and the position never moves back.
+            # Another runner may have moved on meanwhile: what it applied is skipped, and
+            # the position never moves back.
             position = max(notes[-1].id if full else head, g.position)
-            return self._apply(tx, model, g, notes, position, at_head=not full)
+            status = self._apply(tx, model, g, self._decode(notes, g), at_head=not full)
+            gens.set_positions(tx, [(g, position)])
+            return Generation(name, generation, status, position)
 
     def deliver(self, name: str, generation: int, notes: Sequence[Notification]) -> Generation:
         """Apply notifications handed in from outside (a redelivery, say): those at or
@@ -102,20 +145,25 @@ class Projector:
             g = gens.lock(self.db, tx, name, generation)
             assert g is not None, f"no generation {generation} of {name}"
             last = max((n.id for n in notes), default=g.position)
-            return self._apply(tx, model, g, notes, max(last, g.position), at_head=False)
+            position = max(last, g.position)
+            status = self._apply(tx, model, g, self._decode(notes, g), at_head=False)
+            gens.set_positions(tx, [(g, position)])
+            return Generation(name, generation, status, position)
 
-    def _apply(self, tx: Any, model: ReadModel, g: Generation,
-               notes: Sequence[Notification], position: int, at_head: bool) -> Generation:
-        tables = model.tables(g.generation)
+    def _decode(self, notes: Sequence[Notification], g: Generation) -> list[Any]:
         # The tracking check: an event at or before the position was applied already.
-        events = [self.mapper.to_domain_event(n) for n in notes if n.id > g.position]
+        return [self.mapper.to_domain_event(n) for n in notes if n.id > g.position]
+
+    def _apply(self, tx: Tx, model: ReadModel, g: Generation, events: Sequence[Any],
+               at_head: bool) -> str:
+        """Apply ``events`` (none at or before ``g``'s position); the generation's status
+        afterwards. The caller stores the new position, in the same transaction."""
+        tables = model.tables(g.generation)
         batch = Batch(tx)
         model.prefetch(batch, events, tables)
         for event in events:
             model.apply(batch, event, tables)
         batch.flush()
-        if position != g.position:
-            gens.set_position(tx, g, position)
         status = g.status
         # A rebuild that reached the head seen by this batch is as complete as the live
         # generation can be: switch now, rather than wait for a quiet moment that a busy
@@ -123,4 +171,9 @@ class Projector:
         if g.status == "building" and at_head:
             gens.switch_to(tx, model, g)
             status = "live"
-        return Generation(g.name, g.generation, status, position)
+        # The live due table changed: wake the schedulers, on commit (NOTIFY is
+        # transactional), so that they never look before the change is visible.
+        if (model.name == DUE and self.due_channel is not None and status == "live"
+                and (events or status != g.status)):
+            tx.execute("SELECT pg_notify(%s, '')", [self.due_channel])
+        return status

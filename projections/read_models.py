@@ -69,6 +69,11 @@ class ReadModels:
             raise RuntimeError("ReadModels.attach(app) must be called before projecting")
         return self._projector
 
+    @property
+    def due_channel(self) -> str | None:
+        """The channel NOTIFYed when the live due table changed (PostgreSQL; else None)."""
+        return self.projector.due_channel
+
     def lookups(self, *, catch_up: bool) -> SqlLookups:
         return SqlLookups(self.db, self._catch_up_names if catch_up else None)
 

@@ -11,11 +11,14 @@ import time
 from pathlib import Path
 from threading import Thread
 
+import pytest
+from eventsourcing.persistence import StoredEvent
+
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from projections import replay
 from projections.checksum import checksum
-from projections.generations import live_generation
+from projections.generations import all_generations, live_generation
 from projections.read_models import ReadModels
 from tests.projections.workload import run_workload
 
@@ -62,6 +65,58 @@ def test_runners_racing_on_one_database_apply_each_event_once(
     finally:
         for other in others:
             other.close()
+
+
+@pytest.mark.parametrize("ahead", ["partly", "wholly"])
+def test_models_at_different_positions_catch_up_together_when_another_runner_moves_one(
+        runtime: Runtime, clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
+        ahead: str) -> None:
+    """One batch serves models that start from different positions (due_enrollments ahead
+    of the others), one of which another runner moves on between the batch's read of the
+    positions and its locks: into the events the batch read, or past all of them."""
+    read_models, projector = runtime.read_models, runtime.read_models.projector
+    run_workload(runtime.app, clock, contacts=60)
+    read_models.catch_up()
+    run_workload(runtime.app, clock, contacts=30)
+    projector.batch_size = 40
+    projector.process_batch("due_enrollments", 1)
+    other = ReadModels(runtime.settings.database_url, batch_size=10)
+    other.attach(runtime.app)
+    real_head, heads = projector.head, []
+
+    def head_then_race() -> int:
+        heads.append(real_head())
+        if len(heads) == 2:  # the first batch's head: positions read, nothing locked yet
+            if ahead == "partly":
+                other.projector.process_batch("sequence_stats", 1)
+            else:
+                other.catch_up(["sequence_stats"])
+        return heads[-1]
+
+    monkeypatch.setattr(projector, "head", head_then_race)
+    try:
+        read_models.catch_up()
+    finally:
+        other.close()
+    assert {g.position for g in all_generations(read_models.db)} == {heads[0]}
+    assert checksums(read_models) == rebuilt_checksums(read_models)
+
+
+def test_catching_up_decodes_each_event_once(
+        runtime: Runtime, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    head = run_workload(runtime.app, clock, contacts=60)
+    mapper, decoded = runtime.app.mapper, []
+    real_decode = mapper.to_domain_event
+
+    def counting(notification: StoredEvent) -> object:
+        decoded.append(notification)
+        return real_decode(notification)
+
+    monkeypatch.setattr(mapper, "to_domain_event", counting)
+    runtime.read_models.projector.batch_size = 50
+    positions = [g.position for g in all_generations(runtime.read_models.db)]
+    runtime.catch_up()
+    assert 0 < len(decoded) <= head - min(positions)
 
 
 def test_a_runner_killed_mid_batch_restarts_to_the_same_tables(

@@ -9,7 +9,7 @@ from consumers.scheduler import Scheduler
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 
-STEPS = [{"order": n, "name": f"s{n}", "delay_amount": 0, "delay_unit": "minutes",
+STEPS = [{"order": n, "name": f"s{n}", "delay_amount": n, "delay_unit": "minutes",
           "message_template": {"type": "text", "content": f"step {n}"}} for n in range(2)]
 
 
@@ -30,7 +30,9 @@ def test_stale_rows_are_skipped_until_the_read_model_moves(runtime: Runtime,
     assert scheduler.run_once() == 0
     assert scheduler.stats.batches == 1
 
-    runtime.catch_up()  # the rows now show step 1, due at once
+    runtime.catch_up()  # the rows now show step 1, due a minute later
+    assert scheduler.run_once() == 0
+    clock.advance(timedelta(minutes=1))
     assert scheduler.run_once() == 2
     assert scheduler.stats.outcomes["requested"] == 4
     runtime.catch_up()

@@ -1,8 +1,8 @@
 """A scheduler process for the tests: ``python -m tests.scheduler.worker STATS [options]``.
 
-What ``dripline schedule`` runs (``bootstrap(..., catch_up_lookups=False)`` and a
-``Scheduler``), plus what a test needs from a child it cannot share objects with: a clock
-fixed by ``--now`` (a ManualClock lives in one process only), ``--sync`` to bring
+What ``dripline schedule`` runs (``bootstrap(..., catch_up_lookups=False)`` and
+``dripline.run.scheduling``), plus what a test needs from a child it cannot share objects
+with: a clock fixed by ``--now`` (a ManualClock lives in one process only), ``--sync`` to bring
 ``due_enrollments`` up to date before each scan as ``dripline serve`` does, and its outcome
 counts written as JSON to STATS, once when it is ready (``{"ready": true}``) and again when
 it stops on SIGTERM. A SIGKILL leaves only the first: a crash writes nothing more.
@@ -16,9 +16,9 @@ import signal
 from datetime import datetime
 from pathlib import Path
 
-from consumers.scheduler import Scheduler
 from domain.clock import Clock, ManualClock, system_clock
 from dripline.bootstrap import bootstrap
+from dripline.run import scheduling
 from dripline.settings import Settings
 
 
@@ -40,13 +40,13 @@ def main(argv: list[str] | None = None) -> None:
     runtime = bootstrap(Settings(), clock=clock, catch_up_lookups=False)
     sync = ((lambda: runtime.read_models.catch_up(["due_enrollments"])) if args.sync
             else None)
-    scheduler = Scheduler(runtime.app, runtime.queries, batch_size=args.batch_size,
-                          idle_seconds=0.05, sync=sync)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
-    signal.signal(signal.SIGINT, lambda *_: scheduler.stop())
-    _write(args.stats, {"ready": True})
     try:
-        scheduler.run_forever()
+        with scheduling(runtime, batch_size=args.batch_size, idle_seconds=0.05,
+                        sync=sync) as scheduler:
+            signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
+            signal.signal(signal.SIGINT, lambda *_: scheduler.stop())
+            _write(args.stats, {"ready": True})
+            scheduler.run_forever()
     finally:
         runtime.close()
     _write(args.stats, {"ready": True, "stopped": True, "batches": scheduler.stats.batches,

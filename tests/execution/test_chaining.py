@@ -1,0 +1,80 @@
+"""Steps that fall due at once follow the step before them in the same execution: a chain
+of zero-delay steps goes out together, each re-checked as if it had its own scan, and the
+chain stops at the first step that is not due yet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.application import DriplineApp
+from domain.clock import ManualClock
+from tests.execution.support import (
+    TENANT,
+    active_sequence,
+    enrollment,
+    execute_exactly_at,
+    history_types,
+    requests,
+    step,
+)
+
+
+def test_zero_delay_steps_go_out_in_one_execution_in_order(app: DriplineApp,
+                                                           clock: ManualClock) -> None:
+    sequence_id = active_sequence(app, [step(n, f"step {n}") for n in range(3)])
+    [e] = app.enroll_many(TENANT, sequence_id, ["c-1"]).enrolled
+    now = clock()
+
+    outcomes = app.execute_due([e.id])
+
+    assert [(o.result, o.message_id, o.due_at) for o in outcomes] == [
+        ("requested", f"{e.id}:{n}:1", now) for n in range(3)]
+    assert [r["content"] for r in requests(app, e.id)] == ["step 0", "step 1", "step 2"]
+    assert {(r["due_at"], r["created_at"]) for r in requests(app, e.id)} == {
+        (now.isoformat(), now.isoformat())}
+    assert history_types(app, e.id) == [
+        "sequence.contact_enrolled",
+        "enrollment.message_requested", "sequence.enrollment_advanced",
+        "enrollment.message_requested", "sequence.enrollment_advanced",
+        "enrollment.message_requested", "sequence.enrollment_completed"]
+    assert app.execute_due([e.id]) == []  # nothing left, nothing sent twice
+
+
+def test_the_chain_stops_at_a_step_with_a_delay(app: DriplineApp,
+                                               clock: ManualClock) -> None:
+    sequence_id = active_sequence(app, [step(0, "a"), step(1, "b"),
+                                        step(2, "c", amount=10)])
+    [e] = app.enroll_many(TENANT, sequence_id, ["c-1"]).enrolled
+    start = clock()
+
+    assert [o.result for o in app.execute_due([e.id])] == ["requested", "requested"]
+    assert enrollment(app, e.id).current_step_order == 2
+    outcome = execute_exactly_at(app, clock, e.id, start + timedelta(minutes=10))
+    assert (outcome.result, outcome.due_at) == ("requested", start + timedelta(minutes=10))
+    assert [r["content"] for r in requests(app, e.id)] == ["a", "b", "c"]
+    assert enrollment(app, e.id).status == "completed"
+
+
+def test_a_skipped_step_in_the_chain_is_followed_by_the_next(app: DriplineApp) -> None:
+    vip = {"type": "tag", "operator": "has", "value": "vip"}
+    sequence_id = active_sequence(app, [
+        step(0, "hello"), step(1, "vip only", conditions=[vip], on_condition_fail="skip"),
+        step(2, "bye")])
+    [e] = app.enroll_many(TENANT, sequence_id, ["c-1"]).enrolled
+
+    assert [o.result for o in app.execute_due([e.id])] == ["requested", "skipped",
+                                                           "requested"]
+    assert [r["content"] for r in requests(app, e.id)] == ["hello", "bye"]
+    assert enrollment(app, e.id).status == "completed"
+
+
+def test_a_failed_condition_that_exits_ends_the_chain(app: DriplineApp) -> None:
+    vip = {"type": "tag", "operator": "has", "value": "vip"}
+    sequence_id = active_sequence(app, [
+        step(0, "hello"), step(1, "vip only", conditions=[vip], on_condition_fail="exit"),
+        step(2, "bye")])
+    [e] = app.enroll_many(TENANT, sequence_id, ["c-1"]).enrolled
+
+    assert [o.result for o in app.execute_due([e.id])] == ["requested", "exited"]
+    assert [r["content"] for r in requests(app, e.id)] == ["hello"]
+    assert enrollment(app, e.id).exit_reason == "condition_not_met"

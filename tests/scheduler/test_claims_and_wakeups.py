@@ -1,0 +1,128 @@
+"""Schedulers on one PostgreSQL database claim disjoint batches; a scheduler sleeps until
+the next due time it saw and wakes early when the projector says the due list changed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from consumers.claims import Claims, claims_for
+from consumers.due_signal import DueListener
+from consumers.scheduler import Scheduler
+from domain.clock import ManualClock
+from dripline.bootstrap import Runtime, bootstrap
+from dripline.settings import Settings
+from tests.scheduler.support import count_requested, enroll, requests_in_store, three_steps
+
+
+@pytest.fixture
+def pg_runtime(postgres_url: str, clock: ManualClock) -> Iterator[Runtime]:
+    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def test_claims_are_disjoint_until_released(postgres_url: str) -> None:
+    ids = [uuid4() for _ in range(10)]
+    first, second = Claims(postgres_url), Claims(postgres_url)
+    try:
+        mine = first.claim(ids, 4)
+        assert mine == set(ids[:4])  # the oldest first, no more than asked
+        assert second.claim(ids, 10) == set(ids[4:])  # everything the first did not hold
+        first.release()
+        second.release()
+        assert second.claim(ids, 10) == set(ids)
+        assert first.claim(ids, 10) == set()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_sqlite_needs_no_claims(sqlite_url: str) -> None:
+    assert claims_for(sqlite_url) is None
+
+
+def test_a_scheduler_leaves_enrollments_another_has_claimed(pg_runtime: Runtime,
+                                                            postgres_url: str) -> None:
+    app = pg_runtime.app
+    enrolled = enroll(app, three_steps(app, (0, 60, 60)), 6)
+    pg_runtime.catch_up()
+    other = Claims(postgres_url)
+    claims = Claims(postgres_url)
+    try:
+        held = other.claim(enrolled, 4)
+        scheduler = Scheduler(app, pg_runtime.queries, batch_size=10, claims=claims)
+        assert scheduler.run_once() == 2
+        assert {e.originator_id for e in requests_in_store(app)} == set(enrolled) - held
+        assert dict(scheduler.stats.outcomes) == {"requested": 2}
+        other.release()  # the other scheduler gave up its batch without executing it
+        pg_runtime.catch_up()
+        assert scheduler.run_once() == 4
+        assert count_requested(postgres_url) == 6
+    finally:
+        other.close()
+        claims.close()
+
+
+def test_sleeps_until_the_next_due_time_it_saw(runtime: Runtime, clock: ManualClock) -> None:
+    app = runtime.app
+    enroll(app, three_steps(app, (0, 1, 1)), 3)  # step 1 a minute after step 0
+    scheduler = Scheduler(app, runtime.queries, idle_seconds=600, sync=runtime.catch_up)
+    assert scheduler.run_once() == 3
+    assert scheduler.run_once() == 0
+    assert scheduler.next_due == clock() + timedelta(minutes=1)
+    assert scheduler._pause() == 60.0
+    clock.advance(timedelta(seconds=45))
+    assert scheduler._pause() == 15.0
+    short = Scheduler(app, runtime.queries, idle_seconds=5, sync=runtime.catch_up)
+    assert short.run_once() == 0
+    assert short.next_due is None  # beyond its look-ahead
+    assert short._pause() == 5
+
+
+def test_stop_and_wake_end_the_sleep_at_once(runtime: Runtime) -> None:
+    scheduler = Scheduler(runtime.app, runtime.queries, idle_seconds=3600)
+    scans = 0
+    original = scheduler.run_once
+
+    def counting() -> int:
+        nonlocal scans
+        scans += 1
+        return original()
+
+    scheduler.run_once = counting  # type: ignore[method-assign]
+    thread = threading.Thread(target=scheduler.run_forever)
+    thread.start()
+    try:
+        for expected in (2, 3):
+            while scans < expected - 1:
+                threading.Event().wait(0.01)
+            scheduler.wake()
+            while scans < expected:  # an hour's idle sleep would never get here
+                threading.Event().wait(0.01)
+    finally:
+        scheduler.stop()
+        thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_the_projector_wakes_a_listening_scheduler(pg_runtime: Runtime) -> None:
+    channel = pg_runtime.read_models.due_channel
+    assert channel is not None
+    woken = threading.Semaphore(0)
+    listener = DueListener(pg_runtime.read_models.db.conninfo, channel, woken.release)
+    listener.start()
+    try:
+        assert woken.acquire(timeout=30)  # once on listening: catch up on anything missed
+        app = pg_runtime.app
+        enroll(app, three_steps(app), 2)
+        pg_runtime.catch_up()
+        assert woken.acquire(timeout=30)
+    finally:
+        listener.stop()
