@@ -1,8 +1,9 @@
 """``python -m bench <name> [--quick] [options]``: run one workload, print its table and
 write ``bench/results/<name>.json``.
 
-Workloads: drip (Dripline against the floor and the peers), intake, due-scan, bulk-enroll,
-replay. ``python -m bench <name> --help`` lists each one's options.
+Workloads: drip (Dripline against the floor and the peers, a burst), pace (the same engines,
+steps falling due at a steady rate: lateness while keeping up), intake, due-scan,
+bulk-enroll, replay. ``python -m bench <name> --help`` lists each one's options.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ def _drip(argv: list[str]) -> None:
     main(argv)
 
 
+def _pace(argv: list[str]) -> None:
+    from bench.pace import main
+
+    main(argv)
+
+
 def _others(name: str) -> Callable[[list[str]], None]:
     def run(argv: list[str]) -> None:
         from bench import workloads
@@ -26,7 +33,7 @@ def _others(name: str) -> Callable[[list[str]], None]:
 
 
 WORKLOADS: dict[str, Callable[[list[str]], None]] = {
-    "drip": _drip, "intake": _others("intake"), "due-scan": _others("due-scan"),
+    "drip": _drip, "pace": _pace, "intake": _others("intake"), "due-scan": _others("due-scan"),
     "bulk-enroll": _others("bulk-enroll"), "replay": _others("replay")}
 
 

@@ -1,6 +1,7 @@
 """The floor: the least a PostgreSQL-based drip engine must do, as a minimal loop over one
-table. Each worker claims up to 500 due rows with ``FOR UPDATE SKIP LOCKED``, inserts their
-sends and advances the rows, in one transaction per batch. Nothing else: no events, no read
+table (one row per contact, with its step, due time and number of steps). Each worker
+claims up to 500 due rows with ``FOR UPDATE SKIP LOCKED``, inserts their sends and advances
+the rows, in one transaction per batch. Nothing else: no events, no read
 models, no conditions, no templates. The speed limit a Postgres engine can approach here.
 
     python -m bench.floor worker URL     (started by ``python -m bench drip``)
@@ -11,6 +12,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,6 @@ import psycopg
 
 from bench.harness import Children, python_argv
 from bench.peers.base import Engine
-from bench.peers.sends import STEPS
 
 BATCH = 500
 WORKERS = 2
@@ -26,6 +27,7 @@ SCHEMA = """
 CREATE TABLE drip (
     contact_id integer PRIMARY KEY,
     step integer NOT NULL,
+    steps integer NOT NULL,
     due_at timestamptz,
     done boolean NOT NULL DEFAULT false
 );
@@ -43,7 +45,7 @@ WITH due AS (
     SELECT contact_id, step, due_at FROM due
     RETURNING contact_id, step, sent_at
 )
-UPDATE drip d SET step = s.step + 1, due_at = s.sent_at, done = s.step + 1 >= {STEPS}
+UPDATE drip d SET step = s.step + 1, due_at = s.sent_at, done = s.step + 1 >= d.steps
 FROM sent s WHERE d.contact_id = s.contact_id
 """
 
@@ -62,11 +64,12 @@ class Floor(Engine):
             children.start(f"floor worker {i + 1}", python_argv("bench.floor", "worker", url))
         return {}
 
-    def enroll(self, url: str, contacts: int, due: float) -> None:
+    def enroll(self, url: str, dues: Sequence[float], steps: int) -> None:
         with psycopg.connect(url) as conn:
-            conn.execute("INSERT INTO drip (contact_id, step, due_at) "
-                         "SELECT i, 0, to_timestamp(%s) FROM generate_series(0, %s - 1) i",
-                         (due, contacts))
+            conn.execute("INSERT INTO drip (contact_id, step, steps, due_at) "
+                         "SELECT i - 1, 0, %s, to_timestamp(d) "
+                         "FROM unnest(%s::float8[]) WITH ORDINALITY AS u(d, i)",
+                         (steps, list(dues)))
 
 
 def worker(url: str) -> None:

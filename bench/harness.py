@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -219,6 +220,64 @@ def _rss(proc: Any) -> int:
         return rss
     except Exception:  # the process ended between listing and reading
         return 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """When a round's steps fall due. ``contacts`` contacts, each in a sequence of ``steps``
+    zero-delay steps. Without a ``rate`` every first step falls due at one instant T0 (the
+    drip workload's burst); with one, contact i's (single) step falls due at
+    T0 + (i // group) * group / rate: ``group`` contacts share each due moment, so the steps
+    fall due steadily at ``rate`` per second."""
+
+    contacts: int
+    steps: int = 3
+    rate: float | None = None
+    group: int = 1
+
+    @property
+    def paced(self) -> bool:
+        return self.rate is not None
+
+    @property
+    def total(self) -> int:
+        """Steps to execute (one durable write each)."""
+        return self.contacts * self.steps
+
+    def offset(self, contact: int) -> float:
+        """Seconds after T0 at which ``contact``'s first step falls due."""
+        if self.rate is None:
+            return 0.0
+        return (contact // self.group) * self.group / self.rate
+
+    @property
+    def span(self) -> float:
+        """Seconds from T0 to the last first-step due time (0 for a burst)."""
+        return self.offset(self.contacts - 1) if self.contacts else 0.0
+
+    def dues(self, t0: float) -> list[float]:
+        """Each contact's first due time, epoch seconds."""
+        return [t0 + self.offset(i) for i in range(self.contacts)]
+
+    def shortfall(self, missing: int, timeout: float) -> str:
+        """Why a paced round is a timeout."""
+        return (f"{missing:,} of {self.total:,} steps not executed {timeout:g} s after the "
+                "last due time (counted that late at least)")
+
+
+def lateness_summary(seconds: Sequence[float], missing: int = 0,
+                     missing_at_least: float = 0.0) -> dict[str, float]:
+    """p50, p95, p99 and max of lateness in seconds (linear interpolation between the closest
+    ranks, as PostgreSQL's ``percentile_cont``). ``missing`` steps that were never executed
+    count as ``missing_at_least`` seconds late, a lower bound: the percentiles are then
+    lower bounds too."""
+    values = sorted([*seconds, *[missing_at_least] * missing])
+    if not values:
+        return {}
+    if len(values) == 1:
+        return dict.fromkeys(("p50", "p95", "p99", "max"), values[0])
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": values[-1]}
 
 
 def python_argv(module: str, *args: str) -> list[str]:

@@ -1,8 +1,10 @@
-"""The shape of one engine in the drip comparison, and one round of it.
+"""The shape of one engine in the drip and pace comparisons, and one round of it.
 
 An engine starts what it needs (servers, workers) as children of the bench, enrolls N
-contacts at once from the bench process, and then the bench waits for 3N distinct sends.
-An engine that cannot run raises ``Unavailable`` with the reason; the report keeps it.
+contacts from the bench process, each with its first step's due time (all the same in drip,
+spread at a steady rate in pace), and then the bench waits for every distinct send (3N in
+drip, N in pace). An engine that cannot run raises ``Unavailable`` with the reason; the
+report keeps it.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import tempfile
 import time
 import traceback
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.harness import ADMIN_URL, Children, RssSampler, postgres_database
+from bench.harness import ADMIN_URL, Children, Plan, RssSampler, postgres_database
 from bench.peers import sends
 
 
@@ -44,19 +47,27 @@ class Engine(ABC):
     enroll_rate: float = 1000.0
 
     @abstractmethod
-    def enroll(self, url: str, contacts: int, due: float) -> None:
-        """Enroll ``contacts`` contacts at once, the first step of each due at ``due`` (epoch
-        seconds, a moment after the enrolling is done)."""
+    def enroll(self, url: str, dues: Sequence[float], steps: int) -> None:
+        """Enroll ``len(dues)`` contacts (contact i's first step due at ``dues[i]``, epoch
+        seconds, a moment after the enrolling is done) in a sequence of ``steps`` zero-delay
+        steps."""
 
     def stop(self) -> None:  # noqa: B027 - optional hook
         """Undo what ``start`` did outside the children (queues, keys)."""
 
     def run(self, contacts: int, timeout: float, admin_url: str = ADMIN_URL) -> dict[str, Any]:
-        """One round on a fresh database; a failure is returned, not raised."""
+        """One drip round (every first step due at T0) on a fresh database."""
+        return self.run_plan(Plan(contacts, sends.STEPS), timeout, admin_url)
+
+    def run_plan(self, plan: Plan, timeout: float, admin_url: str = ADMIN_URL
+                 ) -> dict[str, Any]:
+        """One round on a fresh database; a failure is returned, not raised. ``timeout``:
+        seconds the engine may take past the last first-step due time."""
         try:
             self.check()
         except Unavailable as why:
             return {"status": "unavailable", "reason": str(why)}
+        contacts = plan.contacts
         with tempfile.TemporaryDirectory(prefix=f"bench-{self.name}-") as tmp, \
                 postgres_database(admin_url, prefix="drip") as url:
             children = Children(Path(tmp))
@@ -66,27 +77,34 @@ class Engine(ABC):
                 sends.create(url)
                 rss.extra = self.start(children, url, Path(tmp))
                 with rss:
-                    # Everyone is enrolled before T0 and every first step falls due at T0,
-                    # so the round times executing, not enqueueing (timed on its own).
+                    # Everyone is enrolled before T0, the first due time, so the round times
+                    # executing, not enqueueing (timed on its own).
                     lead = 1.0 + 1.2 * (self._last_enroll_s or contacts / self.enroll_rate)
                     enrolling = time.time()
                     t0 = enrolling + lead
-                    self.enroll(url, contacts, t0)
+                    self.enroll(url, plan.dues(t0), plan.steps)
                     enrolled = time.time()
                     self._last_enroll_s = enrolled - enrolling
-                    sends.wait_until_sent(lambda: sends.distinct_sent(url),
-                                          contacts * sends.STEPS, timeout + lead,
+                    # drip: ``timeout`` from the end of enrolling plus the lead; pace:
+                    # ``timeout`` past the last due time, exactly.
+                    wait = (t0 + plan.span + timeout - time.time() if plan.paced
+                            else timeout + lead)
+                    sends.wait_until_sent(lambda: sends.distinct_sent(url), plan.total, wait,
                                           children.check_alive)
                     time.sleep(0.5)  # let a late duplicate show up before counting
-                result = sends.measure(url, contacts, t0)
+                result = sends.measure(url, plan, t0)
                 return {"status": "ok", "enroll_s": self._last_enroll_s,
                         "enrolled_before_t0": enrolled <= t0, **result,
                         "peak_rss_mb": rss.peak_mb}
             except Unavailable as why:
                 return {"status": "unavailable", "reason": str(why)}
             except TimeoutError as why:
-                partial = sends.measure(url, contacts, t0) if sends.distinct_sent(url) else {}
-                return {"status": "timeout", "reason": str(why), "enroll_s": self._last_enroll_s,
+                ended = time.time() if plan.paced else None
+                partial = (sends.measure(url, plan, t0, ended) if sends.distinct_sent(url)
+                           else {})
+                reason = (plan.shortfall(partial.get("missing", plan.total), timeout)
+                          if plan.paced else str(why))
+                return {"status": "timeout", "reason": reason, "enroll_s": self._last_enroll_s,
                         **partial, "peak_rss_mb": rss.peak_mb}
             except Exception as error:
                 return {"status": "failed", "reason": f"{type(error).__name__}: {error}",

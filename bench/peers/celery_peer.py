@@ -1,5 +1,6 @@
 """Celery with Redis: one task per step; the task writes its send to PostgreSQL and then
-schedules the next step with ``countdown`` (an ETA message; the delays are zero here).
+schedules the next step with ``countdown`` (an ETA message; the delays are zero here). Each
+contact's first step is sent with its own ``eta``.
 
     python -m bench.peers.celery_peer worker QUEUE    (started by ``python -m bench drip``)
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -38,10 +40,10 @@ def make_app(queue: str) -> Any:
         return connection[0]
 
     @app.task(name="drip.step")  # type: ignore[untyped-decorator]
-    def step(contact: int, order: int, due: float) -> None:
+    def step(contact: int, order: int, due: float, steps: int = STEPS) -> None:
         sent = record(conn(), contact, order, due)
-        if order + 1 < STEPS:
-            step.apply_async((contact, order + 1, sent), countdown=0)
+        if order + 1 < steps:
+            step.apply_async((contact, order + 1, sent, steps), countdown=0)
 
     app.conf.bench_step = step
     return app
@@ -95,13 +97,14 @@ class CeleryRedis(Engine):
                 return
         raise Unavailable("celery worker did not answer a ping within 60 s")
 
-    def enroll(self, url: str, contacts: int, due: float) -> None:
+    def enroll(self, url: str, dues: Sequence[float], steps: int) -> None:
         from datetime import UTC, datetime
 
-        step, eta = self.app.conf.bench_step, datetime.fromtimestamp(due, UTC)
+        step = self.app.conf.bench_step
         with self.app.producer_or_acquire() as producer:
-            for contact in range(contacts):
-                step.apply_async((contact, 0, due), eta=eta, producer=producer)
+            for contact, due in enumerate(dues):
+                step.apply_async((contact, 0, due, steps), eta=datetime.fromtimestamp(due, UTC),
+                                 producer=producer)
 
     def stop(self) -> None:
         import redis

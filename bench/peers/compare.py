@@ -1,11 +1,15 @@
 """The drip workload, every engine side by side in one round-robin run (round 1: every
 engine, round 2: every engine, ...), so that a slow minute on the shared machine hits all of
-them alike. Prints the table and the ratios; writes ``bench/results/drip.json``."""
+them alike. Prints the table and the ratios; writes ``bench/results/drip.json``.
+
+The round-robin run, the choice of engines, the aggregation over rounds and the report's
+engine facts are shared with the pace workload (``bench/pace.py``)."""
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +30,43 @@ def engines() -> list[Engine]:
             Procrastinate(), Dbos(), Temporal()]
 
 
-def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
+SUMMARISED = ("wall_s", "steps_per_s", "lateness_p50_ms", "lateness_p99_ms", "enroll_s")
+
+
+def choose(candidates: list[Engine], only: Sequence[str] | None) -> list[Engine]:
+    """The engines named by ``--only`` (substring match, any case), or all of them."""
+    return [e for e in candidates
+            if not only or any(o.lower() in e.name.lower() for o in only)]
+
+
+def round_robin(chosen: list[Engine], rounds: int, run: Callable[[Engine], dict[str, Any]],
+                line: Callable[[dict[str, Any]], str]) -> dict[str, list[dict[str, Any]]]:
+    """Round 1: every engine, round 2: every engine, ... Each round's result by engine."""
+    runs: dict[str, list[dict[str, Any]]] = {e.name: [] for e in chosen}
+    for number in range(1, rounds + 1):
+        for engine in chosen:
+            try:
+                r = run(engine)
+            except Exception as error:  # one engine's bug must not lose the others' rounds
+                r = {"status": "failed", "reason": f"{type(error).__name__}: {error}"}
+            r["round"] = number
+            runs[engine.name].append(r)
+            print(f"  round {number} {engine.name:<28} {line(r)}", flush=True)
+    return runs
+
+
+def engine_facts(chosen: list[Engine]) -> dict[str, dict[str, Any]]:
+    return {e.name: {"tuning": e.tuning, "versions": _versions(e)} for e in chosen}
+
+
+def aggregate(runs: list[dict[str, Any]], keys: Sequence[str] = SUMMARISED
+              ) -> dict[str, Any]:
     measured = [r for r in runs if "steps_per_s" in r]
     out: dict[str, Any] = {"statuses": [r["status"] for r in runs]}
     if not measured:
         out["reason"] = runs[-1].get("reason", "?")
         return out
-    for key in ("wall_s", "steps_per_s", "lateness_p50_ms", "lateness_p99_ms", "enroll_s"):
+    for key in keys:
         out[key] = summary([r[key] for r in measured if r.get(key) is not None])
     out["duplicates"] = sum(r["duplicates"] for r in measured)
     out["missing_max"] = max(r["missing"] for r in measured)
@@ -47,41 +81,36 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def common_arguments(parser: argparse.ArgumentParser, timeout_help: str) -> None:
+    """The options drip and pace share (after their own sizes)."""
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--timeout", type=float, help=timeout_help)
+    parser.add_argument("--only", nargs="+", help="engine names to run (substring match)")
+    parser.add_argument("--postgres-url", default=ADMIN_URL)
+    parser.add_argument("--output", type=Path)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench drip", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1,000 contacts, not 10,000")
     parser.add_argument("--contacts", type=int)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--timeout", type=float,
-                        help="seconds one engine may take for one round (default 180 quick, "
-                             "600 full); past it the round is reported as a timeout with "
-                             "the steps done so far")
-    parser.add_argument("--only", nargs="+", help="engine names to run (substring match)")
-    parser.add_argument("--postgres-url", default=ADMIN_URL)
-    parser.add_argument("--output", type=Path)
+    common_arguments(parser, "seconds one engine may take for one round (default 180 quick, "
+                             "600 full); past it the round is reported as a timeout with the "
+                             "steps done so far")
     args = parser.parse_args(argv)
     contacts = args.contacts or (1_000 if args.quick else 10_000)
     timeout = args.timeout or (180.0 if args.quick else 600.0)
-    chosen = [e for e in engines()
-              if not args.only or any(o.lower() in e.name.lower() for o in args.only)]
+    chosen = choose(engines(), args.only)
     facts = machine_facts(args.postgres_url)
     print(f"drip: {contacts:,} contacts x 3 zero-delay steps = {contacts * 3:,} sends per "
           f"engine, {args.rounds} rounds round-robin, {facts['nproc']} cores")
-    runs: dict[str, list[dict[str, Any]]] = {e.name: [] for e in chosen}
     started = time.monotonic()
-    for number in range(1, args.rounds + 1):
-        for engine in chosen:
-            try:
-                r = engine.run(contacts, timeout, args.postgres_url)
-            except Exception as error:  # one engine's bug must not lose the others' rounds
-                r = {"status": "failed", "reason": f"{type(error).__name__}: {error}"}
-            r["round"] = number
-            runs[engine.name].append(r)
-            print(f"  round {number} {engine.name:<28} {_line(r)}", flush=True)
+    runs = round_robin(chosen, args.rounds,
+                       lambda engine: engine.run(contacts, timeout, args.postgres_url), _line)
     results = {name: aggregate(rs) for name, rs in runs.items()}
     print()
     print(render(results, contacts))
-    path = write_report("drip", {
+    path = write_report("drip-quick" if args.quick else "drip", {
         "mode": "quick" if args.quick else "full", "contacts": contacts,
         "steps": contacts * 3, "rounds": args.rounds, "timeout_s": timeout,
         "run_seconds": round(time.monotonic() - started), "machine": facts,
@@ -90,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
                      "last send; lateness = send time minus due time (a later step falls due "
                      "when the one before it was sent); duplicates = sends beyond one per "
                      "(contact, step)",
-        "engines": {e.name: {"tuning": e.tuning, "versions": _versions(e)} for e in chosen},
+        "engines": engine_facts(chosen),
         "results": results, "ratios": ratios(results), "runs": runs}, args.output)
     print(f"wrote {path}")
 
@@ -111,19 +140,19 @@ def _line(r: dict[str, Any]) -> str:
     return text if r["status"] == "ok" else f"{text}  {r['status'].upper()}: {r['reason']}"
 
 
-def _median(row: dict[str, Any], key: str) -> float | None:
+def median(row: dict[str, Any], key: str) -> float | None:
     value = row.get(key, {}).get("median")
     return float(value) if value is not None else None
 
 
 def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Throughput of each engine (row) divided by each other's (column), medians."""
-    speeds = {n: s for n, r in results.items() if (s := _median(r, "steps_per_s"))}
+    speeds = {n: s for n, r in results.items() if (s := median(r, "steps_per_s"))}
     return {a: {b: round(sa / sb, 2) for b, sb in speeds.items()} for a, sa in speeds.items()}
 
 
 def render(results: dict[str, dict[str, Any]], contacts: int) -> str:
-    speeds = {n: s for n, r in results.items() if (s := _median(r, "steps_per_s"))}
+    speeds = {n: s for n, r in results.items() if (s := median(r, "steps_per_s"))}
     floor = speeds.get(FLOOR)
     rows = []
     for name, r in results.items():
@@ -133,10 +162,10 @@ def render(results: dict[str, dict[str, Any]], contacts: int) -> str:
             continue
         rss = r["peak_rss_mb"]
         rows.append([
-            name, _range(r["wall_s"]), _range(r["steps_per_s"], "{:,.0f}"),
-            f"{_median(r, 'lateness_p50_ms') or 0:,.0f}",
-            f"{_median(r, 'lateness_p99_ms') or 0:,.0f}", r["duplicates"],
-            f"{_median(r, 'enroll_s') or 0:.1f}",
+            name, span(r["wall_s"]), span(r["steps_per_s"], "{:,.0f}"),
+            f"{median(r, 'lateness_p50_ms') or 0:,.0f}",
+            f"{median(r, 'lateness_p99_ms') or 0:,.0f}", r["duplicates"],
+            f"{median(r, 'enroll_s') or 0:.1f}",
             f"{engine_rss(name, rss):,.0f}", f"{speeds[name] / floor:.2f}" if floor else "-",
             ", ".join(s for s in r["statuses"] if s != "ok") or "ok"])
     head = ["engine", "wall s (min-max)", "steps/s (min-max)", "p50 ms", "p99 ms", "dups",
@@ -160,5 +189,6 @@ def engine_rss(name: str, rss: dict[str, float]) -> float:
     return sum(mb for role, mb in rss.items() if in_driver or role != "bench driver")
 
 
-def _range(s: dict[str, float], fmt: str = "{:.2f}") -> str:
+def span(s: dict[str, float], fmt: str = "{:.2f}") -> str:
+    """median (min-max)"""
     return f"{fmt.format(s['median'])} ({fmt.format(s['min'])}-{fmt.format(s['max'])})"

@@ -1,5 +1,6 @@
 """DBOS Transact: one durable workflow per enrollment, taken from a queue; per step a
-durable sleep (zero seconds here) and a step function that writes the send.
+durable sleep (zero seconds here) and a step function that writes the send. Each workflow
+is enqueued with a ``delay_seconds`` up to its contact's first due time.
 
     python -m bench.peers.dbos_peer worker URL   (started by ``python -m bench drip``)
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,8 @@ def register(url: str) -> None:
             return record(conn, contact, order, due)
 
     @DBOS.workflow(name="drip")
-    def drip(contact: int, due: float) -> None:
-        for order in range(STEPS):
+    def drip(contact: int, due: float, steps: int = STEPS) -> None:
+        for order in range(steps):
             DBOS.sleep(0)
             due = send(contact, order, due)
 
@@ -71,7 +73,7 @@ class Dbos(Engine):
                            env={"DBOS__VMID": f"bench-{i + 1}"})
         return {}
 
-    def enroll(self, url: str, contacts: int, due: float) -> None:
+    def enroll(self, url: str, dues: Sequence[float], steps: int) -> None:
         import time
 
         from dbos import DBOSClient
@@ -79,10 +81,10 @@ class Dbos(Engine):
         client = DBOSClient(system_database_url=url, application_name=APP,
                             system_database_pool_size=2)
         try:
-            for contact in range(contacts):
+            for contact, due in enumerate(dues):
                 options: Any = {"queue_name": QUEUE, "workflow_name": "drip",
                                 "delay_seconds": max(due - time.time(), 0.0)}
-                client.enqueue(options, contact, due)
+                client.enqueue(options, contact, due, steps)
         finally:
             client.destroy()
 

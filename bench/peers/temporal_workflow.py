@@ -21,8 +21,8 @@ async def send(contact: int, order: int, due: float) -> float:
 @workflow.defn(name="Drip")
 class Drip:
     @workflow.run
-    async def run(self, contact: int, due: float) -> None:
-        for order in range(STEPS):
+    async def run(self, contact: int, due: float, steps: int = STEPS) -> None:
+        for order in range(steps):
             await workflow.sleep(TIMER)
             due = await workflow.execute_activity(
                 send, args=[contact, order, due], start_to_close_timeout=timedelta(seconds=60))
