@@ -55,7 +55,7 @@ def measure(url: str, rows: int, repeats: int) -> dict[str, float | str]:
             timings.append((time.perf_counter() - started) * 1000)
             assert len(due) == 500
             started = time.perf_counter()
-            db.read(sql, [now, 500])
+            db.read(sql, [now, 500, 0])
             raw.append((time.perf_counter() - started) * 1000)
         timings.sort()
         return {"median_ms": statistics.median(timings),

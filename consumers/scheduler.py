@@ -25,10 +25,11 @@ from uuid import UUID
 from consumers.claims import Claims
 from domain.app_execution import StepOutcome
 from domain.application import DriplineApp
-from projections.queries import Queries
+from projections.queries import DueEnrollment, Queries
 
 log = logging.getLogger("dripline.scheduler")
 _REMEMBERED = 50_000
+_PAGES = 4  # pages of the due list one scan reads at most
 
 
 @dataclass
@@ -65,13 +66,7 @@ class Scheduler:
         if self.sync is not None:
             self.sync()
         now = self.app.clock()
-        # Look a little ahead too: the earliest row not yet due says how long to sleep.
-        rows = self.queries.due_enrollments(now + timedelta(seconds=self.idle_seconds),
-                                            self.batch_size * 2)
-        ahead = [row.due_at for row in rows if row.due_at > now]
-        self.next_due = min(ahead) if ahead else None
-        fresh = [row for row in rows if row.due_at <= now
-                 and self._seen.get(row.enrollment_id) != row.due_at]
+        fresh = self._scan(now)
         if not fresh:
             return 0
         try:
@@ -98,6 +93,26 @@ class Scheduler:
         if chosen:
             self._record(outcomes)
         return len(chosen)
+
+    def _scan(self, now: datetime) -> list[DueEnrollment]:
+        """Up to a batch of due rows not executed by this scheduler already, oldest first.
+        Rows it has just executed lead the list until the projector catches up: after a
+        page of only those it reads on, a few pages at most, rather than idle meanwhile."""
+        page = self.batch_size * 2
+        # Look a little ahead too: the earliest row not yet due says how long to sleep.
+        horizon = now + timedelta(seconds=self.idle_seconds)
+        fresh: dict[UUID, DueEnrollment] = {}
+        self.next_due = None
+        for number in range(_PAGES):
+            rows = self.queries.due_enrollments(horizon, page, offset=number * page)
+            for row in rows:
+                if row.due_at > now:
+                    self.next_due = min(self.next_due or row.due_at, row.due_at)
+                elif self._seen.get(row.enrollment_id) != row.due_at:
+                    fresh.setdefault(row.enrollment_id, row)
+            if len(rows) < page or len(fresh) >= self.batch_size or self.next_due:
+                break
+        return list(fresh.values())
 
     def run_forever(self) -> None:
         log.info("scheduler started (batch %d)", self.batch_size)

@@ -47,9 +47,9 @@ def explain_due(db: ReadDb, now: datetime, limit: int = 500) -> str:
     sql = due_query(live_due_table(db))
     if db.is_postgres:
         with psycopg.ClientCursor(psycopg.connect(db.conninfo)) as cur:
-            cur.execute("EXPLAIN " + sql, [now, limit])
+            cur.execute("EXPLAIN " + sql, [now, limit, 0])
             rows: list[Any] = cur.fetchall()
             cur.connection.close()
         return "\n".join(str(r[0]) for r in rows)
-    found = db.read("EXPLAIN QUERY PLAN " + sql, [now, limit])
+    found = db.read("EXPLAIN QUERY PLAN " + sql, [now, limit, 0])
     return "\n".join(str(r["detail"]) for r in found)

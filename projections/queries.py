@@ -47,6 +47,8 @@ class Queries(Protocol):
                       sequence_id: UUID | None = None, enrollment_id: UUID | None = None,
                       page: int = 1, limit: int = 50) -> Page: ...
 
-    def due_enrollments(self, now: datetime, limit: int = 500) -> list[DueEnrollment]:
-        """Active enrollments due at or before ``now``, oldest due first (all tenants)."""
+    def due_enrollments(self, now: datetime, limit: int = 500,
+                        offset: int = 0) -> list[DueEnrollment]:
+        """Active enrollments due at or before ``now``, oldest due first (all tenants),
+        skipping the first ``offset``."""
         ...

@@ -106,18 +106,20 @@ class SqlQueries:
             t("messages"), where, params, "requested_at, message_id", page, limit,
             rows.message))
 
-    def due_enrollments(self, now: datetime, limit: int = 500) -> list[DueEnrollment]:
+    def due_enrollments(self, now: datetime, limit: int = 500,
+                        offset: int = 0) -> list[DueEnrollment]:
         # Across tenants on purpose: the scheduler serves them all. The WHERE repeats the
         # partial index's predicate so the planner can use it.
         found = self._live("due_enrollments", lambda t: self.db.read(
-            due_query(t("due")), [now, limit]))
+            due_query(t("due")), [now, limit, offset]))
         return [rows.due(r) for r in found]
 
 
 def due_query(table: str) -> str:
-    """The scheduler's scan; parameters: now, limit. Shared with the EXPLAIN test and bench."""
+    """The scheduler's scan; parameters: now, limit, offset. Shared with the EXPLAIN test
+    and bench."""
     return (f"SELECT * FROM {table} WHERE due_at IS NOT NULL AND due_at <= %s "
-            "ORDER BY due_at, enrollment_id LIMIT %s")
+            "ORDER BY due_at, enrollment_id LIMIT %s OFFSET %s")
 
 
 def _names(generation: int) -> Callable[[str], str]:

@@ -37,3 +37,21 @@ def test_stale_rows_are_skipped_until_the_read_model_moves(runtime: Runtime,
     assert scheduler.stats.outcomes["requested"] == 4
     runtime.catch_up()
     assert runtime.queries.due_enrollments(clock(), 10) == []
+
+
+def test_a_scan_reads_on_past_a_page_of_rows_it_has_executed(runtime: Runtime,
+                                                             clock: ManualClock) -> None:
+    app = runtime.app
+    sequence = app.create_sequence("acme", {"name": "s", "steps": STEPS})
+    app.activate_sequence("acme", sequence.id)
+    app.enroll_many("acme", sequence.id, [f"c-{n}" for n in range(6)])
+    runtime.catch_up()
+    clock.advance(timedelta(seconds=1))
+    # One enrollment per batch, so a page is two rows; no projector: every executed row
+    # stays in the due list, in front.
+    scheduler = Scheduler(app, runtime.queries, batch_size=1)
+
+    assert [scheduler.run_once() for _ in range(6)] == [1] * 6
+    assert scheduler.stats.outcomes["requested"] == 6
+    assert scheduler.run_once() == 0  # all six executed: nothing fresh in any page
+    assert scheduler.stats.batches == 6
