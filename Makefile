@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup serve test lint unit
+.PHONY: setup serve test lint unit bench
 
 setup: $(VENV)/.installed
 
@@ -28,3 +28,9 @@ test: setup lint
 
 unit: setup
 	$(BIN)/pytest -n 2 --dist loadfile -m "not postgres and not kafka"
+
+# The benchmark against the floor and the peers (docs/benchmarks.md): the bench extra, then
+# the quick drip run. `$(BIN)/python -m bench <workload> --help` for the rest.
+bench: setup
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench drip --quick
