@@ -20,8 +20,9 @@ from tests.scheduler.support import (
     wait_until_requested,
 )
 
-CONTACTS = 600  # x 3 steps, all due at once (zero delays, system clock everywhere)
+CONTACTS = 2000  # x 3 steps, all due at once (zero delays, system clock everywhere)
 KILLS = 4
+BATCH = "20"  # enrollments per batch: many batches, so a kill finds one in any phase
 
 
 def test_a_scheduler_killed_at_random_points_requests_every_step_once(
@@ -38,10 +39,13 @@ def test_a_scheduler_killed_at_random_points_requests_every_step_once(
         try:
             for number in range(KILLS):
                 victim = Worker.launch(postgres_url, tmp_path, f"victim-{number}",
-                                       "--batch-size", "50")
+                                       "--batch-size", BATCH)
                 # Let it work past a random number of steps, then for a random moment more,
                 # so the kill lands anywhere: loading, deciding, saving, between batches.
-                target = count_requested(postgres_url) + rng.randint(1, 120)
+                # A target beyond what is left could never be reached: keep work for the
+                # kills to come and the survivor.
+                done = count_requested(postgres_url)
+                target = done + rng.randint(1, max(1, min(120, (total - done) // (KILLS + 1))))
 
                 def progressed(victim: Worker = victim, target: int = target) -> bool | None:
                     assert victim.alive(), victim.log.read_text(errors="replace")
@@ -53,7 +57,7 @@ def test_a_scheduler_killed_at_random_points_requests_every_step_once(
                 killed_at.append(count_requested(postgres_url))
             assert killed_at[-1] < total, (
                 f"all was done before the last kill; nothing was tested (seed {seed})")
-            survivor = Worker.launch(postgres_url, tmp_path, "survivor", "--batch-size", "50")
+            survivor = Worker.launch(postgres_url, tmp_path, "survivor", "--batch-size", BATCH)
             wait_until_requested(postgres_url, total, timeout=90)
             outcomes = survivor.outcomes()
             runtime.read_models.wait_for(runtime.app.recorder.max_notification_id() or 0,
