@@ -30,26 +30,35 @@ _CLAIM = ("SELECT id FROM unnest(%s::text[]) AS u(id) "
 
 class Claims:
     """Advisory-lock claims over one connection of their own: ``claim`` opens a transaction
-    that holds the locks it took, ``release`` ends it."""
+    that holds the locks it took, ``release`` ends it. A connection that broke (a database
+    restart, a dropped session) is replaced at the next claim: its locks died with it."""
 
     def __init__(self, database_url: str) -> None:
-        conninfo = psycopg.conninfo.make_conninfo(**postgres_params(database_url))
-        self._conn: psycopg.Connection[Any] = psycopg.connect(conninfo, autocommit=False)
+        self._conninfo = psycopg.conninfo.make_conninfo(**postgres_params(database_url))
+        self._conn: psycopg.Connection[Any] | None = None
 
     def claim(self, candidates: Sequence[UUID], limit: int) -> set[UUID]:
         """Lock up to ``limit`` of the candidates (taken in the order given) that no other
         scheduler holds; returns those."""
         if not candidates:
             return set()
+        if self._conn is None or self._conn.broken or self._conn.closed:
+            self._conn = psycopg.connect(self._conninfo, autocommit=False)
         rows = self._conn.execute(_CLAIM, [[str(c) for c in candidates], _CLAIM_CLASS,
                                            limit]).fetchall()
         return {UUID(row[0]) for row in rows}
 
     def release(self) -> None:
-        self._conn.rollback()  # the transaction only held locks: nothing to commit
+        if self._conn is None or self._conn.closed:
+            return
+        try:
+            self._conn.rollback()  # the transaction only held locks: nothing to commit
+        except psycopg.Error:
+            self._conn.close()  # broken: its session, and so its locks, are gone
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
 
 
 def claims_for(database_url: str) -> Claims | None:

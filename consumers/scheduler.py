@@ -63,29 +63,22 @@ class Scheduler:
 
     def run_once(self) -> int:
         """Execute one batch of due enrollments; returns how many rows it took up."""
+        self.next_due = None  # a failed scan must not leave an old one behind (no spinning)
         if self.sync is not None:
             self.sync()
         now = self.app.clock()
-        fresh = self._scan(now)
-        if not fresh:
-            return 0
         try:
-            chosen = [row.enrollment_id for row in fresh]
-            if self.claims is not None:
-                claimed = self.claims.claim(chosen, self.batch_size)
-                chosen = [enrollment_id for enrollment_id in chosen
-                          if enrollment_id in claimed]
-            chosen = chosen[:self.batch_size]
-            outcomes = self.app.execute_due(chosen) if chosen else []
+            chosen = self._take(now)
+            outcomes = (self.app.execute_due([row.enrollment_id for row in chosen])
+                        if chosen else [])
         finally:
             if self.claims is not None:
                 self.claims.release()
         lost = {o.enrollment_id for o in outcomes if o.result == "lost_race"}
-        taken = set(chosen)
-        for row in fresh:
+        for row in chosen:
             # A lost race is looked at again: the winner may have been a write that left the
             # step due (a delivery report, say), not another scheduler executing it.
-            if row.enrollment_id in taken and row.enrollment_id not in lost:
+            if row.enrollment_id not in lost:
                 self._seen[row.enrollment_id] = row.due_at
                 self._seen.move_to_end(row.enrollment_id)
         while len(self._seen) > _REMEMBERED:
@@ -94,36 +87,45 @@ class Scheduler:
             self._record(outcomes)
         return len(chosen)
 
-    def _scan(self, now: datetime) -> list[DueEnrollment]:
-        """Up to a batch of due rows not executed by this scheduler already, oldest first.
-        Rows it has just executed lead the list until the projector catches up: after a
-        page of only those it reads on, a few pages at most, rather than idle meanwhile."""
+    def _take(self, now: datetime) -> list[DueEnrollment]:
+        """Up to a batch of due rows, oldest first, that this scheduler has not executed
+        already and (with claims) no other scheduler holds; claimed until ``release``.
+        Rows just executed lead the list until the projector catches up, and rows another
+        scheduler holds are skipped: past a page of those it reads on, a few pages at most,
+        rather than idle meanwhile."""
         page = self.batch_size * 2
         # Look a little ahead too: the earliest row not yet due says how long to sleep.
         horizon = now + timedelta(seconds=self.idle_seconds)
-        fresh: dict[UUID, DueEnrollment] = {}
-        self.next_due = None
+        chosen: dict[UUID, DueEnrollment] = {}
         for number in range(_PAGES):
             rows = self.queries.due_enrollments(horizon, page, offset=number * page)
+            fresh: dict[UUID, DueEnrollment] = {}
             for row in rows:
                 if row.due_at > now:
                     self.next_due = min(self.next_due or row.due_at, row.due_at)
-                elif self._seen.get(row.enrollment_id) != row.due_at:
+                elif (self._seen.get(row.enrollment_id) != row.due_at
+                      and row.enrollment_id not in chosen):
                     fresh.setdefault(row.enrollment_id, row)
-            if len(rows) < page or len(fresh) >= self.batch_size or self.next_due:
+            wanted = self.batch_size - len(chosen)
+            if self.claims is not None and fresh:
+                claimed = self.claims.claim(list(fresh), wanted)
+                fresh = {k: row for k, row in fresh.items() if k in claimed}
+            chosen.update(list(fresh.items())[:wanted])
+            if len(rows) < page or len(chosen) >= self.batch_size or self.next_due:
                 break
-        return list(fresh.values())
+        return list(chosen.values())
 
     def run_forever(self) -> None:
         log.info("scheduler started (batch %d)", self.batch_size)
         while not self._stop.is_set():
             try:
                 busy = self.run_once() >= self.batch_size
+                pause = 0.0 if busy else self._pause()
             except Exception:  # keep scheduling; the failed batch is retried next scan
                 log.exception("scheduler batch failed")
-                busy = False
-            if not busy:
-                self._wake.wait(self._pause())
+                pause = self.idle_seconds
+            if pause:
+                self._wake.wait(pause)
                 self._wake.clear()
         log.info("scheduler stopped")
 

@@ -171,7 +171,9 @@ def schedule(settings: Settings, **options: Any) -> None:
             registry = CollectorRegistry()
             registry.register(SchedulerCollector(scheduler))
             serve_metrics(registry, settings.host, settings.metrics_port)
-            _on_stop_signals(scheduler.stop)
+            # From another thread: a handler runs on the main thread, which may be holding
+            # the lock of the very event ``stop`` sets (inside its wait).
+            _on_stop_signals(lambda: threading.Thread(target=scheduler.stop).start())
             scheduler.run_forever()
     finally:
         runtime.close()

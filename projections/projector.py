@@ -58,7 +58,25 @@ class Projector:
                       and g.position < head]
             if not behind:
                 return
-            self._live_batch(behind)
+            try:
+                self._live_batch(behind)
+            except Exception:
+                if len(behind) == 1:
+                    raise
+                # One model failing (a bad event, a bug in its handler) must not hold up
+                # the others, ``due_enrollments`` above all: each on its own, then the
+                # first failure is reported.
+                self._one_by_one([g.name for g in behind])
+
+    def _one_by_one(self, names: Sequence[str]) -> None:
+        failure: Exception | None = None
+        for name in sorted(names, key=lambda n: (n != DUE, n)):
+            try:
+                self.catch_up([name])
+            except Exception as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
 
     def _live_batch(self, seen: Sequence[Generation]) -> None:
         """One batch for several live generations: the log is read once, from the lowest of

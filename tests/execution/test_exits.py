@@ -217,3 +217,20 @@ def test_a_reply_stamped_in_the_same_whole_second_as_the_enrollment_exits_it(
     run_out(bare_app, clock, [e.id])
     assert requests(bare_app, e.id) == []
     assert enrollment(bare_app, e.id).exit_reason == "contact_replied"
+
+
+def test_a_lost_race_drops_a_whole_chain_and_keeps_the_other_chains(
+        two_processes: tuple[DriplineApp, Interleaved], clock: ManualClock) -> None:
+    """Zero-delay chains: each enrollment's steps are saved together or not at all."""
+    intake, scheduler = two_processes
+    sequence_id = active_sequence(intake, [step(n, f"now {n}") for n in range(3)])
+    first, second = (intake.enroll(TENANT, sequence_id, c).id for c in ("c-1", "c-2"))
+    scheduler.meanwhile = lambda: intake.exit_enrollment(TENANT, second)
+    scheduler.after = second
+    outcomes = scheduler.execute_due([first, second])
+    assert [(o.enrollment_id, o.result) for o in outcomes] == [
+        *[(first, "requested")] * 3, (second, "lost_race")]
+    assert [r["content"] for r in requests(intake, first)] == ["now 0", "now 1", "now 2"]
+    assert enrollment(intake, first).status == "completed"
+    assert requests(intake, second) == []
+    assert enrollment(intake, second).exit_reason == "manual_exit"

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from threading import Thread
 
@@ -20,6 +21,7 @@ from projections import replay
 from projections.checksum import checksum
 from projections.generations import all_generations, live_generation
 from projections.read_models import ReadModels
+from tests.projections.support import active_sequence
 from tests.projections.workload import run_workload
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,3 +144,30 @@ def test_a_runner_killed_mid_batch_restarts_to_the_same_tables(
     assert min(positions) < head  # it really was interrupted
     runtime.catch_up()
     assert checksums(runtime.read_models) == rebuilt_checksums(runtime.read_models)
+
+
+def test_a_failing_model_does_not_hold_up_the_others(runtime: Runtime) -> None:
+    """One read model whose handler fails (a bug, a bad event) stays behind and the failure
+    is reported; every other model, the scheduler's due list first, still catches up."""
+    broken = runtime.read_models.model("sequence_stats")
+    sequence = active_sequence(runtime.app, steps=1)
+    runtime.app.enroll_many("acme", sequence.id, ["a", "b"])
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("a bug in the sequence_stats handler")
+
+    original = broken.apply
+    broken.apply = fail  # type: ignore[method-assign,assignment]
+    try:
+        with pytest.raises(RuntimeError, match="sequence_stats"):
+            runtime.catch_up()
+    finally:
+        broken.apply = original  # type: ignore[method-assign]
+    lag = {s.name: s.lag for s in runtime.read_models.status()}
+    assert lag.pop("sequence_stats") > 0
+    assert set(lag.values()) == {0}, lag
+    far = runtime.app.clock() + timedelta(days=3650)
+    assert len(runtime.queries.due_enrollments(far, 10)) == 2  # the due list is current
+    runtime.catch_up()  # fixed: it catches up from where it stopped
+    assert {s.name: s.lag for s in runtime.read_models.status()} == dict.fromkeys(lag, 0) | {
+        "sequence_stats": 0}

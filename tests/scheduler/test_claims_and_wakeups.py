@@ -4,10 +4,12 @@ the next due time it saw and wakes early when the projector says the due list ch
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from uuid import uuid4
 
+import psycopg
 import pytest
 
 from consumers.claims import Claims, claims_for
@@ -99,13 +101,18 @@ def test_stop_and_wake_end_the_sleep_at_once(runtime: Runtime) -> None:
     scheduler.run_once = counting  # type: ignore[method-assign]
     thread = threading.Thread(target=scheduler.run_forever)
     thread.start()
+
+    def until(count: int) -> None:  # an hour's idle sleep would never get here
+        deadline = time.monotonic() + 30
+        while scans < count:
+            assert time.monotonic() < deadline, f"only {scans} scans"
+            time.sleep(0.01)
+
     try:
         for expected in (2, 3):
-            while scans < expected - 1:
-                threading.Event().wait(0.01)
+            until(expected - 1)
             scheduler.wake()
-            while scans < expected:  # an hour's idle sleep would never get here
-                threading.Event().wait(0.01)
+            until(expected)
     finally:
         scheduler.stop()
         thread.join(30)
@@ -126,3 +133,61 @@ def test_the_projector_wakes_a_listening_scheduler(pg_runtime: Runtime) -> None:
         assert woken.acquire(timeout=30)
     finally:
         listener.stop()
+
+
+def test_claims_survive_a_lost_connection(postgres_url: str) -> None:
+    ids = [uuid4() for _ in range(3)]
+    claims = Claims(postgres_url)
+    try:
+        assert claims.claim(ids, 3) == set(ids)
+        claims.release()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        with pytest.raises(psycopg.OperationalError):
+            claims.claim(ids, 3)  # the batch that met the broken connection fails...
+        claims.release()
+        assert claims.claim(ids, 3) == set(ids)  # ...and the next one reconnects
+    finally:
+        claims.close()
+
+
+def test_a_scan_reads_past_a_page_another_scheduler_holds(pg_runtime: Runtime,
+                                                         postgres_url: str) -> None:
+    app = pg_runtime.app
+    enroll(app, three_steps(app, (0, 60, 60)), 6)
+    pg_runtime.catch_up()
+    rows = pg_runtime.queries.due_enrollments(pg_runtime.app.clock(), 10)
+    other, claims = Claims(postgres_url), Claims(postgres_url)
+    try:
+        held = other.claim([row.enrollment_id for row in rows[:4]], 4)  # a whole page
+        scheduler = Scheduler(app, pg_runtime.queries, batch_size=2, claims=claims)
+        assert scheduler.run_once() == 2
+        assert {e.originator_id for e in requests_in_store(app)} == (
+            {row.enrollment_id for row in rows[4:]})
+        assert not held & {e.originator_id for e in requests_in_store(app)}
+    finally:
+        other.close()
+        claims.close()
+
+
+def test_a_failed_scan_leaves_no_old_due_time_to_spin_on(runtime: Runtime,
+                                                        clock: ManualClock) -> None:
+    app = runtime.app
+    enroll(app, three_steps(app, (0, 1, 1)), 1)
+    failing = False
+
+    def sync() -> None:
+        runtime.catch_up()
+        if failing:
+            raise RuntimeError("the read models are unreachable")
+
+    scheduler = Scheduler(app, runtime.queries, idle_seconds=120, sync=sync)
+    assert scheduler.run_once() == 1
+    assert scheduler.run_once() == 0
+    assert scheduler.next_due == clock() + timedelta(minutes=1)
+    clock.advance(timedelta(minutes=2))  # that due time is now past...
+    failing = True
+    with pytest.raises(RuntimeError):
+        scheduler.run_once()
+    assert scheduler._pause() == 120  # ...and forgotten: a full idle wait, not zero

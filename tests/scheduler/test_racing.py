@@ -1,6 +1,7 @@
 """Two scheduler processes on one PostgreSQL database at once, fed by one ``dripline
-project``: they scan the same due list, and where they race on an enrollment the aggregate
-version lets only one of them record the step (DESIGN 1)."""
+project``: they scan the same due list and claim disjoint batches, so both take part; where
+they still meet on an enrollment (a row not yet projected after the other's claim ended),
+the aggregate version lets only one of them record the step (DESIGN 1)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -43,8 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with scheduling(runtime, batch_size=args.batch_size, idle_seconds=0.05,
                         sync=sync) as scheduler:
-            signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
-            signal.signal(signal.SIGINT, lambda *_: scheduler.stop())
+            # As dripline schedule does: stop from another thread, never in the handler.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: threading.Thread(target=scheduler.stop).start())
             _write(args.stats, {"ready": True})
             scheduler.run_forever()
     finally:
