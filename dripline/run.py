@@ -105,26 +105,31 @@ def serve(settings: Settings) -> None:
     settings, generated_key = ensure_api_keys(settings)
     runtime = bootstrap(settings)
     projections = runtime.read_models.runner(poll_interval=0.1)
-    scheduler = Scheduler(runtime.app, runtime.queries, idle_seconds=0.2,
-                          sync=lambda: runtime.read_models.catch_up(["due_enrollments"]))
-    scheduler_thread = threading.Thread(target=scheduler.run_forever, name="scheduler",
-                                        daemon=True)
-    kafka = _KafkaRoles(runtime) if settings.kafka_bootstrap_servers else None
-    server = _http(runtime, settings, generated_key, scheduler)
-    projections.start()
-    scheduler_thread.start()
-    if kafka is not None:
-        kafka.start()
-    _announce(settings, generated_key)
-    _on_stop_signals(_ignore)
     try:
-        server.run()  # returns after SIGTERM/SIGINT, once in-flight requests finished
+        # Wired as a ``schedule`` process is: on PostgreSQL it then shares the work with
+        # any ``dripline schedule`` copies and wakes on the due list's notifications.
+        with scheduling(runtime, idle_seconds=0.2,
+                        sync=lambda: runtime.read_models.catch_up(["due_enrollments"])
+                        ) as scheduler:
+            scheduler_thread = threading.Thread(target=scheduler.run_forever,
+                                                name="scheduler", daemon=True)
+            kafka = _KafkaRoles(runtime) if settings.kafka_bootstrap_servers else None
+            server = _http(runtime, settings, generated_key, scheduler)
+            projections.start()
+            scheduler_thread.start()
+            if kafka is not None:
+                kafka.start()
+            _announce(settings, generated_key)
+            _on_stop_signals(_ignore)
+            try:
+                server.run()  # returns after SIGTERM/SIGINT, once in-flight requests finished
+            finally:
+                scheduler.stop()
+                scheduler_thread.join(15)
+                if kafka is not None:
+                    kafka.stop()
+                projections.stop()
     finally:
-        scheduler.stop()
-        scheduler_thread.join(15)
-        if kafka is not None:
-            kafka.stop()
-        projections.stop()
         runtime.close()
 
 
