@@ -9,6 +9,7 @@ report keeps it.
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 import time
 import traceback
@@ -32,8 +33,17 @@ class Engine(ABC):
 
     _last_enroll_s: float | None = None
 
-    def check(self) -> None:  # noqa: B027 - optional hook
-        """Raise ``Unavailable`` when the engine cannot run on this machine."""
+    #: the Python packages (import names) the engine needs
+    requires: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        """Raise ``Unavailable`` when the engine cannot run on this machine (by default: a
+        package it requires is not installed)."""
+        for module in self.requires:
+            try:
+                importlib.import_module(module)
+            except ImportError as error:
+                raise Unavailable(f"not installed: {error}") from error
 
     def versions(self) -> dict[str, str]:
         return {}

@@ -52,6 +52,7 @@ def make_app(queue: str) -> Any:
 class CeleryRedis(Engine):
     name = "Celery+Redis"
     enroll_rate = 800.0
+    requires = ("celery", "redis")
     tuning = {  # noqa: RUF012 - read only
         "pool": "prefork", "concurrency": CONCURRENCY, "task_acks_late": True,
               "worker_prefetch_multiplier": 4, "task_ignore_result": True,
@@ -63,11 +64,9 @@ class CeleryRedis(Engine):
         self.queue = ""
 
     def check(self) -> None:
-        try:
-            import celery  # noqa: F401
-            import redis
-        except ImportError as error:
-            raise Unavailable(f"not installed: {error}") from error
+        super().check()
+        import redis
+
         try:
             redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
         except redis.RedisError as error:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import Children, python_argv
-from bench.peers.base import Engine, Unavailable
+from bench.peers.base import Engine
 from bench.peers.sends import STEPS, record
 
 WORKERS = 2
@@ -49,6 +49,7 @@ def register(url: str) -> None:
 class Dbos(Engine):
     name = "DBOS Transact"
     enroll_rate = 150.0
+    requires = ("dbos",)
     tuning = {  # noqa: RUF012 - read only
         "worker_processes": WORKERS, "queue_worker_concurrency": WORKER_CONCURRENCY,
               "queue_polling_interval_s": POLLING_S, "sys_db_pool_size": POOL,
@@ -56,12 +57,6 @@ class Dbos(Engine):
               "why": "one process per core; a per-process concurrency cap so a burst of "
                      "10,000 enqueued workflows does not start 10,000 threads; polling at "
                      "its default"}
-
-    def check(self) -> None:
-        try:
-            import dbos  # noqa: F401
-        except ImportError as error:
-            raise Unavailable(f"not installed: {error}") from error
 
     def start(self, children: Children, url: str, workdir: Path) -> dict[str, int]:
         from dbos import DBOS

