@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from api import docs, error_handlers
 from api.auth import ApiKeys
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
-from api.metrics import Metrics, MetricsMiddleware
+from api.metrics import AggregateLoadCollector, Metrics, MetricsMiddleware
 from api.problems import PROBLEM_JSON
 from api.routes import (
     contacts,
@@ -49,6 +49,8 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     app.state.api_keys = keys
     app.state.generated_api_key = keys.generated_key
     app.state.metrics = Metrics()
+    app.state.metrics.registry.register(
+        AggregateLoadCollector(lambda: runtime.app.core.load_stats))
     error_handlers.install(app)
     for module in (sequences, sequence_lifecycle, steps, sequence_enrollments, enrollments,
                    contacts, messages, events):

@@ -18,6 +18,7 @@ from api.problems import ApiError, FieldProblem, log, problem
 from domain.errors import (
     ConcurrencyConflictError,
     DomainError,
+    InconsistentStateError,
     InvalidInputError,
     NotFoundError,
 )
@@ -50,11 +51,14 @@ def _domain_status(error: DomainError, request: Request) -> int:
         return 404
     if isinstance(error, ConcurrencyConflictError):
         return 412 if request.headers.get("if-match") else 409
+    if isinstance(error, InconsistentStateError):
+        return 500
     return 409  # StateConflictError, and any other refusal the state makes
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+    if not isinstance(exc, DomainError):  # registered for DomainError only
+        raise exc
     status = _domain_status(exc, request)
     if isinstance(exc, InvalidInputError):
         return problem(422, exc.message, errors=[FieldProblem(field=exc.field,

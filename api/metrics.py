@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -48,3 +52,20 @@ class MetricsMiddleware:
 def _template(scope: Scope) -> str:
     # The router records the matched route in the (shared) scope once it has routed.
     return str(getattr(scope.get("route"), "path", "unmatched"))
+
+
+class AggregateLoadCollector(Collector):
+    """Stored events decoded to rebuild aggregates, by kind (a snapshot counts as one): what
+    loading costs. With snapshots and the aggregate cache it grows with the events applied,
+    not with the length of the streams they land in."""
+
+    def __init__(self, stats: Callable[[], Any]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Any]:
+        replayed = CounterMetricFamily(
+            "dripline_aggregate_events_replayed", "Stored events decoded to rebuild "
+            "aggregates (snapshots count as one), by aggregate", labels=["aggregate"])
+        for kind, count in sorted(self.stats().replayed.items()):
+            replayed.add_metric([kind], count)
+        yield replayed

@@ -1,7 +1,7 @@
-"""Wakes a scheduler as soon as the due list changes. On PostgreSQL the projector NOTIFYs a
-channel when a batch changed ``due_enrollments`` (``ReadModels.due_channel``); this thread
-LISTENs on it. Without it a step that falls due at once (a new enrollment, a resumed one)
-would wait for the scheduler's next idle scan. A lost notification costs only that wait."""
+"""Wakes a scheduler as soon as another process commits: on PostgreSQL the event store NOTIFYs
+its channel in every transaction that inserts events, and any of them may have made a step
+due (a new enrollment, a resumed one, a retry). Without it such a step would wait for the
+scheduler's next idle scan. A lost notification costs only that wait."""
 
 from __future__ import annotations
 

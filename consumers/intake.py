@@ -1,13 +1,14 @@
 """The CRM intake: applies batches of ``crm.events`` records exactly once in effect.
 
 Per partition of a fetched batch: records below the database's position for that partition
-were applied already (a redelivery) and are dropped; the rest are planned together and their
-aggregates saved with the partition's new position in one transaction (``TrackedApp``).
-Malformed records are dead-lettered first, then their position is recorded with the batch,
-so a crash in between re-sends a dead letter (recognisable by its source headers) but never
-loses one. If the batch cannot be planned as a whole, its records are applied one by one:
-invalid ones are dead-lettered at once, ones whose handling fails are retried with backoff a
-bounded number of times and then dead-lettered; either way the partition keeps flowing.
+were applied already (a redelivery) and are dropped; the rest are planned together as one
+unit of work, and its events are saved with the partition's new position in one transaction
+(``consumers.tracked``). Records that are malformed, or that the plan rejected, are
+dead-lettered first, then the batch (with their positions) is committed, so a crash in
+between re-sends a dead letter (recognisable by its source headers) but never loses one. If
+the batch cannot be planned at all (a failure that is not the event's fault), its records are
+applied one by one: ones whose handling fails are retried with backoff a bounded number of
+times and then dead-lettered; either way the partition keeps flowing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 
 from consumers.dlq import DeadLetter, DeadLetterSink
 from consumers.envelope import MalformedEventError, parse_envelope
-from consumers.tracked import TrackedApp, tracking_name
+from consumers.tracked import position, tracking_name
+from domain.app_crm import CrmOutcome, CrmStatus
+from domain.application import DriplineApp
 from domain.crm import CrmEvent
 from domain.errors import DomainError
 
@@ -47,10 +50,11 @@ class IntakeStats:
     dead_lettered: int = 0
     transactions: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    steps: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # by result
 
 
 class Intake:
-    def __init__(self, app: TrackedApp, dead_letters: DeadLetterSink, *,
+    def __init__(self, app: DriplineApp, dead_letters: DeadLetterSink, *,
                  tenants: frozenset[str] | None = None, max_attempts: int = 4,
                  backoff_seconds: float = 0.2) -> None:
         self.app = app
@@ -71,8 +75,8 @@ class Intake:
                                   sorted(part, key=lambda r: r.offset))
 
     async def _fresh(self, name: str, records: list[Record]) -> list[Record]:
-        position = await asyncio.to_thread(self.app.position, name)
-        fresh = [r for r in records if r.offset >= position]
+        applied = await asyncio.to_thread(position, self.app, name)
+        fresh = [r for r in records if r.offset >= applied]
         self.stats.redelivered += len(records) - len(fresh)
         return fresh
 
@@ -88,23 +92,35 @@ class Intake:
             todo = await self._fresh(name, records)
             if not todo:
                 return
-            events, letters = [], []
+            parsed: list[tuple[Record, CrmEvent]] = []
+            letters = []
             for record in todo:
                 try:
-                    events.append(self._parse(record))
+                    parsed.append((record, self._parse(record)))
                 except MalformedEventError as bad:
                     letters.append(DeadLetter.of(record, bad.reason, bad.detail))
             try:
-                outcomes, aggregates = await asyncio.to_thread(self.app.plan_batch, events)
-            except Exception:  # one of them is invalid or failing: find it, one by one
+                uow, outcomes = await asyncio.to_thread(self.app.crm.plan,
+                                                        [e for _, e in parsed])
+            except (OperationalError, InterfaceError):
+                raise  # the database, not the events: the caller rewinds and waits
+            except Exception:  # not an event's fault: find which, one by one
+                log.warning("batch at %s could not be planned; one by one", name,
+                            exc_info=True)
                 break
-            await self._dead_letter([d for d in letters if d.source_offset not in sent], sent)
+            letters += [DeadLetter.of(record, "invalid_event", o.error.message,
+                                      event_id=event.event_id)
+                        for (record, event), o in zip(parsed, outcomes, strict=True)
+                        if o.status is CrmStatus.REJECTED and o.error is not None]
             try:
-                await asyncio.to_thread(self.app.record_tracked, aggregates,
-                                        Tracking(name, todo[-1].offset + 1))
+                await self._dead_letter([d for d in letters if d.source_offset not in sent],
+                                        sent)
+                await asyncio.to_thread(uow.commit, Tracking(name, todo[-1].offset + 1))
             except IntegrityError:  # a concurrent writer got there first: look again
                 continue
-            self._count(len(todo), [o.status for o in outcomes])
+            finally:
+                uow.discard()
+            self._count(len(todo), outcomes)
             return
         for record in await self._fresh(name, records):
             await self._one(name, record, sent)
@@ -116,17 +132,19 @@ class Intake:
                 return
             try:
                 event = self._parse(record)
-                outcomes, aggregates = await asyncio.to_thread(self.app.plan_batch, [event])
-                await asyncio.to_thread(self.app.record_tracked, aggregates,
-                                        Tracking(name, record.offset + 1))
-                self._count(1, [o.status for o in outcomes])
-                return
+                uow, outcomes = await asyncio.to_thread(self.app.crm.plan, [event])
+                try:
+                    outcome = outcomes[0]
+                    if (outcome.status is CrmStatus.REJECTED and outcome.error is not None
+                            and record.offset not in sent):
+                        await self._dead_letter([DeadLetter.of(
+                            record, "invalid_event", outcome.error.message, attempt,
+                            event.event_id)], sent)
+                    await asyncio.to_thread(uow.commit, Tracking(name, record.offset + 1))
+                finally:
+                    uow.discard()
             except MalformedEventError as bad:
                 await self._give_up(name, record, bad.reason, bad.detail, attempt, sent)
-                return
-            except DomainError as invalid:
-                await self._give_up(name, record, "invalid_event", invalid.message, attempt,
-                                    sent, event.event_id)
                 return
             except IntegrityError as conflict:
                 error = conflict  # lost a race (position or aggregate version): look again
@@ -138,6 +156,9 @@ class Intake:
                 log.warning("event at %s offset %d failed (attempt %d): %r", name,
                             record.offset, attempt, failure)
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                continue
+            self._count(1, [outcome])
+            return
         await self._give_up(name, record, "failed", repr(error), self.max_attempts, sent)
 
     async def _give_up(self, name: str, record: Record, reason: str, detail: str,
@@ -161,8 +182,10 @@ class Intake:
                 log.warning("dead letter from %s:%d@%d: %s %s", d.source_topic,
                             d.source_partition, d.source_offset, d.reason, d.detail)
 
-    def _count(self, records: int, statuses: list[Any]) -> None:
+    def _count(self, records: int, outcomes: list[CrmOutcome]) -> None:
         self.stats.applied += records
         self.stats.transactions += 1
-        for status in statuses:
-            self.stats.outcomes[status] += 1
+        for outcome in outcomes:
+            self.stats.outcomes[outcome.status.value] += 1
+            for step in outcome.steps:  # a first step due at once goes out on enrolling
+                self.stats.steps[step.result.value] += 1

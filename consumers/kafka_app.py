@@ -33,7 +33,8 @@ from consumers.intake import Intake
 from consumers.relay import OutRecord
 from consumers.schemas import DeadLetterHeaders, DomainEventOut, MessageRequestOut
 from consumers.settings import KafkaSettings
-from consumers.tracked import TrackedApp, tracking_name
+from consumers.tracked import position, tracking_name
+from domain.application import DriplineApp
 
 log = logging.getLogger("dripline.kafka")
 
@@ -43,7 +44,7 @@ class SeekToDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
     not at Kafka's committed offset: the database is the record of what was applied."""
 
     def __init__(self) -> None:
-        self.app: Callable[[], TrackedApp | None] = lambda: None
+        self.app: Callable[[], DriplineApp | None] = lambda: None
         self.consumer: Callable[[], AIOKafkaConsumer | None] = lambda: None
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
@@ -54,10 +55,10 @@ class SeekToDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
         if app is None or consumer is None:
             return
         for tp in assigned:
-            position = await asyncio.to_thread(app.position,
-                                               tracking_name(tp.topic, tp.partition))
-            if position:  # never recorded: Kafka's committed offset, else the earliest
-                consumer.seek(tp, position)
+            applied = await asyncio.to_thread(position, app,
+                                              tracking_name(tp.topic, tp.partition))
+            if applied:  # never recorded: Kafka's committed offset, else the earliest
+                consumer.seek(tp, applied)
         log.info("assigned %s", sorted((tp.topic, tp.partition) for tp in assigned))
 
 

@@ -18,12 +18,12 @@ from consumers.kafka_app import build_edge
 from consumers.leadership import leadership
 from consumers.relay import Relay, relay_positions
 from consumers.settings import KafkaSettings
-from consumers.tracked import TrackedApp, tracking_name
+from consumers.tracked import position, tracking_name
 from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
 from domain.lookups import Lookups
+from domain.unit_of_work import AggregateCache
 from dripline.persistence import eventsourcing_env, schema_lock
-from dripline.streams import read_streams
 from projections.read_models import ReadModels
 
 log = logging.getLogger("dripline.kafka")
@@ -56,7 +56,7 @@ async def run_intake(kafka: KafkaSettings, database_url: str, *, clock: Clock = 
         metrics.register(IntakeCollector(lambda: holder[0].stats))
         metrics.register(ConsumerLagCollector(
             edge.listener.consumer,
-            lambda topic, partition: app.position(tracking_name(topic, partition))))
+            lambda topic, partition: position(app, tracking_name(topic, partition))))
     edge.listener.app = lambda: app
     try:
         await edge.broker.start()
@@ -72,14 +72,13 @@ async def run_intake(kafka: KafkaSettings, database_url: str, *, clock: Clock = 
 
 
 def _intake_app(database_url: str, clock: Clock,
-                lookups: Lookups | None) -> tuple[TrackedApp, ReadModels | None]:
-    """The intake's application. Unless given lookups, it reads the read models, bringing
-    the ones it asks (active sequences, open enrollments) up to date first: that is what
-    lets an event see a sequence activated a moment ago, whether or not ``dripline project``
-    runs beside it (positions are locked, so projecting here too never double counts)."""
+                lookups: Lookups | None) -> tuple[DriplineApp, ReadModels | None]:
+    """The intake's application. Its decisions read aggregates and the write-side indexes;
+    the only read-model lookup (contacts matching a trigger) serves ``enroll_existing``,
+    which the intake never runs, but it gets one anyway so the application is whole."""
     with schema_lock(database_url):
-        app = TrackedApp(env=eventsourcing_env(database_url), clock=clock,
-                         stream_reader=read_streams)
+        app = DriplineApp(env=eventsourcing_env(database_url), clock=clock,
+                          cache=AggregateCache())
         if lookups is not None:
             app.lookups = lookups
             return app, None

@@ -1,7 +1,7 @@
 """The relay: follows the event store's notification log and publishes every message request
-to ``dripline.messages`` (key = contact id) and every domain event to ``dripline.events``
-(key = aggregate id), with ids and the store position in headers (DESIGN 1, "Sending is an
-event").
+to ``dripline.messages`` (key = contact id) and the integration events
+(``consumers.integration``) to ``dripline.events``, with ids and the store position in headers
+(DESIGN 1, "Sending is an event").
 
 It publishes a batch, waits until the broker has confirmed every record of it, and only then
 records the batch's last position. A crash before that re-publishes the unconfirmed batch
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     InfrastructureFactory,
@@ -28,7 +30,10 @@ from eventsourcing.persistence import (
 from eventsourcing.persistence import Tracking as Position
 from eventsourcing.utils import Environment
 
+from consumers.integration import integration_event, needs_created
 from domain.enrollment import Enrollment
+from domain.messages import message_request
+from domain.sequence import DripSequence
 
 log = logging.getLogger("dripline.relay")
 RELAY = "relay"  # the relay's row in its tracking table
@@ -36,7 +41,7 @@ MESSAGE_ID = "message_id"
 EVENT_ID = "event_id"
 POSITION = "store_position"
 EVENT_TYPE = "event_type"
-_ENVELOPE_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 @dataclass(frozen=True)
@@ -57,20 +62,53 @@ def relay_positions(env: dict[str, str]) -> TrackingRecorder:
     return factory.tracking_recorder()
 
 
-def out_records(note: Notification, event: Any) -> list[OutRecord]:
-    data = {k: v for k, v in vars(event).items() if k not in _ENVELOPE_FIELDS}
-    event_id = f"{event.originator_id}:{event.originator_version}"
-    headers = {EVENT_ID: event_id, POSITION: str(note.id), EVENT_TYPE: note.topic}
-    body = {"event_id": event_id, "type": note.topic, "aggregate_id": str(event.originator_id),
-            "version": event.originator_version, "position": note.id, "data": data}
-    records = [OutRecord("events", str(event.originator_id),
-                         json.dumps(body, default=str, sort_keys=True).encode(), headers)]
-    if isinstance(event, Enrollment.MessageRequested):
-        request = event.request
+class Identities:
+    """The ``Created`` event of each aggregate the relay publishes about: most events carry
+    only their aggregate's id, and the records need its tenant, sequence and contact. Seen
+    ``Created`` events are remembered (a bounded number); others are read from the store,
+    many at once."""
+
+    def __init__(self, app: Application[Any], capacity: int = 100_000) -> None:
+        self.app = app
+        self.capacity = capacity
+        self._known: OrderedDict[UUID, Any] = OrderedDict()
+
+    def remember(self, event: Any) -> None:
+        self._known[event.originator_id] = event
+        while len(self._known) > self.capacity:
+            self._known.popitem(last=False)
+
+    def fetch(self, ids: set[UUID]) -> None:
+        missing = [i for i in ids if i not in self._known]
+        if missing:
+            store: Any = self.app.recorder
+            for stored in store.read_first(missing).values():
+                self.remember(self.app.mapper.to_domain_event(stored))
+
+    def created(self, aggregate_id: UUID) -> Any:
+        return self._known.get(aggregate_id)
+
+
+def out_records(note: Notification, event: Any, created: Any) -> list[OutRecord]:
+    """The records one stored event makes: its integration event (if it has one), and the
+    message request of an executed step."""
+    records: list[OutRecord] = []
+    headers = {POSITION: str(note.id)}
+    published = integration_event(event, created)
+    if published is not None:
         records.append(OutRecord(
-            "messages", str(request.get("contact_id", "")),
-            json.dumps(request, default=str, sort_keys=True).encode(),
-            {**headers, MESSAGE_ID: event.message_id}))
+            "events", published.key, orjson.dumps(published.body, option=_SORTED),
+            {**headers, EVENT_ID: str(published.body["event_id"]),
+             EVENT_TYPE: published.type}))
+    if isinstance(event, Enrollment.StepExecuted | Enrollment.MessageRequested) and isinstance(
+            created, Enrollment.Created):
+        request = message_request(enrollment_id=event.originator_id,
+                                  tenant_id=created.tenant_id, contact_id=created.contact_id,
+                                  sequence_id=created.sequence_id, event=event)
+        records.append(OutRecord(
+            "messages", str(request["contact_id"]), orjson.dumps(request, option=_SORTED),
+            {**headers, MESSAGE_ID: str(request["message_id"]),
+             EVENT_ID: f"{event.originator_id}:{event.originator_version}"}))
     return records
 
 
@@ -83,15 +121,23 @@ class Relay:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.published = 0
+        self.identities = Identities(app)
 
     def position(self) -> int:
         return self.positions.max_tracking_id(RELAY) or 0
 
     def _read(self) -> tuple[int, list[OutRecord]]:
         notes = self.app.recorder.select_notifications(self.position() + 1, self.batch_size)
+        decoded = [(note, self.app.mapper.to_domain_event(note)) for note in notes]
+        for _, event in decoded:
+            if isinstance(event, Enrollment.Created | DripSequence.Created):
+                self.identities.remember(event)
+        self.identities.fetch({i for _, e in decoded if (i := needs_created(e)) is not None})
         records = []
-        for note in notes:
-            records += out_records(note, self.app.mapper.to_domain_event(note))
+        for note, event in decoded:
+            created = (event if isinstance(event, Enrollment.Created | DripSequence.Created)
+                       else self.identities.created(event.originator_id))
+            records += out_records(note, event, created)
         return (notes[-1].id if notes else 0), records
 
     async def run_once(self) -> int:

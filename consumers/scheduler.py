@@ -1,34 +1,31 @@
-"""The scheduler: repeatedly takes the oldest due enrollments from the ``due_enrollments``
-read model and executes them through the application, which re-checks everything against the
-aggregates. Several schedulers may run at once: on PostgreSQL each claims its batch
-(``claims``) so they share the work; where two still meet on an enrollment, the aggregate
-version lets only one of them record the step (the other's outcome is a lost race).
-
-The read model lags the store by moments, so a row may still show a step this scheduler has
-just executed. Such rows are skipped (remembered by enrollment and due time) instead of being
-loaded again and again until the projector catches up: the scan moves on to the next oldest.
+"""The scheduler: repeatedly takes the oldest due enrollments from the write-side due index
+(``domain.store``: written in the transaction of the events that move it, so a step is
+visible the moment it is committed) and executes them through the application, which
+re-checks everything against the aggregates. Several schedulers may run at once: on
+PostgreSQL each claims its batch (``claims``) so they share the work; where two still meet
+on an enrollment, the aggregate version lets only one of them record the step (the other
+decides again on the new facts).
 
 Between scans it sleeps until the next due time it saw (at most ``idle_seconds``), or until
-``wake`` is called: the read models say the due list changed (a new enrollment due at once).
+``wake`` is called.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from consumers.claims import Claims
-from domain.app_execution import StepOutcome
 from domain.application import DriplineApp
-from projections.queries import DueEnrollment, Queries
+from domain.execution import StepOutcome, StepResult
+from domain.store import EnrollmentRow
 
 log = logging.getLogger("dripline.scheduler")
-_REMEMBERED = 50_000
 _PAGES = 4  # pages of the due list one scan reads at most
 
 
@@ -40,17 +37,13 @@ class SchedulerStats:
 
 
 class Scheduler:
-    def __init__(self, app: DriplineApp, queries: Queries, *, batch_size: int = 500,
-                 idle_seconds: float = 0.25, sync: Callable[[], object] | None = None,
+    def __init__(self, app: DriplineApp, *, batch_size: int = 500,
+                 idle_seconds: float = 0.25,
                  on_outcomes: Callable[[list[StepOutcome]], None] | None = None,
                  claims: Claims | None = None) -> None:
         self.app = app
-        self.queries = queries
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
-        # In one process with the read models (``dripline serve``), bring them up to date
-        # before each scan so a step that was just executed is not seen as due again.
-        self.sync = sync
         self.on_outcomes = on_outcomes
         self.claims = claims
         self.stats = SchedulerStats()
@@ -58,14 +51,10 @@ class Scheduler:
         self._wake = threading.Event()
         # The earliest due time the last scan saw ahead of its clock (None: none seen).
         self.next_due: datetime | None = None
-        # enrollment -> the due time it was executed at (see the module's docstring)
-        self._seen: OrderedDict[UUID, datetime] = OrderedDict()
 
     def run_once(self) -> int:
         """Execute one batch of due enrollments; returns how many rows it took up."""
         self.next_due = None  # a failed scan must not leave an old one behind (no spinning)
-        if self.sync is not None:
-            self.sync()
         now = self.app.clock()
         try:
             chosen = self._take(now)
@@ -74,37 +63,26 @@ class Scheduler:
         finally:
             if self.claims is not None:
                 self.claims.release()
-        lost = {o.enrollment_id for o in outcomes if o.result == "lost_race"}
-        for row in chosen:
-            # A lost race is looked at again: the winner may have been a write that left the
-            # step due (a delivery report, say), not another scheduler executing it.
-            if row.enrollment_id not in lost:
-                self._seen[row.enrollment_id] = row.due_at
-                self._seen.move_to_end(row.enrollment_id)
-        while len(self._seen) > _REMEMBERED:
-            self._seen.popitem(last=False)
         if chosen:
             self._record(outcomes)
         return len(chosen)
 
-    def _take(self, now: datetime) -> list[DueEnrollment]:
-        """Up to a batch of due rows, oldest first, that this scheduler has not executed
-        already and (with claims) no other scheduler holds; claimed until ``release``.
-        Rows just executed lead the list until the projector catches up, and rows another
-        scheduler holds are skipped: past a page of those it reads on, a few pages at most,
-        rather than idle meanwhile."""
+    def _take(self, now: datetime) -> list[EnrollmentRow]:
+        """Up to a batch of due rows, oldest first, that (with claims) no other scheduler
+        holds; claimed until ``release``. Past a page of rows others hold it reads on, a few
+        pages at most, rather than idle meanwhile."""
         page = self.batch_size * 2
         # Look a little ahead too: the earliest row not yet due says how long to sleep.
         horizon = now + timedelta(seconds=self.idle_seconds)
-        chosen: dict[UUID, DueEnrollment] = {}
+        chosen: dict[UUID, EnrollmentRow] = {}
         for number in range(_PAGES):
-            rows = self.queries.due_enrollments(horizon, page, offset=number * page)
-            fresh: dict[UUID, DueEnrollment] = {}
+            rows = self.app.store.due_enrollments(horizon, page, offset=number * page)
+            fresh: dict[UUID, EnrollmentRow] = {}
             for row in rows:
-                if row.due_at > now:
-                    self.next_due = min(self.next_due or row.due_at, row.due_at)
-                elif (self._seen.get(row.enrollment_id) != row.due_at
-                      and row.enrollment_id not in chosen):
+                if row.due_at is None or row.due_at > now:
+                    due = row.due_at or horizon
+                    self.next_due = min(self.next_due or due, due)
+                elif row.enrollment_id not in chosen:
                     fresh.setdefault(row.enrollment_id, row)
             wanted = self.batch_size - len(chosen)
             if self.claims is not None and fresh:
@@ -148,14 +126,14 @@ class Scheduler:
         self.stats.batches += 1
         now = self.app.clock()
         for outcome in outcomes:
-            self.stats.outcomes[outcome.result] += 1
+            self.stats.outcomes[outcome.result.value] += 1
             # Ids only: never the message's content or the contact's details.
-            level = logging.DEBUG if outcome.result == "requested" else logging.INFO
+            level = logging.DEBUG if outcome.result is StepResult.REQUESTED else logging.INFO
             log.log(level, "step %s", outcome.result, extra={
                 "tenant_id": outcome.tenant_id, "contact_id": outcome.contact_id,
                 "enrollment_id": outcome.enrollment_id, "message_id": outcome.message_id,
-                "result": outcome.result})
-            if outcome.result == "requested" and outcome.due_at is not None:
+                "result": outcome.result.value})
+            if outcome.result is StepResult.REQUESTED and outcome.due_at is not None:
                 self.stats.lateness_seconds.append((now - outcome.due_at).total_seconds())
         del self.stats.lateness_seconds[:-10_000]
         if self.on_outcomes is not None:

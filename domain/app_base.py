@@ -1,18 +1,21 @@
-"""The application's shared machinery: loading with tenant checks, saving with conflict
-reporting, the clock and the read-model lookups."""
+"""What every command handler shares (``Core``): the store, the clock, the aggregate cache,
+the read-model lookups, and the one way to write (``Core.decide``: a unit of work, retried
+from scratch when a concurrent writer got there first)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Recording
-from eventsourcing.utils import EnvType
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Tracking
 
-from domain.clock import Clock, system_clock
+from domain.clock import Clock
+from domain.codec import EventMapper
 from domain.enrollment import Enrollment
 from domain.errors import (
     ConcurrencyConflictError,
@@ -20,109 +23,115 @@ from domain.errors import (
     NotFoundError,
     SequenceNotFoundError,
 )
-from domain.lookups import Lookups, StreamReader
+from domain.lookups import Lookups
 from domain.sequence import DripSequence
+from domain.store import EventStore
+from domain.unit_of_work import AggregateCache, Committed, LoadStats, UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
-
-# Aggregates are saved in batches of this many, each batch one transaction: the PostgreSQL
-# recorder takes a table lock per insert transaction, so fewer, larger transactions win.
-BATCH_SIZE = 500
+T = TypeVar("T")
 
 
 class NoLookups:
-    """Lookups for an application without read models: nothing is found."""
-
-    def active_sequences_for_trigger(self, tenant_id: str, trigger_type: str) -> list[UUID]:
-        return []
-
-    def open_enrollments_of_contact(self, tenant_id: str, contact_id: str) -> list[UUID]:
-        return []
-
-    def open_enrollments_of_sequence(self, sequence_id: UUID) -> list[UUID]:
-        return []
+    """Lookups for an application without read models: nobody matches a trigger yet."""
 
     def contacts_matching_trigger(self, tenant_id: str, trigger_type: str,
-                                  trigger_data: Mapping[str, str]) -> list[str]:
+                                  trigger_data: Mapping[str, str], at_least: int) -> list[str]:
         return []
 
 
-class AppBase(Application[UUID]):
+@dataclass
+class Settings:
+    # How far ahead of Dripline's clock a CRM event may say it happened (clock skew).
+    max_future: timedelta = timedelta(minutes=5)
 
-    def __init__(self, env: EnvType | None = None, *, clock: Clock = system_clock,
-                 lookups: Lookups | None = None,
-                 stream_reader: StreamReader | None = None) -> None:
-        super().__init__(env)
-        self.clock = clock
+
+class Core:
+    def __init__(self, store: EventStore, mapper: EventMapper, clock: Clock, *,
+                 cache: AggregateCache | None = None, lookups: Lookups | None = None,
+                 settings: Settings | None = None) -> None:
+        self.store, self.mapper, self.clock, self.cache = store, mapper, clock, cache
         self.lookups: Lookups = lookups or NoLookups()
-        self.stream_reader = stream_reader
+        self.settings = settings or Settings()
+        self.load_stats = LoadStats()
+        # Called after every commit that wrote events (a scheduler in the same process wakes:
+        # the commit may have made a step due).
+        self.on_commit: list[Callable[[], None]] = []
 
-    def _load(self, cls: type[A], aggregate_id: UUID, tenant_id: str,
-              not_found: type[NotFoundError], what: str) -> A:
-        """Load an aggregate of the tenant; anything else (missing, another tenant's, another
-        kind) is the same "not found", so ids of other tenants reveal nothing."""
-        aggregate = self._find(aggregate_id)
-        if (not isinstance(aggregate, cls) or getattr(aggregate, "tenant_id", None) != tenant_id
-                or getattr(aggregate, "status", None) == "deleted"):
+    def unit(self) -> UnitOfWork:
+        return UnitOfWork(self.store, self.mapper, cache=self.cache, stats=self.load_stats,
+                          on_commit=self.on_commit)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for reading aggregates that are handed out (to an API answer, to a
+        caller that may change and save them): it never takes from the cache nor puts back,
+        so no object in the cache is ever held outside a unit of work."""
+        return UnitOfWork(self.store, self.mapper, stats=self.load_stats,
+                          on_commit=self.on_commit)
+
+    def decide(self, decision: Callable[[UnitOfWork], T], *, attempts: int = 3,
+               tracking: Tracking | None = None, what: str = "the change"
+               ) -> tuple[T, Committed]:
+        """Run ``decision`` in a unit of work and commit it; when a concurrent writer changed
+        what it read, run it again on the new facts (it may then decide differently)."""
+        for attempt in range(attempts):
+            uow = self.unit()
+            try:
+                outcome = decision(uow)
+            except BaseException:
+                uow.discard()
+                raise
+            try:
+                committed = uow.commit(tracking)
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise ConcurrencyConflictError(
+                        f"{what} kept meeting concurrent changes; retry") from None
+                continue
+            if self.cache is not None:
+                # Aggregates handed to the caller leave the cache: a later unit of work must
+                # never change an object someone outside still holds.
+                self.cache.drop(a.id for a in _aggregates_in(outcome))
+            return outcome, committed
+        raise ConcurrencyConflictError(f"{what} could not be decided")  # attempts < 1
+
+    # --- reading one aggregate of a tenant ------------------------------------------------------
+
+    def load_one(self, uow: UnitOfWork, kind: type[A], aggregate_id: UUID, tenant_id: str,
+                 not_found: type[NotFoundError], what: str) -> A:
+        """The tenant's aggregate; anything else (missing, another tenant's, another kind,
+        deleted) is the same "not found", so ids of other tenants reveal nothing."""
+        found = uow.get(aggregate_id, kind)
+        if (found is None or getattr(found, "tenant_id", None) != tenant_id
+                or getattr(found, "status", None) == "deleted"):
             raise not_found(f"{what} {aggregate_id} not found")
-        return aggregate
+        return found
 
-    def get_sequence(self, tenant_id: str, sequence_id: UUID) -> DripSequence:
-        return self._load(DripSequence, sequence_id, tenant_id, SequenceNotFoundError, "sequence")
+    def sequence(self, uow: UnitOfWork, tenant_id: str, sequence_id: UUID) -> DripSequence:
+        return self.load_one(uow, DripSequence, sequence_id, tenant_id, SequenceNotFoundError,
+                             "sequence")
 
-    def get_enrollment(self, tenant_id: str, enrollment_id: UUID) -> Enrollment:
-        return self._load(Enrollment, enrollment_id, tenant_id, EnrollmentNotFoundError,
-                          "enrollment")
-
-    def _find(self, aggregate_id: UUID) -> Aggregate | None:
-        try:
-            found: Aggregate = self.repository.get(aggregate_id)
-            return found
-        except AggregateNotFoundError:
-            return None
-
-    def _load_many(self, aggregate_ids: list[UUID]) -> dict[UUID, Aggregate | None]:
-        """The aggregates with these ids as ``repository.get`` builds them (None where there
-        is none), read in one query where the store allows it."""
-        streams = (self.stream_reader(self.recorder, aggregate_ids)
-                   if self.stream_reader is not None else None)
-        if streams is None:
-            return {aggregate_id: self._find(aggregate_id) for aggregate_id in aggregate_ids}
-        loaded: dict[UUID, Aggregate | None] = dict.fromkeys(aggregate_ids)
-        for aggregate_id, stored in streams.items():
-            aggregate: Aggregate | None = None
-            for record in stored:
-                # Plain mutation, without the library helper's per-event runtime protocol
-                # check (measured: a fifth of a scheduler batch's CPU).
-                event: Aggregate.Event = self.mapper.to_domain_event(record)  # type: ignore[assignment]
-                aggregate = event.mutate(aggregate)
-            loaded[aggregate_id] = aggregate
-        return loaded
+    def enrollment(self, uow: UnitOfWork, tenant_id: str, enrollment_id: UUID) -> Enrollment:
+        return self.load_one(uow, Enrollment, enrollment_id, tenant_id,
+                             EnrollmentNotFoundError, "enrollment")
 
     @staticmethod
-    def _check_version(aggregate: Aggregate, expected_version: int | None) -> None:
+    def check_version(aggregate: Aggregate, expected_version: int | None) -> None:
         if expected_version is not None and aggregate.version != expected_version:
             raise ConcurrencyConflictError(
                 f"{type(aggregate).__name__} {aggregate.id} is at version {aggregate.version}, "
                 f"not {expected_version}: it changed since you read it; reload and retry"
             )
 
-    def _save(self, *aggregates: Aggregate) -> list[Recording[UUID]]:
-        try:
-            return self.save(*aggregates)
-        except IntegrityError:
-            names = ", ".join(f"{type(a).__name__} {a.id}" for a in aggregates[:3])
-            raise ConcurrencyConflictError(
-                f"a concurrent change was saved first ({names}); reload and retry"
-            ) from None
 
-    def _put(self, events: Sequence[DomainEventProtocol[UUID]]) -> None:
-        """Record these new events in one transaction: what ``save`` does for this
-        application (no snapshots, no repository cache, no subscribers in process), without
-        its runtime protocol check of every object given (a tenth of a scheduler batch)."""
-        if events:
-            self.events.put(events)
-
-    def _save_batched(self, aggregates: list[Aggregate]) -> None:
-        for start in range(0, len(aggregates), BATCH_SIZE):
-            self._save(*aggregates[start:start + BATCH_SIZE])
+def _aggregates_in(value: object, depth: int = 0) -> Iterator[Aggregate]:
+    """The aggregates in a decision's outcome: itself, or inside a list, a tuple or a
+    dataclass of the outcome (a bulk enrollment, an activation)."""
+    if isinstance(value, Aggregate):
+        yield value
+    elif depth < 3 and isinstance(value, list | tuple):
+        for item in value:
+            yield from _aggregates_in(item, depth + 1)
+    elif depth < 3 and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in vars(value).values():
+            yield from _aggregates_in(item, depth + 1)

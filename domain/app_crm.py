@@ -1,190 +1,308 @@
-"""Recording CRM events on the contact mirror, and what they imply: auto-enrollment by
-trigger, exit on reply, exit everywhere on unsubscribe or deletion, delivery feedback."""
+"""Recording CRM events, a batch at a time, and what they imply: contact facts, enrollment
+by trigger, exits on reply, unsubscribe and deletion, delivery feedback and retries.
+
+One batch (a Kafka poll, or one HTTP request) is one unit of work. Everything it reads is read
+up front in a few queries, whatever the batch's size: which event ids were applied already,
+the contacts, the active trigger sequences of its tenants (whose epoch the write then expects
+unchanged, so a sequence activated meanwhile makes the batch decide again instead of missing
+it), the enrollment slots those sequences need, the open enrollments of contacts with an exit
+event, and the enrollments that feedback names. Then each event is applied in order; an event
+that is invalid in itself is *rejected* (its outcome says why) without stopping the others.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Tracking
 
 from domain import ids
-from domain.app_lifecycle import LifecycleCommands
+from domain.app_base import Core
+from domain.app_enrollments import enroll_and_start
 from domain.contact import Contact
-from domain.crm import (
-    TRIGGER_EVENTS,
-    CrmEvent,
-    happened_since,
-    one_of,
-    profile_changes,
-    text_field,
-)
+from domain.crm import TRIGGER_EVENTS, CrmEvent, one_of, profile_changes, text_field
 from domain.enrollment import Enrollment
 from domain.errors import DomainError, InvalidInputError
+from domain.execution import StepOutcome
+from domain.exits import happened_since
 from domain.schedule import in_window
 from domain.sequence import DripSequence
+from domain.slot import EnrollmentSlot
 from domain.triggers import trigger_matches
+from domain.unit_of_work import Committed, UnitOfWork
 
 MAX_SEND_ATTEMPTS = 3
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=10))  # after attempt 1, 2
-
+FEEDBACK = ("message_delivered", "message_failed")
 _EXIT_ALL = {"contact_unsubscribed": "contact_unsubscribed", "contact_deleted": "contact_deleted"}
+_EXITS = (*_EXIT_ALL, "contact_replied")
+
+
+class CrmStatus(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # its event id was applied before
+    IGNORED = "ignored"  # an unknown type, or a contact the CRM deleted
+    REJECTED = "rejected"  # invalid in itself: ``error`` says why
 
 
 @dataclass
 class CrmOutcome:
-    """What one CRM event did. ``aggregates`` are saved together, in one transaction."""
+    """What one CRM event did."""
 
-    status: str = "applied"  # applied | duplicate | ignored
-    aggregates: list[Aggregate] = field(default_factory=list)
+    status: CrmStatus = CrmStatus.APPLIED
     enrolled: list[UUID] = field(default_factory=list)
     exited: list[UUID] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-class CrmCommands(LifecycleCommands):
-    def record_crm_event(self, crm_event: CrmEvent) -> CrmOutcome:
-        outcome = self.plan_crm_event(crm_event)
-        if outcome.aggregates:
-            self._save(*outcome.aggregates)
-        return outcome
-
-    def plan_crm_event(self, crm_event: CrmEvent) -> CrmOutcome:
-        """Work out every change one CRM event causes, without saving (the Kafka intake saves
-        them with its tracking position in the same transaction)."""
-        if not crm_event.known:
-            return CrmOutcome(status="ignored")
-        now = self.clock()
-        if crm_event.type in ("message_delivered", "message_failed"):
-            return self._plan_feedback(crm_event, now)
-        contact_uuid = ids.contact_id(crm_event.tenant_id, crm_event.contact_id)
-        contact = self._find(contact_uuid)
-        if not isinstance(contact, Contact):
-            contact = Contact(tenant_id=crm_event.tenant_id, contact_id=crm_event.contact_id,
-                              at=now, id=contact_uuid)
-        if crm_event.event_id in contact.seen_event_ids:
-            return CrmOutcome(status="duplicate")
-        if contact.deleted:
-            return CrmOutcome(status="ignored")  # the CRM deleted this contact: nothing applies
-        self._record_fact(contact, crm_event, now)
-        outcome = CrmOutcome(aggregates=[contact])
-        if crm_event.type in TRIGGER_EVENTS:
-            self._plan_auto_enrollment(contact, crm_event, now, outcome)
-        elif crm_event.type in _EXIT_ALL:
-            self._plan_exits(crm_event, _EXIT_ALL[crm_event.type], now, outcome, None)
-        elif crm_event.type == "contact_replied" and not contact_reply_is_ooo(crm_event):
-            self._plan_exits(crm_event, "contact_replied", now, outcome, crm_event.occurred_at)
-        return outcome
-
-    # --- contact facts ------------------------------------------------------------------------
-
-    @staticmethod
-    def _record_fact(contact: Contact, e: CrmEvent, now: datetime) -> None:
-        d, eid, occurred = e.data, e.event_id, e.occurred_at
-        if e.type in ("tag_added", "tag_removed"):
-            one_of(d, "tag_id", "tag_name")
-            tag = {"tag_id": text_field(d, "tag_id"), "tag_name": text_field(d, "tag_name")}
-            change = contact.add_tag if e.type == "tag_added" else contact.remove_tag
-            change(eid, occurred, now, **tag)
-        elif e.type == "list_joined":
-            contact.join_list(eid, occurred, now, list_id=text_field(d, "list_id", required=True),
-                              list_name=text_field(d, "list_name"))
-        elif e.type == "form_submit":
-            fields = d.get("fields") or {}
-            if not isinstance(fields, dict):
-                raise InvalidInputError("data.fields", "must be an object")
-            contact.submit_form(eid, occurred, now, form_id=text_field(d, "form_id", required=True),
-                                form_name=text_field(d, "form_name"), fields=fields)
-        elif e.type in ("pipeline_entered", "pipeline_status_changed"):
-            contact.change_pipeline_status(
-                eid, occurred, now, pipeline_id=text_field(d, "pipeline_id", required=True),
-                status=text_field(d, "status"), entered=e.type == "pipeline_entered")
-        elif e.type == "contact_updated":
-            contact.update_profile(eid, occurred, now, changes=profile_changes(d))
-        elif e.type == "contact_replied":
-            contact.reply(eid, occurred, now, channel=text_field(d, "channel"),
-                          message_id=text_field(d, "message_id"),
-                          out_of_office=contact_reply_is_ooo(e))
-        elif e.type == "contact_unsubscribed":
-            contact.unsubscribe(eid, occurred, now, channel=text_field(d, "channel"))
-        elif e.type == "contact_deleted":
-            contact.delete(eid, occurred, now)
-
-    # --- implied enrollments and exits ---------------------------------------------------------
-
-    def _plan_auto_enrollment(self, contact: Contact, e: CrmEvent, now: datetime,
-                              outcome: CrmOutcome) -> None:
-        for sequence_id in self.lookups.active_sequences_for_trigger(e.tenant_id, e.type):
-            sequence = self._find(sequence_id)
-            if not (isinstance(sequence, DripSequence) and sequence.tenant_id == e.tenant_id
-                    and sequence.status == "active" and sequence.trigger_type == e.type
-                    and trigger_matches(sequence.trigger_data, e.type, e.data)):
-                continue
-            try:
-                planned = self._plan_enrollment(sequence, e.contact_id, now, "trigger", contact)
-            except DomainError as error:
-                outcome.skipped.append((str(sequence_id), error.message))
-                continue
-            outcome.aggregates += planned
-            outcome.enrolled += [a.id for a in planned if isinstance(a, Enrollment)]
-
-    def _plan_exits(self, e: CrmEvent, reason: str, now: datetime, outcome: CrmOutcome,
-                    replied_at: datetime | None) -> None:
-        sequences: dict[UUID, DripSequence | None] = {}
-        for enrollment_id in self.lookups.open_enrollments_of_contact(e.tenant_id, e.contact_id):
-            enrollment = self._find(enrollment_id)
-            if not isinstance(enrollment, Enrollment) or not enrollment.is_open:
-                continue
-            if replied_at is not None:
-                if enrollment.sequence_id not in sequences:
-                    found = self._find(enrollment.sequence_id)
-                    sequences[enrollment.sequence_id] = (
-                        found if isinstance(found, DripSequence) else None)
-                sequence = sequences[enrollment.sequence_id]
-                # A reply from before this enrollment began is no reason to leave it.
-                if sequence is None or not sequence.exit_on_reply or not happened_since(
-                        replied_at, enrollment.enrolled_at):
-                    continue
-            enrollment.exit(reason, now)
-            outcome.aggregates.append(enrollment)
-            outcome.exited.append(enrollment.id)
-
-    def _retry_time(self, enrollment: Enrollment, earliest: datetime) -> datetime:
-        """A retry waits its backoff and, like every send, the sequence's send window."""
-        sequence = self._find(enrollment.sequence_id)
-        if not isinstance(sequence, DripSequence):
-            return earliest
-        contact = self._find(ids.contact_id(enrollment.tenant_id, enrollment.contact_id))
-        tz = contact.timezone if isinstance(contact, Contact) else None
-        return in_window(earliest, sequence, tz)
-
-    def _plan_feedback(self, e: CrmEvent, now: datetime) -> CrmOutcome:
-        message_id = text_field(e.data, "message_id", required=True)
-        enrollment_uuid = ids.enrollment_of_message(message_id)
-        found = self._find(enrollment_uuid) if enrollment_uuid else None
-        if not (isinstance(found, Enrollment) and found.tenant_id == e.tenant_id
-                and message_id in found.messages):
-            raise InvalidInputError("data.message_id", f"no message {message_id} of this tenant")
-        enrollment = found
-        if e.type == "message_delivered":
-            changed = enrollment.record_delivery(message_id, now)
-        else:
-            attempt = enrollment.messages[message_id]["attempt"]
-            permanent = bool(e.data.get("permanent", False))
-            retry = not permanent and attempt < MAX_SEND_ATTEMPTS
-            retry_at = (self._retry_time(enrollment, now + RETRY_BACKOFF[attempt - 1])
-                        if retry else None)
-            changed = enrollment.record_failure(
-                message_id=message_id, error=str(e.data.get("error") or "unknown error"),
-                permanent=permanent, at=now, retry_at=retry_at)
-            if changed and not retry and enrollment.is_open:
-                enrollment.exit("error", now, detail=f"message {message_id} failed")
-        if not changed:
-            return CrmOutcome(status="duplicate")
-        return CrmOutcome(aggregates=[enrollment],
-                          exited=[enrollment.id] if enrollment.status == "exited" else [])
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (sequence id, why)
+    steps: list[StepOutcome] = field(default_factory=list)  # steps executed at once
+    error: DomainError | None = None
 
 
 def contact_reply_is_ooo(e: CrmEvent) -> bool:
     return bool(e.data.get("out_of_office", False))
+
+
+def _stream(e: CrmEvent) -> UUID:
+    return ids.contact_id(e.tenant_id, e.contact_id)
+
+
+class CrmCommands:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def record_crm_event(self, crm_event: CrmEvent) -> CrmOutcome:
+        """One event; a rejected one raises its error (HTTP answers it with its status)."""
+        outcome = self.record_batch([crm_event])[0][0]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome
+
+    def record_batch(self, events: Sequence[CrmEvent], tracking: Tracking | None = None,
+                     ) -> tuple[list[CrmOutcome], Committed]:
+        """Apply the events in order, in one transaction with ``tracking`` (the Kafka
+        position they came from), deciding again on the new facts after a conflict."""
+        return self.core.decide(lambda uow: _Batch(self.core, uow).apply(events),
+                                attempts=5, tracking=tracking, what="this batch of CRM events")
+
+    def plan(self, events: Sequence[CrmEvent]) -> tuple[UnitOfWork, list[CrmOutcome]]:
+        """Decide the batch without writing it: the caller acts on the outcomes (publishes
+        the rejected ones as dead letters, say) and then commits the unit of work, or starts
+        again with a new plan if the commit meets a conflict."""
+        uow = self.core.unit()
+        try:
+            return uow, _Batch(self.core, uow).apply(events)
+        except BaseException:
+            uow.discard()
+            raise
+
+
+class _Batch:
+    def __init__(self, core: Core, uow: UnitOfWork) -> None:
+        self.core, self.uow, self.now = core, uow, core.clock()
+        self.seen: set[tuple[UUID, str]] = set()
+        self.triggers: dict[tuple[str, str], list[UUID]] = defaultdict(list)
+        self.open: dict[tuple[str, str], list[UUID]] = defaultdict(list)
+
+    def apply(self, events: Sequence[CrmEvent]) -> list[CrmOutcome]:
+        known = [e for e in events if e.known]
+        self._prefetch(known)
+        return [self._one(e) for e in events]
+
+    # --- reading everything up front ----------------------------------------------------------
+
+    def _prefetch(self, events: list[CrmEvent]) -> None:
+        uow, store = self.uow, self.core.store
+        self.seen = store.seen({(_stream(e), e.event_id) for e in events})
+        facts = [e for e in events if e.type not in FEEDBACK]
+        uow.load({_stream(e) for e in facts})
+        self._prefetch_triggers([e for e in facts if e.type in TRIGGER_EVENTS])
+        self._prefetch_exits([e for e in facts if e.type in _EXITS])
+        feedback = {i for e in events if e.type in FEEDBACK
+                    if (i := ids.enrollment_of_message(str(e.data.get("message_id", ""))))}
+        found = uow.load(feedback)
+        uow.load({key for e in found.values() if isinstance(e, Enrollment)
+                  for key in (e.sequence_id, ids.contact_id(e.tenant_id, e.contact_id))})
+
+    def _prefetch_triggers(self, events: list[CrmEvent]) -> None:
+        if not events:
+            return
+        view = self.core.store.trigger_view({e.tenant_id for e in events})
+        self.uow.expect_triggers(view)
+        for tenant, rows in view.sequences.items():
+            for row in rows:
+                self.triggers[(tenant, row.trigger_type)].append(row.sequence_id)
+        pairs = {(sequence_id, e.contact_id) for e in events
+                 for sequence_id in self.triggers[(e.tenant_id, e.type)]}
+        self.uow.load({sequence_id for sequence_id, _ in pairs})
+        slots = self.uow.load({ids.slot_id(s, contact) for s, contact in pairs})
+        self.uow.load({s.enrollment_id for s in slots.values()
+                       if isinstance(s, EnrollmentSlot)})
+
+    def _prefetch_exits(self, events: list[CrmEvent]) -> None:
+        by_tenant: dict[str, set[str]] = defaultdict(set)
+        for e in events:
+            by_tenant[e.tenant_id].add(e.contact_id)
+        rows = [row for tenant, contacts in by_tenant.items()
+                for row in self.core.store.open_enrollments_of_contacts(tenant, contacts)]
+        for row in rows:
+            self.open[(row.tenant_id, row.contact_id)].append(row.enrollment_id)
+        self.uow.load({row.enrollment_id for row in rows}
+                      | {row.sequence_id for row in rows})
+
+    # --- one event -----------------------------------------------------------------------------
+
+    def _one(self, e: CrmEvent) -> CrmOutcome:
+        if not e.known:
+            return CrmOutcome(CrmStatus.IGNORED)
+        key = (_stream(e), e.event_id)
+        if key in self.seen:
+            return CrmOutcome(CrmStatus.DUPLICATE)
+        try:
+            if e.occurred_at > self.now + self.core.settings.max_future:
+                raise InvalidInputError(
+                    "occurred_at", f"lies in the future ({e.occurred_at.isoformat()}); an "
+                    f"event may be at most {self.core.settings.max_future} ahead of Dripline's "
+                    "clock")
+            outcome = self._feedback(e) if e.type in FEEDBACK else self._fact(e)
+        except DomainError as error:
+            return CrmOutcome(CrmStatus.REJECTED, error=error)
+        if outcome.status is CrmStatus.APPLIED or outcome.status is CrmStatus.DUPLICATE:
+            self.seen.add(key)
+            self.uow.mark_seen(*key)
+        return outcome
+
+    def _fact(self, e: CrmEvent) -> CrmOutcome:
+        record = _fact_of(e, self.now)  # validates first: a rejected event changes nothing
+        contact = self.uow.get(_stream(e), Contact)
+        if contact is None:
+            contact = Contact.start(id=_stream(e), tenant_id=e.tenant_id,
+                                    contact_id=e.contact_id, at=self.now)
+            self.uow.add(contact)
+        if contact.deleted:
+            return CrmOutcome(CrmStatus.IGNORED)  # the CRM deleted this contact: nothing applies
+        record(contact)
+        outcome = CrmOutcome()
+        if e.type in TRIGGER_EVENTS:
+            self._enroll(contact, e, outcome)
+        elif e.type in _EXIT_ALL:
+            self._exit(e, _EXIT_ALL[e.type], outcome)
+        elif e.type == "contact_replied" and not contact_reply_is_ooo(e):
+            self._exit(e, "contact_replied", outcome)
+        return outcome
+
+    def _enroll(self, contact: Contact, e: CrmEvent, outcome: CrmOutcome) -> None:
+        for sequence_id in self.triggers.get((e.tenant_id, e.type), ()):
+            sequence = self.uow.get(sequence_id, DripSequence)
+            if not (sequence is not None and sequence.tenant_id == e.tenant_id
+                    and sequence.status == "active" and sequence.trigger_type == e.type
+                    and trigger_matches(sequence.trigger_data, e.type, e.data)):
+                continue
+            self.uow.expect(sequence)
+            try:
+                enrollment, steps = enroll_and_start(self.uow, sequence, e.contact_id,
+                                                     self.now, "trigger", e.occurred_at)
+            except DomainError as error:
+                outcome.skipped.append((str(sequence_id), error.message))
+                continue
+            outcome.enrolled.append(enrollment.id)
+            outcome.steps += steps
+            if enrollment.status == "exited":
+                outcome.exited.append(enrollment.id)
+            else:
+                self.open[(e.tenant_id, e.contact_id)].append(enrollment.id)
+
+    def _exit(self, e: CrmEvent, reason: str, outcome: CrmOutcome) -> None:
+        for enrollment_id in self.open.get((e.tenant_id, e.contact_id), ()):
+            enrollment = self.uow.get(enrollment_id, Enrollment)
+            if enrollment is None or not enrollment.is_open:
+                continue
+            # Deletion ends every enrollment; otherwise only an exit that happened after the
+            # contact entered counts (CRM time with CRM time: ``domain.exits``).
+            if reason != "contact_deleted" and not happened_since(e.occurred_at,
+                                                                  enrollment.entered_at):
+                continue
+            if reason == "contact_replied":
+                sequence = self.uow.get(enrollment.sequence_id, DripSequence)
+                if sequence is None or not sequence.exit_on_reply:
+                    continue
+            enrollment.exit(reason, self.now)
+            outcome.exited.append(enrollment.id)
+
+    # --- delivery feedback ----------------------------------------------------------------------
+
+    def _feedback(self, e: CrmEvent) -> CrmOutcome:
+        message_id = text_field(e.data, "message_id", required=True)
+        enrollment_id = ids.enrollment_of_message(message_id)
+        found = self.uow.get(enrollment_id, Enrollment) if enrollment_id else None
+        if not (found is not None and found.tenant_id == e.tenant_id
+                and message_id in found.messages):
+            raise InvalidInputError("data.message_id", f"no message {message_id} of this tenant")
+        enrollment = found
+        if e.type == "message_delivered":
+            changed = enrollment.record_delivery(message_id, self.now)
+            if changed and enrollment.status == "active" and enrollment.is_last_message(
+                    message_id):
+                enrollment.complete(self.now)  # the last message arrived: nothing can fail
+        else:
+            attempt = enrollment.messages[message_id]["attempt"]
+            permanent = bool(e.data.get("permanent", False))
+            retry = not permanent and attempt < MAX_SEND_ATTEMPTS
+            retry_at = (self._retry_time(enrollment, self.now + RETRY_BACKOFF[attempt - 1])
+                        if retry else None)
+            changed = enrollment.record_failure(
+                message_id=message_id, error=str(e.data.get("error") or "unknown error"),
+                permanent=permanent, at=self.now, retry_at=retry_at)
+            if changed and not retry and enrollment.is_open:
+                enrollment.exit("error", self.now, detail=f"message {message_id} failed")
+        if not changed:
+            return CrmOutcome(CrmStatus.DUPLICATE)
+        return CrmOutcome(exited=[enrollment.id] if enrollment.status == "exited" else [])
+
+    def _retry_time(self, enrollment: Enrollment, earliest: datetime) -> datetime:
+        """A retry waits its backoff and, like every send, the sequence's send window."""
+        sequence = self.uow.get(enrollment.sequence_id, DripSequence)
+        contact = self.uow.get(ids.contact_id(enrollment.tenant_id, enrollment.contact_id),
+                               Contact)
+        return in_window(earliest, sequence, contact.timezone if contact else None)
+
+
+def _fact_of(e: CrmEvent, now: datetime) -> Callable[[Contact], None]:
+    """The fact event a CRM event maps to, its data validated; applied by calling it."""
+    d, eid, occurred = e.data, e.event_id, e.occurred_at
+    if e.type in ("tag_added", "tag_removed"):
+        one_of(d, "tag_id", "tag_name")
+        tag_id, tag_name = text_field(d, "tag_id"), text_field(d, "tag_name")
+        if e.type == "tag_added":
+            return lambda c: c.add_tag(eid, occurred, now, tag_id=tag_id, tag_name=tag_name)
+        return lambda c: c.remove_tag(eid, occurred, now, tag_id=tag_id, tag_name=tag_name)
+    if e.type == "list_joined":
+        list_id, name = text_field(d, "list_id", required=True), text_field(d, "list_name")
+        return lambda c: c.join_list(eid, occurred, now, list_id=list_id, list_name=name)
+    if e.type == "form_submit":
+        fields = d.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise InvalidInputError("data.fields", "must be an object")
+        form_id, name = text_field(d, "form_id", required=True), text_field(d, "form_name")
+        return lambda c: c.submit_form(eid, occurred, now, form_id=form_id, form_name=name,
+                                       fields=fields)
+    if e.type in ("pipeline_entered", "pipeline_status_changed"):
+        pipeline_id = text_field(d, "pipeline_id", required=True)
+        status, entered = text_field(d, "status"), e.type == "pipeline_entered"
+        return lambda c: c.change_pipeline_status(eid, occurred, now, pipeline_id=pipeline_id,
+                                                  status=status, entered=entered)
+    if e.type == "contact_updated":
+        changes = profile_changes(d)
+        return lambda c: c.update_profile(eid, occurred, now, changes=changes)
+    if e.type == "contact_replied":
+        channel, message_id = text_field(d, "channel"), text_field(d, "message_id")
+        ooo = contact_reply_is_ooo(e)
+        return lambda c: c.reply(eid, occurred, now, channel=channel, message_id=message_id,
+                                 out_of_office=ooo)
+    if e.type == "contact_unsubscribed":
+        channel = text_field(d, "channel")
+        return lambda c: c.unsubscribe(eid, occurred, now, channel=channel)
+    return lambda c: c.delete(eid, occurred, now)  # contact_deleted: the last known type

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from domain import validation as v
-from domain.app_base import AppBase
+from domain.app_base import Core
 from domain.errors import InvalidInputError
 from domain.sequence import RESUME_POLICIES, DripSequence
 from domain.steps import Step
 from domain.triggers import ReEnrollment, validate_trigger
+from domain.unit_of_work import UnitOfWork
 from domain.windows import SendWindow
+
+T = TypeVar("T")
 
 _CREATE_FIELDS = {"name", "description", "trigger_type", "trigger_data", "exit_on_reply",
                   "reenrollment", "send_window", "resume_policy", "steps"}
@@ -61,98 +65,123 @@ def _validated_steps(raw: object) -> list[Step]:
     return steps
 
 
-class SequenceCommands(AppBase):
+class SequenceCommands:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def _write(self, decision: Callable[[UnitOfWork], T]) -> T:
+        return self.core.decide(decision)[0]
+
     def create_sequence(self, tenant_id: str, data: dict[str, Any]) -> DripSequence:
         """Create a draft sequence, with its steps if given, in one atomic write."""
         v.reject_unknown(data, _CREATE_FIELDS, "")
         if "name" not in data:
             raise InvalidInputError("name", "is required")
-        tenant = v.text(tenant_id, "tenant_id", max_len=100)
+        tenant = v.tenant_id(tenant_id)
         settings = _validated_settings({"trigger_type": "manual", **data}, None)
         steps = _validated_steps(data.get("steps"))
-        now = self.clock()
-        sequence = DripSequence(
-            id=uuid4(), tenant_id=tenant, name=settings["name"],
-            description=settings.get("description", ""),
-            trigger_type=settings["trigger_type"], trigger_data=settings["trigger_data"],
-            exit_on_reply=settings.get("exit_on_reply", True),
-            reenrollment=settings.get("reenrollment", ReEnrollment().to_dict()),
-            at=now, cloned_from=None, send_window=settings.get("send_window"),
-            resume_policy=settings.get("resume_policy", "send_late"),
-        )
-        for step in steps:
-            sequence.add_step(step, now)
-        self._save(sequence)
-        return sequence
+
+        def decide(uow: UnitOfWork) -> DripSequence:
+            now = self.core.clock()
+            sequence = DripSequence.start(
+                id=uuid4(), tenant_id=tenant, name=settings["name"],
+                description=settings.get("description", ""),
+                trigger_type=settings["trigger_type"], trigger_data=settings["trigger_data"],
+                exit_on_reply=settings.get("exit_on_reply", True),
+                reenrollment=settings.get("reenrollment", ReEnrollment().to_dict()),
+                at=now, cloned_from=None, send_window=settings.get("send_window"),
+                resume_policy=settings.get("resume_policy", "send_late"),
+            )
+            for step in steps:
+                sequence.add_step(step, now)
+            uow.add(sequence)
+            return sequence
+
+        return self._write(decide)
 
     def update_sequence(self, tenant_id: str, sequence_id: UUID, data: dict[str, Any],
                         expected_version: int | None = None) -> DripSequence:
         v.reject_unknown(data, _CREATE_FIELDS - {"steps"}, "")
-        sequence = self._editable(tenant_id, sequence_id, expected_version)
-        changes = _validated_settings(data, sequence)
-        if changes:
-            sequence.update(changes, self.clock())
-            self._save(sequence)
-        return sequence
+
+        def decide(uow: UnitOfWork) -> DripSequence:
+            sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
+            changes = _validated_settings(data, sequence)
+            if changes:
+                sequence.update(changes, self.core.clock())
+            return sequence
+
+        return self._write(decide)
 
     def add_step(self, tenant_id: str, sequence_id: UUID, data: dict[str, Any],
                  expected_version: int | None = None) -> tuple[DripSequence, Step]:
-        sequence = self._editable(tenant_id, sequence_id, expected_version)
         step = Step.from_dict(uuid4(), data)
-        sequence.add_step(step, self.clock())
-        self._save(sequence)
-        return sequence, step
+
+        def decide(uow: UnitOfWork) -> DripSequence:
+            sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
+            sequence.add_step(step, self.core.clock())
+            return sequence
+
+        return self._write(decide), step
 
     def update_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
                     data: dict[str, Any], expected_version: int | None = None,
                     ) -> tuple[DripSequence, Step]:
         """Change the fields given; the others keep their values (the seed's partial update)."""
-        sequence = self._editable(tenant_id, sequence_id, expected_version)
-        current = sequence.step(step_id).to_dict()
-        del current["id"]
-        step = Step.from_dict(step_id, {**current, **data})
-        sequence.update_step(step, self.clock())
-        self._save(sequence)
-        return sequence, step
+        def decide(uow: UnitOfWork) -> tuple[DripSequence, Step]:
+            sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
+            current = sequence.step(step_id).to_dict()
+            del current["id"]
+            step = Step.from_dict(step_id, {**current, **data})
+            sequence.update_step(step, self.core.clock())
+            return sequence, step
+
+        return self._write(decide)
 
     def remove_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
                     expected_version: int | None = None) -> DripSequence:
-        sequence = self._editable(tenant_id, sequence_id, expected_version)
-        sequence.remove_step(step_id, self.clock())
-        self._save(sequence)
-        return sequence
+        def decide(uow: UnitOfWork) -> DripSequence:
+            sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
+            sequence.remove_step(step_id, self.core.clock())
+            return sequence
+
+        return self._write(decide)
 
     def delete_sequence(self, tenant_id: str, sequence_id: UUID,
                         expected_version: int | None = None) -> None:
-        sequence = self._editable(tenant_id, sequence_id, expected_version)
-        sequence.delete(self.clock())
-        self._save(sequence)
+        def decide(uow: UnitOfWork) -> None:
+            sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
+            sequence.delete(self.core.clock())
+
+        self._write(decide)
 
     def clone_sequence(self, tenant_id: str, sequence_id: UUID, name: str | None = None,
                        target_tenant_id: str | None = None) -> DripSequence:
         """A new draft with the same settings and copies of the steps (new step ids), in this
         tenant or in ``target_tenant_id``."""
-        source = self.get_sequence(tenant_id, sequence_id)
-        new_name = v.text(name, "name", max_len=200).strip() if name is not None else (
-            f"{source.name} (copy)"[:200])
-        tenant = v.text(target_tenant_id or tenant_id, "tenant_id", max_len=100)
-        now = self.clock()
-        clone = DripSequence(
-            id=uuid4(), tenant_id=tenant, name=new_name, description=source.description,
-            trigger_type=source.trigger_type, trigger_data=source.trigger_data,
-            exit_on_reply=source.exit_on_reply, reenrollment=source.reenrollment.to_dict(),
-            at=now, cloned_from=source.id, send_window=source.send_window,
-            resume_policy=source.resume_policy,
-        )
-        for step in source.steps:
-            body = step.to_dict()
-            body["id"] = str(uuid4())
-            clone.add_step(Step.from_stored(body), now)
-        self._save(clone)
-        return clone
+        new_name = v.text(name, "name", max_len=200).strip() if name is not None else None
+        tenant = v.tenant_id(target_tenant_id or tenant_id)
 
-    def _editable(self, tenant_id: str, sequence_id: UUID,
+        def decide(uow: UnitOfWork) -> DripSequence:
+            source = self.core.sequence(uow, tenant_id, sequence_id)
+            now = self.core.clock()
+            clone = DripSequence.start(
+                id=uuid4(), tenant_id=tenant, name=new_name or f"{source.name} (copy)"[:200],
+                description=source.description, trigger_type=source.trigger_type,
+                trigger_data=source.trigger_data, exit_on_reply=source.exit_on_reply,
+                reenrollment=source.reenrollment.to_dict(), at=now, cloned_from=source.id,
+                send_window=source.send_window, resume_policy=source.resume_policy,
+            )
+            for step in source.steps:
+                body = step.to_dict()
+                body["id"] = str(uuid4())
+                clone.add_step(Step.from_stored(body), now)
+            uow.add(clone)
+            return clone
+
+        return self._write(decide)
+
+    def _editable(self, uow: UnitOfWork, tenant_id: str, sequence_id: UUID,
                   expected_version: int | None) -> DripSequence:
-        sequence = self.get_sequence(tenant_id, sequence_id)
-        self._check_version(sequence, expected_version)
+        sequence = self.core.sequence(uow, tenant_id, sequence_id)
+        self.core.check_version(sequence, expected_version)
         return sequence

@@ -1,23 +1,33 @@
 """The Contact mirror: the CRM facts that step conditions and templates need.
 
-It changes only through CRM events (DESIGN 3.1). Each fact event keeps the CRM's ``event_id``
-so that a producer retry (the same event at two offsets, or posted twice) has one effect.
+It changes only through CRM events (DESIGN 3.1). Each fact event keeps the CRM's
+``event_id``; which ids were applied is remembered outside the aggregate (in a table written
+in the same transaction as the facts), so a contact's state, and the cost of loading it, does
+not grow with its history. A busy contact's stream is also snapshotted (``domain.snapshots``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 PROFILE_FIELDS = ("name", "email", "phone", "timezone", "custom_fields")
 ALL_CHANNELS = "all"
+_TIMES = ("last_activity_at", "last_reply_at", "last_unsubscribed_at", "created_at")
+
+
+def _later(current: datetime | None, moment: datetime) -> datetime:
+    return moment if current is None or moment > current else current
 
 
 class Contact(Aggregate):
     TOPIC = "dripline.Contact"
+
+    class Event(Aggregate.Event):
+        pass
 
     class Created(Aggregate.Created):
         TOPIC = "contact.created"
@@ -25,26 +35,57 @@ class Contact(Aggregate):
         contact_id: str
         at: datetime
 
-    class Fact(Aggregate.Event):
+        def apply(self, c: Any) -> None:
+            c.tenant_id, c.contact_id = self.tenant_id, self.contact_id
+            c.name = c.email = c.phone = c.timezone = ""
+            c.custom_fields = {}
+            c.tags = {}  # tag id (or name when the CRM sent none) -> name
+            c.lists = {}
+            c.forms = {}  # forms submitted: id -> name
+            c.pipelines = {}  # pipeline id -> status
+            c.last_activity_at = c.last_reply_at = c.last_unsubscribed_at = None
+            c.unsubscribed = set()
+            c.deleted = False
+            c.created_at = self.at
+
+    class Fact(Event):
         TOPIC = "contact.fact"  # abstract base of the fact events; never stored itself
         event_id: str
         occurred_at: datetime
         at: datetime
+
+        def apply(self, c: Any) -> None:
+            c.last_activity_at = _later(c.last_activity_at, self.occurred_at)
 
     class TagAdded(Fact):
         TOPIC = "contact.tag_added"
         tag_id: str
         tag_name: str
 
+        def apply(self, c: Any) -> None:
+            super().apply(c)
+            c.tags[self.tag_id or self.tag_name] = self.tag_name or self.tag_id
+
     class TagRemoved(Fact):
         TOPIC = "contact.tag_removed"
         tag_id: str
         tag_name: str
 
+        def apply(self, c: Any) -> None:
+            super().apply(c)
+            c.tags.pop(self.tag_id or self.tag_name, None)
+            if not self.tag_id:
+                for key in [k for k, n in c.tags.items() if n == self.tag_name]:
+                    del c.tags[key]
+
     class ListJoined(Fact):
         TOPIC = "contact.list_joined"
         list_id: str
         list_name: str
+
+        def apply(self, c: Any) -> None:
+            super().apply(c)
+            c.lists[self.list_id] = self.list_name
 
     class FormSubmitted(Fact):
         TOPIC = "contact.form_submitted"
@@ -52,15 +93,31 @@ class Contact(Aggregate):
         form_name: str
         fields: dict[str, Any]
 
+        def apply(self, c: Any) -> None:
+            super().apply(c)
+            c.forms[self.form_id] = self.form_name
+
     class PipelineStatusChanged(Fact):
         TOPIC = "contact.pipeline_status_changed"
         pipeline_id: str
         status: str
         entered: bool
 
+        def apply(self, c: Any) -> None:
+            super().apply(c)
+            c.pipelines[self.pipeline_id] = self.status
+
     class ProfileUpdated(Fact):
         TOPIC = "contact.profile_updated"
         changes: dict[str, Any]
+
+        def apply(self, c: Any) -> None:
+            super().apply(c)
+            for key, value in self.changes.items():
+                if key == "custom_fields":
+                    c.custom_fields = {**c.custom_fields, **value}
+                else:
+                    setattr(c, key, value)
 
     class Replied(Fact):
         TOPIC = "contact.replied"
@@ -68,33 +125,48 @@ class Contact(Aggregate):
         message_id: str
         out_of_office: bool
 
+        def apply(self, c: Any) -> None:
+            if not self.out_of_office:  # an automatic answer is no activity
+                super().apply(c)
+                c.last_reply_at = _later(c.last_reply_at, self.occurred_at)
+
     class Unsubscribed(Fact):
         TOPIC = "contact.unsubscribed"
         channel: str
 
+        def apply(self, c: Any) -> None:
+            c.unsubscribed.add(self.channel or ALL_CHANNELS)
+            c.last_unsubscribed_at = _later(c.last_unsubscribed_at, self.occurred_at)
+
     class Deleted(Fact):
         TOPIC = "contact.deleted"
 
-    @event(Created)
-    def __init__(self, *, id: UUID, tenant_id: str, contact_id: str, at: datetime) -> None:
-        self.tenant_id = tenant_id
-        self.contact_id = contact_id
-        self.name = ""
-        self.email = ""
-        self.phone = ""
-        self.timezone = ""
-        self.custom_fields: dict[str, Any] = {}
-        self.tags: dict[str, str] = {}  # tag id (or name when the CRM sent none) -> name
-        self.lists: dict[str, str] = {}
-        self.forms: dict[str, str] = {}  # forms submitted: id -> name
-        self.pipelines: dict[str, str] = {}  # pipeline id -> status
-        self.last_activity_at: datetime | None = None
-        self.last_reply_at: datetime | None = None
-        self.unsubscribed: set[str] = set()
-        self.last_unsubscribed_at: datetime | None = None
-        self.deleted = False
-        self.seen_event_ids: set[str] = set()
-        self.created_at = at
+        def apply(self, c: Any) -> None:
+            c.deleted = True
+
+    if TYPE_CHECKING:  # set by ``Created.apply``; real annotations would make a dataclass
+        tenant_id: str
+        contact_id: str
+        name: str
+        email: str
+        phone: str
+        timezone: str
+        custom_fields: dict[str, Any]
+        tags: dict[str, str]
+        lists: dict[str, str]
+        forms: dict[str, str]
+        pipelines: dict[str, str]
+        last_activity_at: datetime | None
+        last_reply_at: datetime | None
+        last_unsubscribed_at: datetime | None
+        unsubscribed: set[str]
+        deleted: bool
+        created_at: datetime
+
+    @classmethod
+    def start(cls, *, id: UUID, tenant_id: str, contact_id: str, at: datetime) -> Contact:
+        return cls._create(cls.Created, id=id, tenant_id=tenant_id, contact_id=contact_id,
+                           at=at, timestamp=at)
 
     # --- queries -----------------------------------------------------------------------------
 
@@ -104,78 +176,68 @@ class Contact(Aggregate):
     def is_suppressed(self, channel: str) -> bool:
         return self.deleted or ALL_CHANNELS in self.unsubscribed or channel in self.unsubscribed
 
-    def accepts(self, event_id: str) -> bool:
-        """A new event for a contact that still exists in the CRM."""
-        return not self.deleted and event_id not in self.seen_event_ids
-
     # --- fact events -------------------------------------------------------------------------
-    # The application decides which of these a CRM event maps to; each apply method only
-    # records the fact. ``_seen`` runs first in every one so that replay restores dedup state.
+    # The application decides which of these a CRM event maps to; each only records the fact.
 
-    def _seen(self, event_id: str, occurred_at: datetime, activity: bool = True) -> None:
-        self.seen_event_ids.add(event_id)
-        if activity and (self.last_activity_at is None or occurred_at > self.last_activity_at):
-            self.last_activity_at = occurred_at
+    def _fact(self, event_class: type[Contact.Fact], event_id: str, occurred_at: datetime,
+              at: datetime, **fields: Any) -> None:
+        self.trigger_event(event_class, event_id=event_id, occurred_at=occurred_at, at=at,
+                           timestamp=at, **fields)
 
-    @event(TagAdded)
     def add_tag(self, event_id: str, occurred_at: datetime, at: datetime, tag_id: str,
                 tag_name: str) -> None:
-        self._seen(event_id, occurred_at, activity=True)
-        self.tags[tag_id or tag_name] = tag_name or tag_id
+        self._fact(self.TagAdded, event_id, occurred_at, at, tag_id=tag_id, tag_name=tag_name)
 
-    @event(TagRemoved)
     def remove_tag(self, event_id: str, occurred_at: datetime, at: datetime, tag_id: str,
                    tag_name: str) -> None:
-        self._seen(event_id, occurred_at, activity=True)
-        self.tags.pop(tag_id or tag_name, None)
-        if not tag_id:
-            for key in [k for k, n in self.tags.items() if n == tag_name]:
-                del self.tags[key]
+        self._fact(self.TagRemoved, event_id, occurred_at, at, tag_id=tag_id,
+                   tag_name=tag_name)
 
-    @event(ListJoined)
     def join_list(self, event_id: str, occurred_at: datetime, at: datetime, list_id: str,
                   list_name: str) -> None:
-        self._seen(event_id, occurred_at, activity=True)
-        self.lists[list_id] = list_name
+        self._fact(self.ListJoined, event_id, occurred_at, at, list_id=list_id,
+                   list_name=list_name)
 
-    @event(FormSubmitted)
     def submit_form(self, event_id: str, occurred_at: datetime, at: datetime, form_id: str,
                     form_name: str, fields: dict[str, Any]) -> None:
-        self._seen(event_id, occurred_at, activity=True)
-        self.forms[form_id] = form_name
+        self._fact(self.FormSubmitted, event_id, occurred_at, at, form_id=form_id,
+                   form_name=form_name, fields=fields)
 
-    @event(PipelineStatusChanged)
     def change_pipeline_status(self, event_id: str, occurred_at: datetime, at: datetime,
                                pipeline_id: str, status: str, entered: bool) -> None:
-        self._seen(event_id, occurred_at, activity=True)
-        self.pipelines[pipeline_id] = status
+        self._fact(self.PipelineStatusChanged, event_id, occurred_at, at,
+                   pipeline_id=pipeline_id, status=status, entered=entered)
 
-    @event(ProfileUpdated)
     def update_profile(self, event_id: str, occurred_at: datetime, at: datetime,
                        changes: dict[str, Any]) -> None:
-        self._seen(event_id, occurred_at, activity=True)
-        for key, value in changes.items():
-            if key == "custom_fields":
-                self.custom_fields = {**self.custom_fields, **value}
-            else:
-                setattr(self, key, value)
+        self._fact(self.ProfileUpdated, event_id, occurred_at, at, changes=changes)
 
-    @event(Replied)
     def reply(self, event_id: str, occurred_at: datetime, at: datetime, channel: str,
               message_id: str, out_of_office: bool) -> None:
-        self._seen(event_id, occurred_at, activity=not out_of_office)
-        if not out_of_office and (self.last_reply_at is None or occurred_at > self.last_reply_at):
-            self.last_reply_at = occurred_at
+        self._fact(self.Replied, event_id, occurred_at, at, channel=channel,
+                   message_id=message_id, out_of_office=out_of_office)
 
-    @event(Unsubscribed)
     def unsubscribe(self, event_id: str, occurred_at: datetime, at: datetime,
                     channel: str) -> None:
-        self._seen(event_id, occurred_at, activity=False)
-        self.unsubscribed.add(channel or ALL_CHANNELS)
-        if self.last_unsubscribed_at is None or occurred_at > self.last_unsubscribed_at:
-            self.last_unsubscribed_at = occurred_at
+        self._fact(self.Unsubscribed, event_id, occurred_at, at, channel=channel)
 
-    @event(Deleted)
     def delete(self, event_id: str, occurred_at: datetime, at: datetime) -> None:
-        self._seen(event_id, occurred_at, activity=False)
-        self.deleted = True
+        self._fact(self.Deleted, event_id, occurred_at, at)
+
+    # --- snapshots ---------------------------------------------------------------------------
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """The state as plain JSON values (``domain.snapshots``)."""
+        state = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        state["unsubscribed"] = sorted(self.unsubscribed)
+        for key in _TIMES:
+            moment = state[key]
+            state[key] = moment.isoformat() if moment is not None else None
+        return state
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.unsubscribed = set(state["unsubscribed"])
+        for key in _TIMES:
+            moment = state[key]
+            setattr(self, key, datetime.fromisoformat(moment) if moment is not None else None)

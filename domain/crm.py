@@ -30,9 +30,11 @@ class CrmEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # How far in the future ``occurred_at`` may lie is checked against the application's
+        # clock when the event is applied (``domain.app_crm``).
         v.text(self.event_id, "event_id", max_len=200)
-        v.text(self.tenant_id, "tenant_id", max_len=100)
-        v.text(self.contact_id, "contact_id", max_len=200)
+        v.tenant_id(self.tenant_id)
+        v.contact_id(self.contact_id)
         if self.occurred_at.tzinfo is None:
             raise InvalidInputError("occurred_at", "must carry a time zone (e.g. ...Z)")
         v.require_mapping(self.data, "data")
@@ -84,10 +86,3 @@ def profile_changes(data: dict[str, Any]) -> dict[str, Any]:
                                         "must be a string, number, boolean or null")
         changes["custom_fields"] = dict(fields)
     return changes
-
-
-def happened_since(crm_time: datetime, since: datetime) -> bool:
-    """Did a CRM fact (stamped by the CRM's clock) happen at or after ``since`` (ours)?
-    CRM timestamps often carry whole seconds, so a reply in the same second as the
-    enrollment counts as after it."""
-    return crm_time >= since.replace(microsecond=0)

@@ -4,21 +4,38 @@ Statuses: active ⇄ paused, then completed or exited (both final). The current 
 only increases; only an active enrollment executes or advances; the next due time is empty
 once it has ended. Every executed step is recorded: a message request (with its deterministic
 ``message_id``), a skip and why, a failed send and its attempt number.
+
+After its last step's message is requested an enrollment stays active while that message may
+still fail and be retried: it completes when the message is reported delivered, or once
+``SETTLE`` has passed with no failure reported.
+
+Events are explicit classes whose ``apply`` is the only place state changes (the library's
+declarative style); the command methods check the rules and trigger them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
+from domain import ids
 from domain.errors import EnrollmentStatusError, InvalidInputError, StepOrderRegressionError
 
 EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "manual_exit",
                 "condition_not_met", "sequence_paused", "sequence_archived", "error")
 OPEN = ("active", "paused")
+SETTLE = timedelta(minutes=30)
+MESSAGE_FIELDS = ("channel", "type", "content", "template_id", "variables", "media_url")
+
+
+def _earliest(e: Enrollment, *times: datetime | None) -> datetime | None:
+    candidates = [t for t in times if t is not None]
+    if e.pending_retry is not None:
+        candidates.append(e.pending_retry["due_at"])
+    return min(candidates) if candidates else None
 
 
 class Enrollment(Aggregate):
@@ -37,19 +54,84 @@ class Enrollment(Aggregate):
         due_at: datetime
         source: str
         at: datetime
+        # CRM time of entry (the trigger's occurred_at); None in events stored before it
+        # existed, which then entered at ``at``.
+        entered_at: datetime | None = None
+
+        def apply(self, e: Any) -> None:
+            e.tenant_id, e.sequence_id, e.contact_id = (self.tenant_id, self.sequence_id,
+                                                        self.contact_id)
+            e.number, e.source, e.status = self.number, self.source, "active"
+            e.current_step_order, e.attempt = self.step_order, 1
+            e.next_scheduled_at = e.step_due_at = self.due_at
+            e.enrolled_at = e.updated_at = self.at
+            e.entered_at = self.entered_at or self.at
+            e.completed_at = e.exited_at = e.exit_reason = None
+            e.exit_detail = ""
+            e.paused_by_sequence = False
+            e.due_before_pause = e.last_step_at = None
+            # message_id -> {"step_order", "attempt", "status"}: makes feedback idempotent.
+            e.messages = {}
+            # A failed send waiting to be tried again: {"step_order", "attempt", "due_at"}.
+            e.pending_retry = None
+            # True once the last step's message is requested: the enrollment then waits
+            # (``step_due_at`` is the deadline) only for a failure to retry.
+            e.settling = False
+
+    class StepExecuted(Event):
+        """A step's message was requested (the one event of an executed step). The message
+        itself is the rendered template; ids come from the enrollment. ``advance_to`` is the
+        next step's order when this moves the enrollment on (None for a retry, and for the
+        last step), ``next_due_at`` that step's due time or, after the last step, the
+        deadline of settling."""
+
+        TOPIC = "enrollment.step_executed"
+        step_order: int
+        step_id: str
+        attempt: int
+        due_at: datetime
+        channel: str
+        type: str
+        content: str
+        template_id: str | None
+        variables: dict[str, str]
+        media_url: str | None
+        advance_to: int | None
+        next_due_at: datetime | None
+        final: bool
+
+        def apply(self, e: Any) -> None:
+            e._requested(self.step_order, self.attempt, self.at)
+            if self.advance_to is not None:
+                e.current_step_order, e.attempt = self.advance_to, 1
+            if self.final:
+                e.current_step_order, e.settling = self.step_order, True
+            if self.advance_to is not None or self.final:
+                e.step_due_at = self.next_due_at
+                e.next_scheduled_at = _earliest(e, self.next_due_at)
 
     class MessageRequested(Event):
+        """Stored by earlier versions: a request, followed by an ``Advanced`` or
+        ``Completed`` event of its own."""
+
         TOPIC = "enrollment.message_requested"
         step_order: int
         attempt: int
         message_id: str
         request: dict[str, Any]
 
+        def apply(self, e: Any) -> None:
+            e._requested(self.step_order, self.attempt, self.at)
+
     class StepSkipped(Event):
         TOPIC = "enrollment.step_skipped"
         step_order: int
         reason: str  # a code: condition_not_met, missed_while_paused
         detail: str = ""
+        step_id: str = ""  # empty in events stored before it existed
+
+        def apply(self, e: Any) -> None:
+            e.last_step_at = e.updated_at = self.at
 
     class SendFailed(Event):
         TOPIC = "enrollment.send_failed"
@@ -60,62 +142,146 @@ class Enrollment(Aggregate):
         permanent: bool
         retry_at: datetime | None
 
+        def apply(self, e: Any) -> None:
+            e.messages.setdefault(self.message_id, {"step_order": self.step_order,
+                                                    "attempt": self.attempt})
+            e.messages[self.message_id]["status"] = "failed"
+            if self.retry_at is not None:
+                e.pending_retry = {"step_order": self.step_order, "attempt": self.attempt + 1,
+                                   "due_at": self.retry_at}
+                if e.status == "active":  # a paused one is due again when it resumes
+                    e.next_scheduled_at = _earliest(e, e.next_scheduled_at)
+            e.updated_at = self.at
+
     class MessageDelivered(Event):
         TOPIC = "enrollment.message_delivered"
         message_id: str
         step_order: int
+
+        def apply(self, e: Any) -> None:
+            e.messages[self.message_id]["status"] = "delivered"
+            e.updated_at = self.at
 
     class Advanced(Event):
         TOPIC = "sequence.enrollment_advanced"
         new_step_order: int
         due_at: datetime
 
+        def apply(self, e: Any) -> None:
+            e.current_step_order, e.attempt = self.new_step_order, 1
+            e.step_due_at = self.due_at
+            e.next_scheduled_at = _earliest(e, self.due_at)
+            e.updated_at = self.at
+
     class Rescheduled(Event):
         TOPIC = "enrollment.rescheduled"
         due_at: datetime
 
+        def apply(self, e: Any) -> None:
+            e.step_due_at = self.due_at
+            e.next_scheduled_at = _earliest(e, self.due_at)
+            e.updated_at = self.at
+
+    class RetryRescheduled(Event):
+        """A pending retry fell outside the send window at send time: moved to its start."""
+
+        TOPIC = "enrollment.retry_rescheduled"
+        due_at: datetime
+
+        def apply(self, e: Any) -> None:
+            e.pending_retry = {**e.pending_retry, "due_at": self.due_at}
+            e.next_scheduled_at = _earliest(e, e.step_due_at)
+            e.updated_at = self.at
+
     class Completed(Event):
         TOPIC = "sequence.enrollment_completed"
+
+        def apply(self, e: Any) -> None:
+            e.status, e.completed_at = "completed", self.at
+            e._stop(self.at)
 
     class Exited(Event):
         TOPIC = "sequence.enrollment_exited"
         reason: str
-        detail: str = ""
+        detail: str = ""  # a default: Exited events stored before it existed must load
+
+        def apply(self, e: Any) -> None:
+            e.status, e.exit_reason, e.exit_detail, e.exited_at = (
+                "exited", self.reason, self.detail, self.at)
+            e._stop(self.at)
 
     class Paused(Event):
         TOPIC = "sequence.enrollment_paused"
-        by_sequence: bool = False
+        by_sequence: bool = False  # a default, as Paused events stored without it load
+
+        def apply(self, e: Any) -> None:
+            e.status, e.paused_by_sequence = "paused", self.by_sequence
+            e.due_before_pause, e.next_scheduled_at = e.step_due_at, None
+            e.updated_at = self.at
 
     class Resumed(Event):
         TOPIC = "sequence.enrollment_resumed"
         due_at: datetime
 
-    @event(Created)
-    def __init__(self, *, id: UUID, tenant_id: str, sequence_id: UUID, contact_id: str,
-                 number: int,
-                 step_order: int, due_at: datetime, source: str, at: datetime) -> None:
-        self.tenant_id = tenant_id
-        self.sequence_id = sequence_id
-        self.contact_id = contact_id
-        self.number = number
-        self.source = source
-        self.status = "active"
-        self.current_step_order = step_order
-        self.attempt = 1
-        self.next_scheduled_at: datetime | None = due_at
-        self.step_due_at: datetime | None = due_at  # the current step's own due time
-        self.enrolled_at = at
+        def apply(self, e: Any) -> None:
+            e.status, e.paused_by_sequence = "active", False
+            e.step_due_at = self.due_at
+            e.next_scheduled_at = _earliest(e, self.due_at)
+            e.updated_at = self.at
+
+    if TYPE_CHECKING:  # set by ``Created.apply``; real annotations would make a dataclass
+        tenant_id: str
+        sequence_id: UUID
+        contact_id: str
+        number: int
+        source: str
+        status: str
+        current_step_order: int
+        attempt: int
+        next_scheduled_at: datetime | None
+        step_due_at: datetime | None
+        enrolled_at: datetime
+        entered_at: datetime
+        updated_at: datetime
+        completed_at: datetime | None
+        exited_at: datetime | None
+        exit_reason: str | None
+        exit_detail: str
+        paused_by_sequence: bool
+        due_before_pause: datetime | None
+        last_step_at: datetime | None
+        messages: dict[str, dict[str, Any]]
+        pending_retry: dict[str, Any] | None
+        settling: bool
+
+    @classmethod
+    def start(cls, *, id: UUID, tenant_id: str, sequence_id: UUID, contact_id: str,
+              number: int, step_order: int, due_at: datetime, source: str, at: datetime,
+              entered_at: datetime | None = None) -> Enrollment:
+        return cls._create(cls.Created, id=id, tenant_id=tenant_id, sequence_id=sequence_id,
+                           contact_id=contact_id, number=number, step_order=step_order,
+                           due_at=due_at, source=source, at=at, entered_at=entered_at or at,
+                           timestamp=at)
+
+    def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
+        self.trigger_event(event_class, timestamp=fields["at"], **fields)
+
+    # --- state shared by the apply methods -----------------------------------------------------
+
+    def _requested(self, step_order: int, attempt: int, at: datetime) -> None:
+        self.messages[ids.message_id(self.id, step_order, attempt)] = {
+            "step_order": step_order, "attempt": attempt, "status": "requested"}
+        if self.pending_retry and self.pending_retry["step_order"] == step_order:
+            self.pending_retry = None
+            self.next_scheduled_at = self.step_due_at
+        self.last_step_at = self.updated_at = at
+
+    def _stop(self, at: datetime) -> None:
+        self.next_scheduled_at = self.step_due_at = self.pending_retry = None
+        self.settling = False
         self.updated_at = at
-        self.completed_at: datetime | None = None
-        self.exited_at: datetime | None = None
-        self.exit_reason: str | None = None
-        self.paused_by_sequence = False
-        self.due_before_pause: datetime | None = None
-        self.last_step_at: datetime | None = None
-        # message_id -> {"step_order", "attempt", "status"}; makes delivery feedback idempotent.
-        self.messages: dict[str, dict[str, Any]] = {}
-        # A failed send waiting to be tried again: {"step_order", "attempt", "due_at"}.
-        self.pending_retry: dict[str, Any] | None = None
+
+    # --- queries --------------------------------------------------------------------------------
 
     @property
     def ended_at(self) -> datetime | None:
@@ -125,35 +291,35 @@ class Enrollment(Aggregate):
     def is_open(self) -> bool:
         return self.status in OPEN
 
-    # --- executing steps --------------------------------------------------------------------
+    def due_retry(self, now: datetime) -> dict[str, Any] | None:
+        retry = self.pending_retry
+        return retry if retry is not None and retry["due_at"] <= now else None
 
-    def request_message(self, *, step_order: int, attempt: int, message_id: str,
-                        request: dict[str, Any], at: datetime) -> None:
+    # --- executing steps ------------------------------------------------------------------------
+
+    def execute_step(self, *, step_order: int, step_id: UUID, attempt: int, due_at: datetime,
+                     message: dict[str, Any], advance_to: int | None,
+                     next_due_at: datetime | None, final: bool, at: datetime) -> str:
+        """Record the request of a step's message; returns its message id."""
         self._require_active("execute a step")
+        message_id = ids.message_id(self.id, step_order, attempt)
         if message_id in self.messages:
             raise EnrollmentStatusError(f"message {message_id} was already requested")
-        self._request_message(step_order=step_order, attempt=attempt, message_id=message_id,
-                              request=request, at=at)
+        if advance_to is not None and advance_to <= self.current_step_order:
+            raise StepOrderRegressionError(
+                f"enrollment {self.id} is at step {self.current_step_order}; "
+                f"it cannot move to step {advance_to}")
+        self._emit(self.StepExecuted, step_order=step_order, step_id=str(step_id),
+                   attempt=attempt, due_at=due_at, advance_to=advance_to,
+                   next_due_at=next_due_at, final=final, at=at,
+                   **{k: message[k] for k in MESSAGE_FIELDS})
+        return message_id
 
-    @event(MessageRequested)
-    def _request_message(self, step_order: int, attempt: int, message_id: str,
-                         request: dict[str, Any], at: datetime) -> None:
-        self.messages[message_id] = {"step_order": step_order, "attempt": attempt,
-                                     "status": "requested"}
-        if self.pending_retry and self.pending_retry["step_order"] == step_order:
-            self.pending_retry = None
-            self.next_scheduled_at = self.step_due_at
-        self.last_step_at = at
-        self.updated_at = at
-
-    def skip_step(self, step_order: int, reason: str, at: datetime, detail: str = "") -> None:
+    def skip_step(self, step_order: int, reason: str, at: datetime, detail: str = "",
+                  step_id: UUID | None = None) -> None:
         self._require_active("skip a step")
-        self._skip_step(step_order=step_order, reason=reason, at=at, detail=detail[:500])
-
-    @event(StepSkipped)
-    def _skip_step(self, step_order: int, reason: str, at: datetime, detail: str = "") -> None:
-        self.last_step_at = at
-        self.updated_at = at
+        self._emit(self.StepSkipped, step_order=step_order, reason=reason, at=at,
+                   detail=detail[:500], step_id=str(step_id) if step_id else "")
 
     def advance(self, new_step_order: int, due_at: datetime, at: datetime) -> None:
         self._require_active("advance")
@@ -162,38 +328,21 @@ class Enrollment(Aggregate):
                 f"enrollment {self.id} is at step {self.current_step_order}; "
                 f"it cannot move to step {new_step_order}"
             )
-        self._advance(new_step_order=new_step_order, due_at=due_at, at=at)
-
-    @event(Advanced)
-    def _advance(self, new_step_order: int, due_at: datetime, at: datetime) -> None:
-        self.current_step_order = new_step_order
-        self.attempt = 1
-        self.step_due_at = due_at
-        self.next_scheduled_at = self._earliest(due_at)
-        self.updated_at = at
+        self._emit(self.Advanced, new_step_order=new_step_order, due_at=due_at, at=at)
 
     def reschedule(self, due_at: datetime, at: datetime) -> None:
         self._require_active("be rescheduled")
-        self._reschedule(due_at=due_at, at=at)
+        self._emit(self.Rescheduled, due_at=due_at, at=at)
 
-    @event(Rescheduled)
-    def _reschedule(self, due_at: datetime, at: datetime) -> None:
-        self.step_due_at = due_at
-        self.next_scheduled_at = self._earliest(due_at)
-        self.updated_at = at
+    def reschedule_retry(self, due_at: datetime, at: datetime) -> None:
+        self._require_active("be rescheduled")
+        if self.pending_retry is None:
+            raise EnrollmentStatusError(f"enrollment {self.id} has no retry to reschedule")
+        self._emit(self.RetryRescheduled, due_at=due_at, at=at)
 
     def complete(self, at: datetime) -> None:
         self._require_active("complete")
-        self._complete(at=at)
-
-    @event(Completed)
-    def _complete(self, at: datetime) -> None:
-        self.status = "completed"
-        self.completed_at = at
-        self.next_scheduled_at = None
-        self.step_due_at = None
-        self.pending_retry = None
-        self.updated_at = at
+        self._emit(self.Completed, at=at)
 
     # --- delivery feedback --------------------------------------------------------------------
 
@@ -205,45 +354,38 @@ class Enrollment(Aggregate):
             return False
         if retry_at is not None and not self.is_open:
             retry_at = None  # an ended enrollment sends nothing more; a paused one retries later
-        self._record_failure(message_id=message_id, step_order=sent["step_order"],
-                             attempt=sent["attempt"], error=error[:500], permanent=permanent,
-                             retry_at=retry_at, at=at)
+        self._emit(self.SendFailed, message_id=message_id, step_order=sent["step_order"],
+                   attempt=sent["attempt"], error=error[:500], permanent=permanent,
+                   retry_at=retry_at, at=at)
         return True
 
-    def fail_unsent(self, *, step_order: int, attempt: int, message_id: str, error: str,
-                    at: datetime) -> None:
+    def fail_unsent(self, *, step_order: int, attempt: int, error: str, at: datetime) -> str:
         """The step's message could not even be made (e.g. its template failed to render):
-        recorded as a permanent failed send of that attempt."""
+        recorded as a permanent failed send of that attempt; returns its message id."""
         self._require_active("execute a step")
+        message_id = ids.message_id(self.id, step_order, attempt)
         if message_id in self.messages:
             raise EnrollmentStatusError(f"message {message_id} was already recorded")
-        self._record_failure(message_id=message_id, step_order=step_order, attempt=attempt,
-                             error=error[:500], permanent=True, retry_at=None, at=at)
-
-    @event(SendFailed)
-    def _record_failure(self, message_id: str, step_order: int, attempt: int, error: str,
-                        permanent: bool, retry_at: datetime | None, at: datetime) -> None:
-        self.messages.setdefault(message_id, {"step_order": step_order, "attempt": attempt})
-        self.messages[message_id]["status"] = "failed"
-        if retry_at is not None:
-            self.pending_retry = {"step_order": step_order, "attempt": attempt + 1,
-                                  "due_at": retry_at}
-            if self.status == "active":  # a paused one is due again when it resumes
-                self.next_scheduled_at = self._earliest(self.next_scheduled_at, retry_at)
-        self.updated_at = at
+        self._emit(self.SendFailed, message_id=message_id, step_order=step_order,
+                   attempt=attempt, error=error[:500], permanent=True, retry_at=None, at=at)
+        return message_id
 
     def record_delivery(self, message_id: str, at: datetime) -> bool:
         """Record a delivery once; returns False if it was already recorded."""
         sent = self._known_message(message_id)
         if sent["status"] != "requested":
             return False
-        self._record_delivery(message_id=message_id, step_order=sent["step_order"], at=at)
+        self._emit(self.MessageDelivered, message_id=message_id,
+                   step_order=sent["step_order"], at=at)
         return True
 
-    @event(MessageDelivered)
-    def _record_delivery(self, message_id: str, step_order: int, at: datetime) -> None:
-        self.messages[message_id]["status"] = "delivered"
-        self.updated_at = at
+    def is_last_message(self, message_id: str) -> bool:
+        """Is this the latest request of the last step, whose fate settles the enrollment?"""
+        sent = self.messages.get(message_id)
+        if not self.settling or sent is None or sent["step_order"] != self.current_step_order:
+            return False
+        return all(m["attempt"] <= sent["attempt"] for m in self.messages.values()
+                   if m["step_order"] == sent["step_order"])
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -254,58 +396,23 @@ class Enrollment(Aggregate):
             raise EnrollmentStatusError(
                 f"enrollment {self.id} is already {self.status}; it cannot exit again"
             )
-        self._exit(reason=reason, detail=detail[:500], at=at)
-
-    @event(Exited)
-    def _exit(self, reason: str, at: datetime, detail: str = "") -> None:
-        # ``detail`` has a default, as on the event: Exited events stored before it existed
-        # carry no ``detail`` and must still load.
-        self.status = "exited"
-        self.exit_reason = reason
-        self.exited_at = at
-        self.next_scheduled_at = None
-        self.step_due_at = None
-        self.pending_retry = None
-        self.updated_at = at
+        self._emit(self.Exited, reason=reason, detail=detail[:500], at=at)
 
     def pause(self, at: datetime, by_sequence: bool = False) -> None:
         if self.status != "active":
             raise EnrollmentStatusError(
                 f"enrollment {self.id} is {self.status}; only an active enrollment can pause"
             )
-        self._pause(by_sequence=by_sequence, at=at)
-
-    @event(Paused)
-    def _pause(self, at: datetime, by_sequence: bool = False) -> None:
-        # Default as on the event, so Paused events stored without ``by_sequence`` load.
-        self.status = "paused"
-        self.paused_by_sequence = by_sequence
-        self.due_before_pause = self.step_due_at
-        self.next_scheduled_at = None
-        self.updated_at = at
+        self._emit(self.Paused, by_sequence=by_sequence, at=at)
 
     def resume(self, due_at: datetime, at: datetime) -> None:
         if self.status != "paused":
             raise EnrollmentStatusError(
                 f"enrollment {self.id} is {self.status}; only a paused enrollment can resume"
             )
-        self._resume(due_at=due_at, at=at)
-
-    @event(Resumed)
-    def _resume(self, due_at: datetime, at: datetime) -> None:
-        self.status = "active"
-        self.paused_by_sequence = False
-        self.step_due_at = due_at
-        self.next_scheduled_at = self._earliest(due_at)
-        self.updated_at = at
+        self._emit(self.Resumed, due_at=due_at, at=at)
 
     # --- helpers ----------------------------------------------------------------------------------
-
-    def _earliest(self, *times: datetime | None) -> datetime | None:
-        candidates = [t for t in times if t is not None]
-        if self.pending_retry is not None:
-            candidates.append(self.pending_retry["due_at"])
-        return min(candidates) if candidates else None
 
     def _known_message(self, message_id: str) -> dict[str, Any]:
         try:

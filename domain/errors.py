@@ -108,3 +108,11 @@ class ConcurrencyConflictError(DomainError):
 
 class ContactSuppressedError(StateConflictError):
     """The contact unsubscribed from every channel; nothing may be sent to them."""
+
+
+# --- The store holds something the rules say cannot be (HTTP 500, with the reason) -----------
+
+
+class InconsistentStateError(DomainError):
+    """Stored facts contradict each other (a slot naming an enrollment that does not exist,
+    say): the command cannot be decided; the message names what was found."""

@@ -1,12 +1,16 @@
-"""Building a step's message request: rendered content and the fields of DESIGN 3.2."""
+"""A step's message: its template rendered for the contact (what an executed step records),
+and the full message request of DESIGN 3.2, rebuilt from that record and the enrollment's
+identity wherever it is shown or published."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from domain import ids
 from domain.contact import Contact
-from domain.enrollment import Enrollment
 from domain.steps import Step
 from domain.templates import render
 
@@ -33,20 +37,12 @@ def template_context(contact: Contact | None, variables: dict[str, str]) -> dict
     return {**plain, "contact": facts}
 
 
-def build_request(enrollment: Enrollment, step: Step, attempt: int, message_id: str,
-                  contact: Contact | None, due_at: datetime, now: datetime) -> dict[str, Any]:
-    """The message request; raises TemplateRenderError if the content cannot be rendered."""
+def render_message(step: Step, contact: Contact | None) -> dict[str, Any]:
+    """The rendered message; raises TemplateRenderError if it cannot be rendered."""
     template = step.message_template
-    context = template_context(contact, template.variables)
+    context = template_context(contact, template.variables) if (
+        "{" in template.content or template.variables) else {}
     return {
-        "message_id": message_id,
-        "tenant_id": enrollment.tenant_id,
-        "contact_id": enrollment.contact_id,
-        "sequence_id": str(enrollment.sequence_id),
-        "enrollment_id": str(enrollment.id),
-        "step_id": str(step.id),
-        "step_order": step.order,
-        "attempt": attempt,
         "channel": template.channel,
         "type": template.type,
         "content": render(template.content, context),
@@ -54,6 +50,32 @@ def build_request(enrollment: Enrollment, step: Step, attempt: int, message_id: 
         "variables": {key: render(value, context) for key, value in template.variables.items()
                       if "." not in key},
         "media_url": template.media_url,
-        "due_at": due_at.isoformat(),
-        "created_at": now.isoformat(),
+    }
+
+
+def message_request(*, enrollment_id: UUID, tenant_id: str, contact_id: str,
+                    sequence_id: UUID, event: Any) -> dict[str, Any]:
+    """DESIGN 3.2's message request from a recorded step (``StepExecuted``, or the full
+    request an older ``MessageRequested`` carried)."""
+    request = getattr(event, "request", None)
+    if isinstance(request, Mapping):
+        return dict(request)
+    at: datetime = event.at
+    return {
+        "message_id": ids.message_id(enrollment_id, event.step_order, event.attempt),
+        "tenant_id": tenant_id,
+        "contact_id": contact_id,
+        "sequence_id": str(sequence_id),
+        "enrollment_id": str(enrollment_id),
+        "step_id": event.step_id,
+        "step_order": event.step_order,
+        "attempt": event.attempt,
+        "channel": event.channel,
+        "type": event.type,
+        "content": event.content,
+        "template_id": event.template_id,
+        "variables": dict(event.variables),
+        "media_url": event.media_url,
+        "due_at": event.due_at.isoformat(),
+        "created_at": at.isoformat(),
     }

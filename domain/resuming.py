@@ -30,7 +30,7 @@ def resume(enrollment: Enrollment, sequence: DripSequence, contact_timezone: str
             due = due + step.delay
     enrollment.resume(now, now)
     for skipped in missed:
-        enrollment.skip_step(skipped.order, "missed_while_paused", now)
+        enrollment.skip_step(skipped.order, "missed_while_paused", now, step_id=skipped.id)
         following = sequence.step_after(skipped.order)
         if following is None:
             enrollment.complete(now)

@@ -9,10 +9,10 @@ sending never contend on the sequence's version.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 from domain.errors import (
     DuplicateStepOrderError,
@@ -38,6 +38,9 @@ class DripSequence(Aggregate):
     class Event(Aggregate.Event):
         at: datetime
 
+        def apply(self, s: Any) -> None:
+            s.updated_at = self.at
+
     class Created(Aggregate.Created):
         TOPIC = "sequence.created"
         tenant_id: str
@@ -49,63 +52,117 @@ class DripSequence(Aggregate):
         reenrollment: dict[str, Any]
         at: datetime
         cloned_from: UUID | None
+        # Fields added later need defaults so that older events still load.
         send_window: dict[str, Any] | None = None
         resume_policy: str = "send_late"
+
+        def apply(self, s: Any) -> None:
+            s.tenant_id, s.name, s.description = self.tenant_id, self.name, self.description
+            s.trigger_type, s.trigger_data = self.trigger_type, dict(self.trigger_data)
+            s.exit_on_reply = self.exit_on_reply
+            s.reenrollment = ReEnrollment(**self.reenrollment)
+            s.cloned_from, s.send_window = self.cloned_from, self.send_window
+            s.resume_policy, s.status = self.resume_policy, "draft"
+            s._steps = {}
+            s.created_at = s.updated_at = self.at
+            s.activated_at = None
 
     class Updated(Event):
         TOPIC = "sequence.updated"
         changes: dict[str, Any]
 
+        def apply(self, s: Any) -> None:
+            for key, value in self.changes.items():
+                setattr(s, key, ReEnrollment(**value) if key == "reenrollment" else value)
+            s.updated_at = self.at
+
     class StepAdded(Event):
         TOPIC = "sequence.step_added"
         step: dict[str, Any]
+
+        def apply(self, s: Any) -> None:
+            added = Step.from_stored(self.step)
+            s._steps[added.id] = added
+            s.updated_at = self.at
 
     class StepUpdated(Event):
         TOPIC = "sequence.step_updated"
         step: dict[str, Any]
 
+        def apply(self, s: Any) -> None:
+            updated = Step.from_stored(self.step)
+            s._steps[updated.id] = updated
+            s.updated_at = self.at
+
     class StepRemoved(Event):
         TOPIC = "sequence.step_removed"
         step_id: UUID
 
+        def apply(self, s: Any) -> None:
+            del s._steps[self.step_id]
+            s.updated_at = self.at
+
     class Activated(Event):
         TOPIC = "sequence.activated"
+
+        def apply(self, s: Any) -> None:
+            s.status, s.activated_at, s.updated_at = "active", self.at, self.at
 
     class Paused(Event):
         TOPIC = "sequence.paused"
 
+        def apply(self, s: Any) -> None:
+            s.status, s.updated_at = "paused", self.at
+
     class Resumed(Event):
         TOPIC = "sequence.resumed"
+
+        def apply(self, s: Any) -> None:
+            s.status, s.updated_at = "active", self.at
 
     class Archived(Event):
         TOPIC = "sequence.archived"
 
+        def apply(self, s: Any) -> None:
+            s.status, s.updated_at = "archived", self.at
+
     class Deleted(Event):
         TOPIC = "sequence.deleted"
 
-    @event(Created)
-    def __init__(self, id: UUID, tenant_id: str, name: str, description: str,
-                 trigger_type: str, trigger_data: dict[str, str], exit_on_reply: bool,
-                 reenrollment: dict[str, Any], at: datetime, cloned_from: UUID | None,
-                 send_window: dict[str, Any] | None = None,
-                 resume_policy: str = "send_late") -> None:
-        # No keyword-only parameters here: the library treats those as required even with a
-        # default, and fields added later need defaults so older events still load.
-        self.tenant_id = tenant_id
-        self.name = name
-        self.description = description
-        self.trigger_type = trigger_type
-        self.trigger_data = dict(trigger_data)
-        self.exit_on_reply = exit_on_reply
-        self.reenrollment = ReEnrollment(**reenrollment)
-        self.cloned_from = cloned_from
-        self.send_window = send_window
-        self.resume_policy = resume_policy
-        self.status = "draft"
-        self._steps: dict[UUID, Step] = {}
-        self.created_at = at
-        self.updated_at = at
-        self.activated_at: datetime | None = None
+        def apply(self, s: Any) -> None:
+            s.status, s.updated_at = "deleted", self.at
+
+    if TYPE_CHECKING:  # set by ``Created.apply``; real annotations would make a dataclass
+        tenant_id: str
+        name: str
+        description: str
+        trigger_type: str
+        trigger_data: dict[str, str]
+        exit_on_reply: bool
+        reenrollment: ReEnrollment
+        cloned_from: UUID | None
+        send_window: dict[str, Any] | None
+        resume_policy: str
+        status: str
+        _steps: dict[UUID, Step]
+        created_at: datetime
+        updated_at: datetime
+        activated_at: datetime | None
+
+    @classmethod
+    def start(cls, *, id: UUID, tenant_id: str, name: str, description: str,
+              trigger_type: str, trigger_data: dict[str, str], exit_on_reply: bool,
+              reenrollment: dict[str, Any], at: datetime, cloned_from: UUID | None,
+              send_window: dict[str, Any] | None = None,
+              resume_policy: str = "send_late") -> DripSequence:
+        return cls._create(cls.Created, id=id, tenant_id=tenant_id, name=name,
+                           description=description, trigger_type=trigger_type,
+                           trigger_data=trigger_data, exit_on_reply=exit_on_reply,
+                           reenrollment=reenrollment, at=at, cloned_from=cloned_from,
+                           send_window=send_window, resume_policy=resume_policy, timestamp=at)
+
+    def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
+        self.trigger_event(event_class, timestamp=fields["at"], **fields)
 
     # --- queries on the definition ----------------------------------------------------------
 
@@ -144,46 +201,23 @@ class DripSequence(Aggregate):
         unknown = set(changes) - set(SETTINGS)
         if unknown:
             raise ValueError(f"not sequence settings: {sorted(unknown)}")
-        self._update(changes=changes, at=at)
-
-    @event(Updated)
-    def _update(self, changes: dict[str, Any], at: datetime) -> None:
-        for key, value in changes.items():
-            setattr(self, key, ReEnrollment(**value) if key == "reenrollment" else value)
-        self.updated_at = at
+        self._emit(self.Updated, changes=changes, at=at)
 
     def add_step(self, step: Step, at: datetime) -> None:
         self._require_draft("add steps")
         self._require_free_order(step)
-        self._add_step(step=step.to_dict(), at=at)
-
-    @event(StepAdded)
-    def _add_step(self, step: dict[str, Any], at: datetime) -> None:
-        added = Step.from_stored(step)
-        self._steps[added.id] = added
-        self.updated_at = at
+        self._emit(self.StepAdded, step=step.to_dict(), at=at)
 
     def update_step(self, step: Step, at: datetime) -> None:
         self._require_draft("change steps")
         self.step(step.id)
         self._require_free_order(step)
-        self._update_step(step=step.to_dict(), at=at)
-
-    @event(StepUpdated)
-    def _update_step(self, step: dict[str, Any], at: datetime) -> None:
-        updated = Step.from_stored(step)
-        self._steps[updated.id] = updated
-        self.updated_at = at
+        self._emit(self.StepUpdated, step=step.to_dict(), at=at)
 
     def remove_step(self, step_id: UUID, at: datetime) -> None:
         self._require_draft("remove steps")
         self.step(step_id)
-        self._remove_step(step_id=step_id, at=at)
-
-    @event(StepRemoved)
-    def _remove_step(self, step_id: UUID, at: datetime) -> None:
-        del self._steps[step_id]
-        self.updated_at = at
+        self._emit(self.StepRemoved, step_id=step_id, at=at)
 
     def activate(self, at: datetime) -> None:
         self._require_status("activate", "draft")
@@ -191,49 +225,23 @@ class DripSequence(Aggregate):
             raise SequenceHasNoStepsError(
                 f"sequence {self.id} has no steps: add at least one step before activating it"
             )
-        self._activate(at=at)
-
-    @event(Activated)
-    def _activate(self, at: datetime) -> None:
-        self.status = "active"
-        self.activated_at = at
-        self.updated_at = at
+        self._emit(self.Activated, at=at)
 
     def pause(self, at: datetime) -> None:
         self._require_status("pause", "active")
-        self._pause(at=at)
-
-    @event(Paused)
-    def _pause(self, at: datetime) -> None:
-        self.status = "paused"
-        self.updated_at = at
+        self._emit(self.Paused, at=at)
 
     def resume(self, at: datetime) -> None:
         self._require_status("resume", "paused")
-        self._resume(at=at)
-
-    @event(Resumed)
-    def _resume(self, at: datetime) -> None:
-        self.status = "active"
-        self.updated_at = at
+        self._emit(self.Resumed, at=at)
 
     def archive(self, at: datetime) -> None:
         self._require_status("archive", "draft", "active", "paused")
-        self._archive(at=at)
-
-    @event(Archived)
-    def _archive(self, at: datetime) -> None:
-        self.status = "archived"
-        self.updated_at = at
+        self._emit(self.Archived, at=at)
 
     def delete(self, at: datetime) -> None:
         self._require_draft("be deleted (archive it instead)")
-        self._delete(at=at)
-
-    @event(Deleted)
-    def _delete(self, at: datetime) -> None:
-        self.status = "deleted"
-        self.updated_at = at
+        self._emit(self.Deleted, at=at)
 
     # --- rules -------------------------------------------------------------------------------
 

@@ -7,11 +7,14 @@ the store lets exactly one of them commit.
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID, uuid5
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
-from domain.ids import NAMESPACE
+from domain.ids import slot_id
+
+__all__ = ["EnrollmentSlot", "slot_id"]
 
 
 class EnrollmentSlot(Aggregate):
@@ -24,28 +27,31 @@ class EnrollmentSlot(Aggregate):
         enrollment_id: UUID
         at: datetime
 
+        def apply(self, slot: Any) -> None:
+            slot.sequence_id, slot.contact_id = self.sequence_id, self.contact_id
+            slot.enrollment_id, slot.count = self.enrollment_id, 1
+
     class Reopened(Aggregate.Event):
         TOPIC = "enrollment_slot.reopened"
         enrollment_id: UUID
         at: datetime
 
-    @staticmethod
-    def create_id(sequence_id: UUID, contact_id: str) -> UUID:
-        return slot_id(sequence_id, contact_id)
+        def apply(self, slot: Any) -> None:
+            slot.enrollment_id = self.enrollment_id
+            slot.count += 1
 
-    @event(Created)
-    def __init__(self, *, sequence_id: UUID, contact_id: str, enrollment_id: UUID,
-                 at: datetime) -> None:
-        self.sequence_id = sequence_id
-        self.contact_id = contact_id
-        self.enrollment_id = enrollment_id
-        self.count = 1
+    if TYPE_CHECKING:  # set by ``Created.apply``
+        sequence_id: UUID
+        contact_id: str
+        enrollment_id: UUID
+        count: int
 
-    @event(Reopened)
+    @classmethod
+    def start(cls, *, sequence_id: UUID, contact_id: str, enrollment_id: UUID,
+              at: datetime) -> EnrollmentSlot:
+        return cls._create(cls.Created, id=slot_id(sequence_id, contact_id),
+                           sequence_id=sequence_id, contact_id=contact_id,
+                           enrollment_id=enrollment_id, at=at, timestamp=at)
+
     def reopen(self, enrollment_id: UUID, at: datetime) -> None:
-        self.enrollment_id = enrollment_id
-        self.count += 1
-
-
-def slot_id(sequence_id: UUID, contact_id: str) -> UUID:
-    return uuid5(NAMESPACE, f"slot/{sequence_id}/{contact_id}")
+        self.trigger_event(self.Reopened, enrollment_id=enrollment_id, at=at, timestamp=at)

@@ -96,3 +96,24 @@ def string_map(value: object, field: str, *, max_items: int, max_len: int) -> di
             raise InvalidInputError(f"{field}.{key}", "must be a string or a number")
         out[key] = text(str(item), f"{field}.{key}", max_len=max_len, required=False)
     return out
+
+
+# Tenant and contact ids go into derived ids, URL paths and log lines: a small, documented
+# alphabet (docs/behaviour.md, "Ids") keeps every one of them unambiguous and printable.
+_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_CONTACT = re.compile(r"^[A-Za-z0-9+][A-Za-z0-9._:@+=|~-]{0,199}$")
+TENANT_RULE = "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
+CONTACT_RULE = ("1-200 characters: letters, digits and . _ : @ + = | ~ -, starting with a "
+                "letter, a digit or '+'")
+
+
+def tenant_id(value: object, field: str = "tenant_id") -> str:
+    if not isinstance(value, str) or not _TENANT.match(value):
+        raise InvalidInputError(field, f"must be {TENANT_RULE}; got {value!r}"[:300])
+    return value
+
+
+def contact_id(value: object, field: str = "contact_id") -> str:
+    if not isinstance(value, str) or not _CONTACT.match(value):
+        raise InvalidInputError(field, f"must be {CONTACT_RULE}; got {value!r}"[:300])
+    return value

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
+from domain.unit_of_work import AggregateCache
 from dripline.persistence import eventsourcing_env, schema_lock
 from dripline.settings import Settings
-from dripline.streams import read_streams
 from projections.queries import Queries
 from projections.read_models import ReadModels
 
@@ -34,15 +34,17 @@ class Runtime:
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock = system_clock,
-              catch_up_lookups: bool = True) -> Runtime:
-    """``catch_up_lookups``: the application's lookups bring the read models they read up to
-    date before answering (the embedded single process, where no other runner may exist).
-    Processes that rely on separate ``dripline project`` runners may turn it off."""
+              catch_up_lookups: bool = True, cache_size: int = 20_000) -> Runtime:
+    """``catch_up_lookups``: the one read-model lookup (contacts matching a trigger, for
+    ``enroll_existing``) may project the ``contacts`` model in this process to reach the
+    position it needs (positions are locked, so this never double counts); without it, it
+    waits for a ``dripline project`` process. ``cache_size``: aggregates kept between units of
+    work (0: none)."""
     settings = settings or Settings()
     with schema_lock(settings.database_url):
         read_models = ReadModels(settings.database_url)
         app = DriplineApp(env=eventsourcing_env(settings.database_url), clock=clock,
                           lookups=read_models.lookups(catch_up=catch_up_lookups),
-                          stream_reader=read_streams)
+                          cache=AggregateCache(cache_size) if cache_size else None)
     read_models.attach(app)
     return Runtime(settings=settings, app=app, read_models=read_models)

@@ -16,7 +16,11 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from api.metrics import AggregateLoadCollector
 from consumers.scheduler import Scheduler
+
+__all__ = ["AggregateLoadCollector", "ConsumerLagCollector", "IntakeCollector",
+           "ProjectionLagCollector", "SchedulerCollector", "serve_metrics"]
 
 
 class SchedulerCollector(Collector):
@@ -78,6 +82,12 @@ class IntakeCollector(Collector):
                                   "recorded position, dropped", value=stats.redelivered)
         yield CounterMetricFamily("dripline_dead_letters", "CRM events sent to the dead-letter "
                                   "topic", value=stats.dead_lettered)
+        steps = CounterMetricFamily("dripline_steps_executed", "Steps executed by this process "
+                                    "(here: first steps due at once, executed on enrolling), by "
+                                    "outcome", labels=["result"])
+        for result, count in sorted(stats.steps.items()):
+            steps.add_metric([result], count)
+        yield steps
 
 
 class ConsumerLagCollector(Collector):

@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
+from projections.storage.env import POSTGRES_STORE, SQLITE_STORE
+
 # Any constant: the advisory lock that serialises schema creation across processes.
 _SCHEMA_LOCK = 726_473_000
 
@@ -54,6 +56,7 @@ def eventsourcing_env(url: str) -> dict[str, str]:
             "SQLITE_DBNAME": sqlite_path(url),
             # Writers wait for each other instead of failing at once when the file is busy.
             "SQLITE_LOCK_TIMEOUT": "30",
+            "PROCESS_RECORDER_TOPIC": SQLITE_STORE,
         }
     if is_postgres(url):
         p = postgres_params(url)
@@ -70,7 +73,7 @@ def eventsourcing_env(url: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": "dripline.pg_recorder:BinaryInsertRecorder",
+            "PROCESS_RECORDER_TOPIC": POSTGRES_STORE,
         }
     raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
 

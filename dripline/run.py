@@ -22,7 +22,12 @@ from consumers.due_signal import DueListener
 from consumers.scheduler import Scheduler
 from dripline.bootstrap import Runtime, bootstrap
 from dripline.keys import ensure_api_keys
-from dripline.metrics import ProjectionLagCollector, SchedulerCollector, serve_metrics
+from dripline.metrics import (
+    AggregateLoadCollector,
+    ProjectionLagCollector,
+    SchedulerCollector,
+    serve_metrics,
+)
 from dripline.persistence import is_postgres
 from dripline.settings import Settings
 
@@ -108,9 +113,7 @@ def serve(settings: Settings) -> None:
     try:
         # Wired as a ``schedule`` process is: on PostgreSQL it then shares the work with
         # any ``dripline schedule`` copies and wakes on the due list's notifications.
-        with scheduling(runtime, idle_seconds=0.2,
-                        sync=lambda: runtime.read_models.catch_up(["due_enrollments"])
-                        ) as scheduler:
+        with scheduling(runtime, idle_seconds=0.2) as scheduler:
             scheduler_thread = threading.Thread(target=scheduler.run_forever,
                                                 name="scheduler", daemon=True)
             kafka = _KafkaRoles(runtime) if settings.kafka_bootstrap_servers else None
@@ -151,18 +154,21 @@ def api(settings: Settings) -> None:
 
 @contextmanager
 def scheduling(runtime: Runtime, **options: Any) -> Iterator[Scheduler]:
-    """A scheduler as a ``schedule`` process runs it: on PostgreSQL it claims its batches
-    (so copies share the work) and wakes when the projector says the due list changed."""
+    """A scheduler as a ``schedule`` process runs it: on PostgreSQL it claims its batches (so
+    copies share the work) and wakes on the event store's notifications (any commit may have
+    made a step due); in every process it wakes when this process commits something."""
     claims = claims_for(runtime.settings.database_url)
-    scheduler = Scheduler(runtime.app, runtime.queries, claims=claims, **options)
-    channel = runtime.read_models.due_channel
+    scheduler = Scheduler(runtime.app, claims=claims, **options)
+    channel = getattr(runtime.app.recorder, "channel_name", None)
     listener = (DueListener(runtime.read_models.db.conninfo, channel, scheduler.wake)
                 if channel is not None else None)
+    runtime.app.core.on_commit.append(scheduler.wake)
     if listener is not None:
         listener.start()
     try:
         yield scheduler
     finally:
+        runtime.app.core.on_commit.remove(scheduler.wake)
         if listener is not None:
             listener.stop()
         if claims is not None:
@@ -175,6 +181,7 @@ def schedule(settings: Settings, **options: Any) -> None:
         with scheduling(runtime, **options) as scheduler:
             registry = CollectorRegistry()
             registry.register(SchedulerCollector(scheduler))
+            registry.register(AggregateLoadCollector(lambda: runtime.app.core.load_stats))
             serve_metrics(registry, settings.host, settings.metrics_port)
             # From another thread: a handler runs on the main thread, which may be holding
             # the lock of the very event ``stop`` sets (inside its wait).

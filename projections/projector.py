@@ -35,10 +35,6 @@ class Projector:
         self.recorder = app.recorder
         self.mapper = app.mapper
         self.batch_size = batch_size
-        # Schedulers LISTEN here to learn that the live due table changed (PostgreSQL only:
-        # the recorder has a channel there; SQLite has no notifications, its schedulers poll).
-        channel = getattr(self.recorder, "channel_name", None)
-        self.due_channel: str | None = f"{channel}_due" if channel else None
 
     def head(self) -> int:
         """The store's last notification id (0 when empty)."""
@@ -189,9 +185,4 @@ class Projector:
         if g.status == "building" and at_head:
             gens.switch_to(tx, model, g)
             status = "live"
-        # The live due table changed: wake the schedulers, on commit (NOTIFY is
-        # transactional), so that they never look before the change is visible.
-        if (model.name == DUE and self.due_channel is not None and status == "live"
-                and (events or status != g.status)):
-            tx.execute("SELECT pg_notify(%s, '')", [self.due_channel])
         return status

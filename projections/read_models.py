@@ -69,16 +69,17 @@ class ReadModels:
             raise RuntimeError("ReadModels.attach(app) must be called before projecting")
         return self._projector
 
-    @property
-    def due_channel(self) -> str | None:
-        """The channel NOTIFYed when the live due table changed (PostgreSQL; else None)."""
-        return self.projector.due_channel
-
     def lookups(self, *, catch_up: bool) -> SqlLookups:
-        return SqlLookups(self.db, self._catch_up_names if catch_up else None)
+        return SqlLookups(self.db, self._reach if catch_up else self._await)
 
-    def _catch_up_names(self, names: Sequence[str]) -> None:
+    def _reach(self, names: list[str], position: int) -> None:
+        """Bring the named models to at least ``position``: project here, then (a rebuild may
+        hold the live generation back) wait for whoever else projects."""
         self.catch_up(names)
+        self.wait_for(position, names)
+
+    def _await(self, names: list[str], position: int) -> None:
+        self.wait_for(position, names)
 
     def catch_up(self, names: Sequence[str] | None = None) -> None:
         """Project everything recorded so far into the live read models (all, or ``names``)."""

@@ -33,9 +33,10 @@ def enrollment(r: Row) -> Row:
     out = {"id": r["enrollment_id"], **{k: r[k] for k in (
         "tenant_id", "sequence_id", "contact_id", "number", "source", "status",
         "current_step_order", "next_scheduled_at", "enrolled_at", "completed_at", "exited_at",
-        "exit_reason", "exit_detail", "version", "updated_at")}}
+        "exit_reason", "exit_detail", "version", "updated_at", "entered_at")}}
     out["paused_by_sequence"] = bool(r["paused_by_sequence"])
-    _times(out, "next_scheduled_at", "enrolled_at", "completed_at", "exited_at", "updated_at")
+    _times(out, "next_scheduled_at", "enrolled_at", "completed_at", "exited_at", "updated_at",
+           "entered_at")
     return out
 
 

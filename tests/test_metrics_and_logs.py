@@ -15,7 +15,7 @@ from dripline.bootstrap import Runtime
 from dripline.logs import JsonFormatter
 from dripline.metrics import ProjectionLagCollector, SchedulerCollector
 
-STEP = {"order": 0, "name": "hi", "delay_amount": 0, "delay_unit": "minutes",
+STEP = {"order": 0, "name": "hi", "delay_amount": 1, "delay_unit": "minutes",
         "message_template": {"type": "text", "content": "Hi {{ contact.name }}"}}
 
 
@@ -29,12 +29,12 @@ def test_steps_lateness_and_projection_lag_are_exported(runtime: Runtime,
     sequence = app.create_sequence("acme", {"name": "s", "steps": [STEP]})
     app.activate_sequence("acme", sequence.id)
     app.enroll_many("acme", sequence.id, ["c-1", "c-2", "c-3"])
-    scheduler = Scheduler(app, runtime.queries, sync=runtime.catch_up)
+    scheduler = Scheduler(app)
     registry = CollectorRegistry()
     registry.register(SchedulerCollector(scheduler))
     registry.register(ProjectionLagCollector(runtime.read_models.status))
 
-    clock.advance(timedelta(seconds=2))
+    clock.advance(timedelta(minutes=1, seconds=2))
     assert scheduler.run_once() == 3
     text = _scrape(registry)
     assert 'dripline_steps_executed_total{result="requested"} 3.0' in text
@@ -67,9 +67,9 @@ def test_scheduler_logs_exits_with_ids_only(runtime: Runtime, clock: ManualClock
     sequence = app.create_sequence("acme", {"name": "s", "steps": [step]})
     app.activate_sequence("acme", sequence.id)
     app.enroll("acme", sequence.id, "c-9")
-    clock.advance(timedelta(seconds=1))
+    clock.advance(timedelta(minutes=1))
     with caplog.at_level(logging.INFO, logger="dripline.scheduler"):
-        Scheduler(app, runtime.queries, sync=runtime.catch_up).run_once()
+        Scheduler(app).run_once()
     exits = [r for r in caplog.records if getattr(r, "result", None) == "exited"]
     assert len(exits) == 1
     entry = json.loads(JsonFormatter().format(exits[0]))

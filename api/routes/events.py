@@ -13,6 +13,7 @@ from api.examples import EVENT_EXAMPLES
 from api.problems import ApiError, responses
 from api.routes import API
 from api.schemas.events import Envelope, EventResult, IngestOut
+from domain.crm import CrmEvent
 from domain.errors import DomainError, InvalidInputError
 
 MAX_EVENTS = 1000
@@ -42,20 +43,38 @@ def ingest_events(
             where = f"[{i}].tenant_id" if isinstance(data, list) else "tenant_id"
             raise ApiError(403, f"{where}: {envelope.tenant_id!r} is not the tenant of your "
                                 "API key; nothing was recorded", field=where)
-    results: list[EventResult] = []
+    # Each envelope becomes a domain event first; one invalid in itself (say, a contact id
+    # outside the allowed alphabet) is rejected on its own, and the others still apply.
+    converted: list[CrmEvent | DomainError] = []
     for envelope in envelopes:
         try:
-            outcome = core.record_crm_event(envelope.to_domain())
+            converted.append(envelope.to_domain())
         except DomainError as error:
-            if not isinstance(data, list):
-                raise
-            field = error.field if isinstance(error, InvalidInputError) else None
-            results.append(EventResult(event_id=envelope.event_id, outcome="rejected",
-                                       detail=error.message, field=field))
+            converted.append(error)
+    valid = [e for e in converted if isinstance(e, CrmEvent)]
+    outcomes = iter(core.record_batch(valid)[0] if valid else [])
+    results: list[EventResult] = []
+    for envelope, item in zip(envelopes, converted, strict=True):
+        if isinstance(item, DomainError):
+            results.append(_rejected(envelope, item, single=not isinstance(data, list)))
+            continue
+        outcome = next(outcomes)
+        if outcome.error is not None:
+            results.append(_rejected(envelope, outcome.error,
+                                     single=not isinstance(data, list)))
             continue
         results.append(EventResult.model_validate({
-            "event_id": envelope.event_id, "outcome": outcome.status,
+            "event_id": envelope.event_id, "outcome": outcome.status.value,
             "enrolled": outcome.enrolled, "exited": outcome.exited}))
     counts = {k: sum(r.outcome == k for r in results)
               for k in ("applied", "duplicate", "ignored", "rejected")}
     return IngestOut(**counts, results=results)
+
+
+def _rejected(envelope: Envelope, error: DomainError, *, single: bool) -> EventResult:
+    """A single event that is rejected answers with its error's status (422, 404, 409)."""
+    if single:
+        raise error
+    field = error.field if isinstance(error, InvalidInputError) else None
+    return EventResult(event_id=envelope.event_id, outcome="rejected", detail=error.message,
+                       field=field)

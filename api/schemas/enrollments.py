@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.common import RequestBody
 from domain.app_enrollments import BulkEnrollment
 from domain.enrollment import Enrollment
+from domain.validation import CONTACT_RULE
 
 EnrollmentStatus = Literal["active", "paused", "completed", "exited"]
 ExitReason = Literal["manual_exit", "contact_replied", "contact_unsubscribed", "contact_deleted",
@@ -19,7 +20,8 @@ MAX_BULK = 10_000
 
 
 class EnrollIn(RequestBody):
-    contact_id: str = Field(min_length=1, max_length=200, examples=["c-42"])
+    contact_id: str = Field(min_length=1, max_length=200, examples=["c-42"],
+                            description="The CRM's contact id: " + CONTACT_RULE)
 
 
 class BulkEnrollIn(RequestBody):
@@ -41,7 +43,10 @@ class EnrollmentOut(BaseModel):
     status: str
     current_step_order: int
     next_scheduled_at: datetime | None
-    enrolled_at: datetime
+    enrolled_at: datetime = Field(description="When Dripline enrolled the contact")
+    entered_at: datetime = Field(description=(
+        "When the contact entered, in CRM time: the trigger event's occurred_at for an "
+        "enrollment made by a CRM event, else enrolled_at. Exit events count from here."))
     completed_at: datetime | None
     exited_at: datetime | None
     exit_reason: str | None
@@ -56,6 +61,7 @@ class EnrollmentOut(BaseModel):
                    contact_id=e.contact_id, status=e.status,
                    current_step_order=e.current_step_order,
                    next_scheduled_at=e.next_scheduled_at, enrolled_at=e.enrolled_at,
+                   entered_at=e.entered_at,
                    completed_at=e.completed_at, exited_at=e.exited_at,
                    exit_reason=e.exit_reason, number=e.number, source=e.source,
                    updated_at=e.updated_at, version=e.version)

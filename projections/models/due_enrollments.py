@@ -31,8 +31,9 @@ class DueEnrollmentsModel(ReadModel):
     )
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
-        changes = (E.MessageRequested, E.SendFailed, E.Advanced, E.Rescheduled, E.Completed,
-                   E.Exited, E.Paused, E.Resumed)
+        changes = (E.MessageRequested, E.StepExecuted, E.SendFailed, E.Advanced,
+                   E.Rescheduled, E.RetryRescheduled, E.Completed, E.Exited, E.Paused,
+                   E.Resumed)
         return {E.Created: self._created, **dict.fromkeys(changes, self._changed)}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:

@@ -14,7 +14,7 @@ E = Enrollment
 # Columns this function reads and writes (besides identity, which Created alone carries).
 STATE = ("status", "current_step_order", "next_scheduled_at", "step_due_at", "retry_step",
          "retry_at", "paused_by_sequence", "due_before_pause", "completed_at", "exited_at",
-         "exit_reason", "exit_detail", "last_step_at")
+         "exit_reason", "exit_detail", "last_step_at", "settling")
 
 
 def _earliest(state: dict[str, Any], *times: datetime | None) -> datetime | None:
@@ -27,18 +27,30 @@ def initial(e: Any) -> dict[str, Any]:
             "next_scheduled_at": e.due_at, "step_due_at": e.due_at, "retry_step": None,
             "retry_at": None,
             "paused_by_sequence": False, "due_before_pause": None, "completed_at": None,
-            "exited_at": None, "exit_reason": None, "exit_detail": None, "last_step_at": None}
+            "exited_at": None, "exit_reason": None, "exit_detail": None, "last_step_at": None,
+            "settling": False}
 
 
 def evolve(state: dict[str, Any], e: Any) -> dict[str, Any]:
     """Mirrors ``Enrollment``'s apply methods: ``step_due_at`` is the current step's own due
     time, ``next_scheduled_at`` the earlier of it and a pending retry (none while paused)."""
     s = dict(state)
-    if isinstance(e, E.MessageRequested):
+    if isinstance(e, E.MessageRequested | E.StepExecuted):
         if s["retry_step"] is not None and s["retry_step"] == e.step_order:
             s["retry_step"] = s["retry_at"] = None
             s["next_scheduled_at"] = s["step_due_at"]
         s["last_step_at"] = e.at
+        if isinstance(e, E.StepExecuted):
+            if e.advance_to is not None:
+                s["current_step_order"] = e.advance_to
+            if e.final:
+                s["current_step_order"], s["settling"] = e.step_order, True
+            if e.advance_to is not None or e.final:
+                s["step_due_at"] = e.next_due_at
+                s["next_scheduled_at"] = _earliest(s, e.next_due_at)
+    elif isinstance(e, E.RetryRescheduled):
+        s["retry_at"] = e.due_at
+        s["next_scheduled_at"] = _earliest(s, s["step_due_at"])
     elif isinstance(e, E.StepSkipped):
         s["last_step_at"] = e.at
     elif isinstance(e, E.SendFailed):
@@ -54,10 +66,10 @@ def evolve(state: dict[str, Any], e: Any) -> dict[str, Any]:
         s["step_due_at"] = e.due_at
         s["next_scheduled_at"] = _earliest(s, e.due_at)
     elif isinstance(e, E.Completed):
-        s["status"], s["completed_at"] = "completed", e.at
+        s["status"], s["completed_at"], s["settling"] = "completed", e.at, False
         s["next_scheduled_at"] = s["step_due_at"] = s["retry_step"] = s["retry_at"] = None
     elif isinstance(e, E.Exited):
-        s["status"], s["exited_at"] = "exited", e.at
+        s["status"], s["exited_at"], s["settling"] = "exited", e.at, False
         s["exit_reason"], s["exit_detail"] = e.reason, e.detail
         s["next_scheduled_at"] = s["step_due_at"] = s["retry_step"] = s["retry_at"] = None
     elif isinstance(e, E.Paused):

@@ -30,7 +30,8 @@ class EnrollmentsModel(ReadModel):
         "retry_step INTEGER, retry_at TIMESTAMPTZ, paused_by_sequence BOOLEAN NOT NULL, "
         "due_before_pause TIMESTAMPTZ, enrolled_at TIMESTAMPTZ NOT NULL, "
         "completed_at TIMESTAMPTZ, exited_at TIMESTAMPTZ, exit_reason TEXT, exit_detail TEXT, "
-        "last_step_at TIMESTAMPTZ, version BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)",
+        "last_step_at TIMESTAMPTZ, version BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL, "
+        "entered_at TIMESTAMPTZ NOT NULL, settling BOOLEAN NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {enrollments}_by_sequence "
         "ON {enrollments} (sequence_id, status)",
         "CREATE INDEX IF NOT EXISTS {enrollments}_by_contact "
@@ -38,8 +39,9 @@ class EnrollmentsModel(ReadModel):
     )
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
-        changes = (E.MessageRequested, E.StepSkipped, E.SendFailed, E.MessageDelivered,
-                   E.Advanced, E.Rescheduled, E.Completed, E.Exited, E.Paused, E.Resumed)
+        changes = (E.MessageRequested, E.StepExecuted, E.StepSkipped, E.SendFailed,
+                   E.MessageDelivered, E.Advanced, E.Rescheduled, E.RetryRescheduled,
+                   E.Completed, E.Exited, E.Paused, E.Resumed)
         return {E.Created: self._created, **dict.fromkeys(changes, self._changed)}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:
@@ -50,6 +52,7 @@ class EnrollmentsModel(ReadModel):
         row = {"enrollment_id": str(e.originator_id), "tenant_id": e.tenant_id,
                "sequence_id": str(e.sequence_id), "contact_id": e.contact_id,
                "number": e.number, "source": e.source, "enrolled_at": e.at,
+               "entered_at": e.entered_at or e.at,
                "version": e.originator_version, "updated_at": e.at,
                **enrollment_state.initial(e)}
         b.rows(t["enrollments"], "enrollment_id").put(e.originator_id, row)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+from uuid import UUID
 
+from domain import ids
 from domain.enrollment import Enrollment
+from domain.messages import message_request
 from projections.batch import Batch
 from projections.models.base import Handler, ReadModel, dumps
 
@@ -19,8 +22,9 @@ REQUEST_FIELDS = ("tenant_id", "contact_id", "sequence_id", "enrollment_id", "st
 
 class MessagesModel(ReadModel):
     name = "messages"
-    table_bases = ("messages",)
-    keys: ClassVar[Mapping[str, str]] = {"messages": "message_id"}
+    table_bases = ("messages", "message_senders")
+    keys: ClassVar[Mapping[str, str]] = {"messages": "message_id",
+                                         "message_senders": "enrollment_id"}
     schema = (
         "CREATE TABLE IF NOT EXISTS {messages} (message_id TEXT PRIMARY KEY, "
         "tenant_id TEXT NOT NULL, contact_id TEXT, sequence_id TEXT, enrollment_id TEXT, "
@@ -34,26 +38,51 @@ class MessagesModel(ReadModel):
         "ON {messages} (tenant_id, sequence_id, requested_at)",
         "CREATE INDEX IF NOT EXISTS {messages}_by_enrollment "
         "ON {messages} (tenant_id, enrollment_id, requested_at)",
+        # An executed step's event names only its enrollment: who it is for comes from here.
+        "CREATE TABLE IF NOT EXISTS {message_senders} (enrollment_id TEXT PRIMARY KEY, "
+        "tenant_id TEXT NOT NULL, contact_id TEXT NOT NULL, sequence_id TEXT NOT NULL)",
     )
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
-        return {E.MessageRequested: self._requested, E.MessageDelivered: self._delivered,
+        return {E.Created: self._enrolled, E.StepExecuted: self._executed,
+                E.MessageRequested: self._requested, E.MessageDelivered: self._delivered,
                 E.SendFailed: self._failed}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:
         batch.rows(t["messages"], "message_id").prefetch(
-            e.message_id for e in events if not isinstance(e, E.MessageRequested))
+            e.message_id for e in events if isinstance(e, E.MessageDelivered | E.SendFailed))
+        batch.rows(t["message_senders"], "enrollment_id").prefetch(
+            e.originator_id for e in events if isinstance(e, E.StepExecuted))
+
+    def _enrolled(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        b.rows(t["message_senders"], "enrollment_id").put(e.originator_id, {
+            "enrollment_id": str(e.originator_id), "tenant_id": e.tenant_id,
+            "contact_id": e.contact_id, "sequence_id": str(e.sequence_id)})
+
+    def _executed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        sender = b.rows(t["message_senders"], "enrollment_id").get(e.originator_id)
+        if sender is None:
+            return  # cannot happen in a complete log; never invent a recipient
+        request = message_request(enrollment_id=e.originator_id,
+                                  tenant_id=sender["tenant_id"],
+                                  contact_id=sender["contact_id"],
+                                  sequence_id=UUID(sender["sequence_id"]), event=e)
+        self._put(b, t, e, request)
 
     def _requested(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
-        request = e.request
+        self._put(b, t, e, e.request)
+
+    @staticmethod
+    def _put(b: Batch, t: Mapping[str, str], e: Any, request: Mapping[str, Any]) -> None:
         # The request's own ids win; the event says which enrollment asked, if it omits them.
         row: dict[str, Any] = {k: request.get(k) for k in REQUEST_FIELDS}
         row["enrollment_id"] = row["enrollment_id"] or str(e.originator_id)
         row = {k: (str(v) if v is not None else v) for k, v in row.items()}
-        row.update(message_id=e.message_id, step_order=e.step_order,
+        message_id = ids.message_id(e.originator_id, e.step_order, e.attempt)
+        row.update(message_id=message_id, step_order=e.step_order,
                    variables=dumps(request.get("variables") or {}), attempt=e.attempt,
                    status="requested", error=None, requested_at=e.at, updated_at=e.at)
-        b.rows(t["messages"], "message_id").put(e.message_id, row)
+        b.rows(t["messages"], "message_id").put(message_id, row)
 
     def _delivered(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         self._set_status(b, e, t, status="delivered")

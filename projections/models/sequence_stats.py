@@ -52,7 +52,8 @@ class SequenceStatsModel(ReadModel):
     def build_handlers(self) -> Mapping[type[Any], Handler]:
         return {S.Created: self._sequence_created, S.Deleted: self._sequence_deleted,
                 E.Created: self._enrolled, E.Advanced: self._step_event,
-                E.MessageRequested: self._step_event, E.SendFailed: self._step_event,
+                E.MessageRequested: self._step_event, E.StepExecuted: self._step_event,
+                E.SendFailed: self._step_event,
                 E.MessageDelivered: self._step_event, E.StepSkipped: self._skipped,
                 E.Paused: self._moved, E.Resumed: self._moved, E.Completed: self._moved,
                 E.Exited: self._moved}
@@ -94,8 +95,10 @@ class SequenceStatsModel(ReadModel):
         if isinstance(e, E.Advanced):
             self._steps(b, t).add([found["sequence_id"], e.new_step_order], "reached")
             return
-        counter = {E.MessageRequested: "requested", E.SendFailed: "failed",
-                   E.MessageDelivered: "delivered"}[type(e)]
+        if isinstance(e, E.StepExecuted) and e.advance_to is not None:
+            self._steps(b, t).add([found["sequence_id"], e.advance_to], "reached")
+        counter = {E.MessageRequested: "requested", E.StepExecuted: "requested",
+                   E.SendFailed: "failed", E.MessageDelivered: "delivered"}[type(e)]
         self._steps(b, t).add([found["sequence_id"], e.step_order], counter)
 
     def _skipped(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
@@ -114,9 +117,8 @@ class SequenceStatsModel(ReadModel):
         seq, totals = found["sequence_id"], self._totals(b, t)
         totals.add([seq], _STATUS_COUNTER[found["status"]], -1)
         totals.add([seq], _STATUS_COUNTER[new])
-        if new == "completed":
-            enrolled_at = as_datetime(found["enrolled_at"])
-            assert enrolled_at is not None
+        enrolled_at = as_datetime(found["enrolled_at"])
+        if new == "completed" and enrolled_at is not None:  # the column is NOT NULL
             totals.add([seq], "completion_seconds", (e.at - enrolled_at).total_seconds())
         if new == "exited":
             b.counters(t["stats_exits"], ("sequence_id", "reason"), ("n",),

@@ -74,6 +74,6 @@ def build_sequence(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def envelope(event_id: str, kind: str, contact: str, data: dict[str, Any],
-             tenant: str = "acme", at: str = "2026-11-29T09:30:00Z") -> dict[str, Any]:
+             tenant: str = "acme", at: str = "2026-11-29T09:00:00Z") -> dict[str, Any]:
     return {"event_id": event_id, "type": kind, "tenant_id": tenant, "contact_id": contact,
             "occurred_at": at, "data": data}

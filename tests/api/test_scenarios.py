@@ -20,7 +20,9 @@ def test_welcome_onboarding_enrolls_new_list_members(acme: TestClient,
     [enrollment_id] = joined["results"][0]["enrolled"]
     enrollment = ok(acme.get(f"{V1}/enrollments/{enrollment_id}"))
     assert (enrollment["contact_id"], enrollment["status"]) == ("ana", "active")
-    assert enrollment["next_scheduled_at"] == "2026-11-29T09:00:00Z"  # step 0: no delay
+    # Step 0 has no delay: it was requested with the enrollment; step 1 is a day later.
+    assert enrollment["next_scheduled_at"] == "2026-11-30T09:00:00Z"
+    assert enrollment["current_step_order"] == 1
 
     runtime.catch_up()
     listed = ok(acme.get(f"{V1}/sequences/{sequence['id']}/enrollments"))
@@ -36,7 +38,7 @@ def test_lead_nurture_exits_when_the_lead_replies(acme: TestClient, runtime: Run
     [enrollment_id] = tagged["results"][0]["enrolled"]
     replied = ok(acme.post("/api/v1/events", json=envelope(
         "evt-11", "contact_replied", "bob", {"channel": "whatsapp", "message_id": "m-1"},
-        at="2026-11-29T09:45:00Z")), 202)
+        at="2026-11-29T09:00:05Z")), 202)
     assert replied["results"][0]["exited"] == [enrollment_id]
 
     exited = ok(acme.get(f"{V1}/enrollments/{enrollment_id}"))

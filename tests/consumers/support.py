@@ -18,11 +18,9 @@ from faststream.kafka.annotations import KafkaMessage
 from consumers.intake import Intake
 from consumers.kafka_app import KafkaEdge, build_edge
 from consumers.settings import KafkaSettings
-from consumers.tracked import TrackedApp
+from domain.application import DriplineApp
 from domain.clock import ManualClock
-from domain.lookups import Lookups
 from dripline.persistence import eventsourcing_env
-from tests.consumers.following_lookups import FollowingLookups
 
 TENANT = "acme"
 
@@ -45,7 +43,7 @@ def numbered_offsets() -> type[BaseMiddleware]:
 
 @dataclass
 class Harness:
-    app: TrackedApp
+    app: DriplineApp
     edge: KafkaEdge
     intake: Intake
     settings: KafkaSettings
@@ -67,11 +65,10 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(url: str, clock: ManualClock, *, lookups: Lookups | None = None,
+async def harness(url: str, clock: ManualClock, *,
                   tenants: str | None = None) -> AsyncIterator[Harness]:
     settings = KafkaSettings(kafka_bootstrap_servers="test:9092", kafka_tenants=tenants)
-    app = TrackedApp(env=eventsourcing_env(url), clock=clock)
-    app.lookups = lookups or FollowingLookups(app)
+    app = DriplineApp(env=eventsourcing_env(url), clock=clock)
     holder: list[Intake] = []
     edge = build_edge(settings, intake=lambda: holder[0], middlewares=[numbered_offsets()])
     holder.append(Intake(app, edge.publish_dead_letters, tenants=settings.tenants,

@@ -4,15 +4,13 @@ events around them are applied and the partition's position moves past them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from consumers import dlq
-from consumers.tracked import tracking_name
+from consumers.tracked import position, tracking_name
 from domain.clock import ManualClock
-from tests.consumers.following_lookups import FollowingLookups
 from tests.consumers.scenario import enrollment, sequence
 from tests.consumers.support import TENANT, Harness, harness
 
@@ -44,7 +42,7 @@ async def test_each_kind_of_malformed_event_is_dead_lettered_with_its_reason(
     assert "data.list_id" in kafka.dead[2][1][dlq.DETAIL]
     assert enrollment(kafka.app, seq, "c-1")
     assert enrollment(kafka.app, seq, "c-3")
-    assert kafka.app.position(tracking_name(kafka.settings.topic_crm_events, 0)) == 5
+    assert position(kafka.app, tracking_name(kafka.settings.topic_crm_events, 0)) == 5
 
 
 async def test_a_poison_event_inside_a_batch_does_not_hold_back_the_others(
@@ -66,42 +64,40 @@ async def test_an_unknown_tenant_is_dead_lettered_when_tenants_are_listed(
         assert reasons(kafka) == [("unknown_tenant", "0")]
 
 
-class FailingLookups(FollowingLookups):
-    """The read side failing for one tenant: ``failures`` times, or always (-1)."""
+class FailingTriggers:
+    """The store, with its trigger index failing for one tenant: ``failures`` times, or
+    always (-1); everything else goes to the real store."""
 
-    def __init__(self, app: Any, tenant: str, failures: int) -> None:
-        super().__init__(app)
-        self.tenant, self.failures, self.calls = tenant, failures, 0
+    def __init__(self, store: Any, tenant: str, failures: int) -> None:
+        self.store, self.tenant, self.failures, self.calls = store, tenant, failures, 0
 
-    def active_sequences_for_trigger(self, tenant_id: str, trigger_type: str) -> list[UUID]:
-        if tenant_id == self.tenant:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def trigger_view(self, tenants: Collection[str]) -> Any:
+        if self.tenant in tenants:
             self.calls += 1
             if self.failures < 0 or self.calls <= self.failures:
-                raise RuntimeError("read model unavailable")
-        return super().active_sequences_for_trigger(tenant_id, trigger_type)
-
-    def contacts_matching_trigger(self, tenant_id: str, trigger_type: str,
-                                  trigger_data: Mapping[str, str]) -> list[str]:
-        return []
+                raise RuntimeError("trigger index unavailable")
+        return self.store.trigger_view(tenants)
 
 
 async def test_a_failing_event_is_retried_then_dead_lettered(
         sqlite_url: str, clock: ManualClock) -> None:
     async with harness(sqlite_url, clock) as kafka:
-        lookups = FailingLookups(kafka.app, "broken", failures=-1)
-        kafka.app.lookups = lookups
+        kafka.app.core.store = FailingTriggers(kafka.app.core.store, "broken", failures=-1)
         seq = sequence(kafka.app, "tag_added", tag_id="t-1")
         await kafka.send("tag_added", "c-1", clock(), tenant="broken", tag_id="t-1")
         await kafka.send("tag_added", "c-2", clock(), tag_id="t-1")
         assert [(h[dlq.REASON], h[dlq.ATTEMPTS]) for _, h in kafka.dead] == [("failed", "3")]
-        assert "read model unavailable" in kafka.dead[0][1][dlq.DETAIL]
+        assert "trigger index unavailable" in kafka.dead[0][1][dlq.DETAIL]
         assert enrollment(kafka.app, seq, "c-2") is not None
 
 
 async def test_a_transient_failure_is_retried_and_applied(
         sqlite_url: str, clock: ManualClock) -> None:
     async with harness(sqlite_url, clock) as kafka:
-        kafka.app.lookups = FailingLookups(kafka.app, TENANT, failures=2)
+        kafka.app.core.store = FailingTriggers(kafka.app.core.store, TENANT, failures=2)
         seq = sequence(kafka.app, "tag_added", tag_id="t-1")
         await kafka.send("tag_added", "c-1", clock(), tag_id="t-1")
         assert kafka.dead == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from consumers.tracked import tracking_name
+from consumers.tracked import position, tracking_name
 from domain.clock import ManualClock
 from tests.consumers.scenario import contact, enrollment, sequence, stored
 from tests.consumers.support import Harness
@@ -18,7 +18,7 @@ async def test_tag_added_records_the_tag_and_enrolls_in_the_matching_sequence(
     assert contact(kafka.app, "c-1").has_tag("cold-lead")
     assert enrollment(kafka.app, cold, "c-1") is not None
     assert enrollment(kafka.app, other, "c-1") is None
-    assert kafka.app.position(tracking_name(kafka.settings.topic_crm_events, 0)) == 1
+    assert position(kafka.app, tracking_name(kafka.settings.topic_crm_events, 0)) == 1
 
 
 async def test_tag_removed_removes_the_tag(kafka: Harness, clock: ManualClock) -> None:
@@ -111,7 +111,7 @@ async def test_unknown_types_are_ignored_but_their_position_recorded(
     await kafka.send("invoice_paid", "c-1", clock(), amount=3)
     assert stored(kafka.app) == before
     assert kafka.dead == []
-    assert kafka.app.position(tracking_name(kafka.settings.topic_crm_events, 0)) == 1
+    assert position(kafka.app, tracking_name(kafka.settings.topic_crm_events, 0)) == 1
 
 
 async def test_the_same_event_twice_has_one_effect(kafka: Harness, clock: ManualClock) -> None:

@@ -9,11 +9,12 @@ import pytest
 
 from domain.application import DriplineApp
 from domain.clock import ManualClock
+from projections.storage.env import memory_env
 from tests.domain.support import EventLogLookups
 
 
 def make_app(clock: ManualClock, env: dict[str, str] | None = None) -> DriplineApp:
-    app = DriplineApp(env=env or {"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+    app = DriplineApp(env=env or memory_env(), clock=clock)
     app.lookups = EventLogLookups(app)
     return app
 

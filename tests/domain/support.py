@@ -7,15 +7,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from itertools import count
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from domain.app_base import AppBase
+from domain.application import DriplineApp
 from domain.contact import Contact
 from domain.crm import CrmEvent
 from domain.enrollment import Enrollment
-from domain.sequence import DripSequence
 
 _event_numbers = count(1)
 
@@ -38,7 +37,7 @@ def crm_event(type_: str, contact_id: str = "c-1", *, at: datetime, tenant_id: s
                     tenant_id=tenant_id, contact_id=contact_id, occurred_at=at, data=data)
 
 
-def stored_count(app: AppBase) -> int:
+def stored_count(app: DriplineApp) -> int:
     """How many events the store holds: unchanged by a command that was refused."""
     return app.recorder.max_notification_id() or 0
 
@@ -50,9 +49,10 @@ def state(aggregate: object) -> dict[str, Any]:
 
 class EventLogLookups:
     """The ``domain.lookups.Lookups`` protocol answered by scanning the notification log and
-    loading the aggregates it names: slow but exact, which is what these tests need."""
+    loading the contacts it names: slow but exact, which is what these tests need (the read
+    models are built elsewhere)."""
 
-    def __init__(self, app: AppBase) -> None:
+    def __init__(self, app: DriplineApp) -> None:
         self.app = app
 
     def _originators(self, topic: str) -> list[UUID]:
@@ -66,30 +66,8 @@ class EventLogLookups:
             found += [UUID(str(n.originator_id)) for n in batch]
             start = batch[-1].id + 1
 
-    def _sequences(self) -> list[DripSequence]:
-        loaded: list[Aggregate] = [self.app.repository.get(i)
-                                   for i in self._originators("sequence.created")]
-        return [s for s in loaded if isinstance(s, DripSequence)]
-
-    def _enrollments(self) -> list[Enrollment]:
-        ids = self._originators("sequence.contact_enrolled")
-        loaded: list[Aggregate] = [self.app.repository.get(i) for i in ids]
-        return [e for e in loaded if isinstance(e, Enrollment)]
-
-    def active_sequences_for_trigger(self, tenant_id: str, trigger_type: str) -> list[UUID]:
-        return [s.id for s in self._sequences() if s.tenant_id == tenant_id
-                and s.status == "active" and s.trigger_type == trigger_type]
-
-    def open_enrollments_of_contact(self, tenant_id: str, contact_id: str) -> list[UUID]:
-        return [e.id for e in self._enrollments() if e.tenant_id == tenant_id
-                and e.contact_id == contact_id and e.is_open]
-
-    def open_enrollments_of_sequence(self, sequence_id: UUID) -> list[UUID]:
-        return [e.id for e in self._enrollments()
-                if e.sequence_id == sequence_id and e.is_open]
-
     def contacts_matching_trigger(self, tenant_id: str, trigger_type: str,
-                                  trigger_data: Mapping[str, str]) -> list[str]:
+                                  trigger_data: Mapping[str, str], at_least: int) -> list[str]:
         matching = []
         for contact_uuid in self._originators("contact.created"):
             contact: Aggregate = self.app.repository.get(contact_uuid)
@@ -110,3 +88,18 @@ class EventLogLookups:
             return any(isinstance(e, Contact.FormSubmitted) and e.form_id == data.get("form_id")
                        for e in self.app.events.get(contact.id))
         return False
+
+
+MESSAGE: dict[str, Any] = {"channel": "whatsapp", "type": "text", "content": "Hi",
+                           "template_id": None, "variables": {}, "media_url": None}
+
+
+def request_step(e: Enrollment, *, at: datetime, attempt: int = 1,
+                 step_order: int | None = None, advance_to: int | None = None,
+                 next_due_at: datetime | None = None, final: bool = False) -> str:
+    """Record the request of a step's message on ``e`` (by default its current step, without
+    moving on, as a retry would); returns the message id."""
+    order = e.current_step_order if step_order is None else step_order
+    return e.execute_step(step_order=order, step_id=uuid4(), attempt=attempt, due_at=at,
+                          message=MESSAGE, advance_to=advance_to, next_due_at=next_due_at,
+                          final=final, at=at)

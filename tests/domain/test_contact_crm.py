@@ -18,7 +18,7 @@ from domain.contact import Contact
 from domain.crm import CrmEvent
 from domain.enrollment import Enrollment
 from domain.errors import InvalidInputError
-from tests.domain.support import crm_event, stored_count
+from tests.domain.support import crm_event, request_step, stored_count
 from tests.domain.test_sequence import new_sequence
 
 T = "acme"
@@ -101,7 +101,7 @@ def test_a_deleted_contact_ignores_later_events(app: DriplineApp) -> None:
     before = stored_count(app)
     outcome = record(app, "tag_added", tag_id="t-2")
     assert outcome.status == "ignored"
-    assert outcome.aggregates == []
+    assert outcome.enrolled == outcome.exited == []
     assert stored_count(app) == before
     assert contact(app).tags == {"t-1": "t-1"}
 
@@ -154,8 +154,8 @@ def test_an_event_needs_an_aware_time_and_ids() -> None:
 
 
 def open_enrollments(app: DriplineApp, contact_id: str = "c-1") -> list[Enrollment]:
-    found = [app.get_enrollment(T, i)
-             for i in app.lookups.open_enrollments_of_contact(T, contact_id)]
+    found = [app.get_enrollment(T, row.enrollment_id)
+             for row in app.store.open_enrollments_of_contacts(T, [contact_id])]
     return sorted(found, key=lambda e: str(e.sequence_id))
 
 
@@ -214,7 +214,7 @@ def test_activation_enrolls_existing_contacts_only_when_asked(app: DriplineApp) 
                                "trigger_data": {"tag_id": "t-1"}}
 
     quiet = new_sequence(app, "active", **trigger)
-    assert app.lookups.open_enrollments_of_sequence(quiet.id) == []
+    assert app.store.open_enrollments_of_sequence(quiet.id) == []
 
     eager = new_sequence(app, "draft", **trigger)
     activation = app.activate_sequence(T, eager.id, enroll_existing=True)
@@ -291,9 +291,7 @@ def test_unsubscribe_and_delete_exit_every_open_enrollment(app: DriplineApp, typ
 def _sent(app: DriplineApp, enrollment_id: UUID, attempt: int) -> str:
     """What the scheduler does when a step (or its retry) falls due: record the request."""
     e = app.get_enrollment(T, enrollment_id)
-    message_id = ids.message_id(e.id, e.current_step_order, attempt)
-    e.request_message(step_order=e.current_step_order, attempt=attempt, message_id=message_id,
-                      request={"content": "Hi"}, at=app.clock())
+    message_id = request_step(e, attempt=attempt, at=app.clock())
     app.save(e)
     return message_id
 
@@ -412,13 +410,13 @@ def test_what_one_event_causes_is_stored_together_or_not_at_all(app: DriplineApp
     new_sequence(app, "active", **trigger)
     new_sequence(app, "active", **trigger)
     record(app, "contact_updated", name="Ana")
-    planned = app.plan_crm_event(crm_event("tag_added", at=app.clock(), tag_id="t-1"))
+    uow, [planned] = app.crm.plan([crm_event("tag_added", at=app.clock(), tag_id="t-1")])
     assert len(planned.enrolled) == 2
     # Meanwhile another event for the same contact is recorded first...
     record(app, "contact_updated", email="ana@example.com")
     before = stored_count(app)
     # ...so the planned contact change conflicts, and neither enrollment is stored either.
     with pytest.raises(IntegrityError):
-        app.save(*planned.aggregates)
+        uow.commit()
     assert stored_count(app) == before
     assert open_enrollments(app) == []

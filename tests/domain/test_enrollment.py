@@ -25,7 +25,7 @@ from domain.errors import (
     SequenceNotActiveError,
     StepOrderRegressionError,
 )
-from tests.domain.support import crm_event, state, step_body, stored_count
+from tests.domain.support import crm_event, request_step, state, step_body, stored_count
 from tests.domain.test_sequence import new_sequence
 
 T = "acme"
@@ -34,16 +34,13 @@ LATER = NOW + timedelta(hours=1)
 
 
 def enrollment(step_order: int = 0) -> Enrollment:
-    return Enrollment(id=uuid4(), tenant_id=T, sequence_id=uuid4(), contact_id="c-1",
+    return Enrollment.start(id=uuid4(), tenant_id=T, sequence_id=uuid4(), contact_id="c-1",
                       number=1, step_order=step_order, due_at=NOW + timedelta(days=1),
                       source="manual", at=NOW)
 
 
 def request(e: Enrollment, attempt: int = 1, at: datetime = NOW) -> str:
-    message_id = ids.message_id(e.id, e.current_step_order, attempt)
-    e.request_message(step_order=e.current_step_order, attempt=attempt, message_id=message_id,
-                      request={"content": "Hi"}, at=at)
-    return message_id
+    return request_step(e, attempt=attempt, at=at)
 
 
 def ended(status: str) -> Enrollment:
@@ -181,8 +178,8 @@ def test_message_requests_carry_a_deterministic_id() -> None:
     assert ids.message_id(e.id, 1, 2) != message_id
     assert e.messages[message_id] == {"step_order": 1, "attempt": 1, "status": "requested"}
     assert e.last_step_at == NOW
-    [event] = [x for x in e.collect_events() if isinstance(x, Enrollment.MessageRequested)]
-    assert (event.message_id, event.step_order, event.attempt) == (message_id, 1, 1)
+    [event] = [x for x in e.collect_events() if isinstance(x, Enrollment.StepExecuted)]
+    assert (event.step_order, event.attempt, event.content) == (1, 1, "Hi")
     refused_without_change(e, EnrollmentStatusError, "was already requested",
                            lambda: request(e))
 
@@ -193,6 +190,19 @@ def test_ids_are_deterministic() -> None:
     assert ids.enrollment_id(sequence_id, "c-1", 1) != ids.enrollment_id(sequence_id, "c-1", 2)
     assert ids.contact_id("acme", "c-1") != ids.contact_id("globex", "c-1")
     assert ids.enrollment_of_message("not-a-uuid:0:1") is None
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    (("acme/x", "y"), ("acme", "x/y")), (("a:1", "2"), ("a", "1:2")), (("ab", "c"), ("a", "bc")),
+    (("a", ""), ("", "a"))])
+def test_derived_ids_never_meet_however_the_parts_are_cut(
+        one: tuple[str, str], other: tuple[str, str]) -> None:
+    # Each part is length-prefixed: moving characters from one part to the other always
+    # changes the id, whatever the parts may contain.
+    assert ids.contact_id(*one) != ids.contact_id(*other)
+    sequence = uuid4()
+    assert ids.slot_id(sequence, one[0] + one[1]) != ids.slot_id(uuid4(), one[0] + one[1])
+    assert ids.derive("k", *one) != ids.derive("k", *other)
 
 
 def test_a_skipped_step_records_why() -> None:

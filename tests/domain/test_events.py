@@ -71,7 +71,7 @@ def _emitted(aggregate: Aggregate) -> list[str]:
 
 
 def test_sequence_commands_emit_the_seed_events() -> None:
-    sequence = DripSequence(id=uuid4(), tenant_id="acme", name="S", description="",
+    sequence = DripSequence.start(id=uuid4(), tenant_id="acme", name="S", description="",
                             trigger_type="manual", trigger_data={}, exit_on_reply=True,
                             reenrollment={"policy": "never", "cooldown_seconds": 0}, at=NOW,
                             cloned_from=None)
@@ -87,7 +87,7 @@ def test_sequence_commands_emit_the_seed_events() -> None:
 
 def test_enrollment_commands_emit_the_seed_events() -> None:
     def fresh() -> Enrollment:
-        return Enrollment(id=uuid4(), tenant_id="acme", sequence_id=uuid4(), contact_id="c",
+        return Enrollment.start(id=uuid4(), tenant_id="acme", sequence_id=uuid4(), contact_id="c",
                           number=1, step_order=0, due_at=NOW, source="manual", at=NOW)
     e = fresh()
     e.advance(1, NOW + timedelta(days=1), NOW)

@@ -15,7 +15,7 @@ import pytest
 from domain import ids
 from domain.application import DriplineApp
 from domain.clock import ManualClock
-from domain.enrollment import Enrollment
+from domain.enrollment import SETTLE, Enrollment
 from domain.errors import SequenceNotFoundError
 from tests.domain.support import crm_event, step_body
 
@@ -39,9 +39,9 @@ def test_an_enrollment_runs_every_step_at_its_time_then_completes(
         app: DriplineApp, clock: ManualClock) -> None:
     e_id = _onboarding(app)
 
-    [first] = app.execute_due([e_id])
-    assert (first.result, first.message_id) == ("requested", ids.message_id(e_id, 0, 1))
+    # The first step is due at once: it was requested with the enrollment itself.
     after_first = app.get_enrollment(T, e_id)
+    assert ids.message_id(e_id, 0, 1) in after_first.messages
     assert after_first.current_step_order == 1
     assert after_first.next_scheduled_at == clock() + timedelta(days=1)
 
@@ -56,13 +56,20 @@ def test_an_enrollment_runs_every_step_at_its_time_then_completes(
     clock.advance(timedelta(hours=2))
     [third] = app.execute_due([e_id])
     assert third.result == "requested"
+    # The last message may still fail and be retried: the enrollment completes once that
+    # can no longer happen (no failure reported within the settling time).
+    settling = app.get_enrollment(T, e_id)
+    assert (settling.status, settling.next_scheduled_at) == ("active", clock() + SETTLE)
+    clock.advance(SETTLE)
+    [last] = app.execute_due([e_id])
+    assert last.result == "completed"
     done = app.get_enrollment(T, e_id)
     assert (done.status, done.completed_at, done.next_scheduled_at) == ("completed", clock(),
                                                                         None)
     assert app.execute_due([e_id]) == []
-    requested = [e.message_id for e in app.events.get(e_id)
-                 if isinstance(e, Enrollment.MessageRequested)]
-    assert requested == [ids.message_id(e_id, order, 1) for order in (0, 1, 2)]
+    requested = [(e.step_order, e.attempt) for e in app.events.get(e_id)
+                 if isinstance(e, Enrollment.StepExecuted)]
+    assert requested == [(order, 1) for order in (0, 1, 2)]
 
 
 def test_a_paused_enrollment_is_not_ready_until_resumed(app: DriplineApp,
@@ -73,7 +80,7 @@ def test_a_paused_enrollment_is_not_ready_until_resumed(app: DriplineApp,
     assert app.execute_due([e_id]) == []
     app.resume_enrollment(T, e_id)
     [outcome] = app.execute_due([e_id])
-    assert outcome.message_id == ids.message_id(e_id, 0, 1)
+    assert outcome.message_id == ids.message_id(e_id, 1, 1)
 
 
 @pytest.mark.parametrize(("on_fail", "status", "order"), [("skip", "active", 2),

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from domain.application import DriplineApp
 from domain.clock import ManualClock
@@ -100,7 +101,7 @@ def test_a_sequence_needs_a_tenant(app: DriplineApp, tenant: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         app.create_sequence(tenant, {"name": "Welcome"})
     assert caught.value.field == "tenant_id"
-    assert "required" in str(caught.value)
+    assert "must be 1-64 characters" in str(caught.value)
     assert stored_count(app) == 0
 
 
@@ -435,10 +436,14 @@ def test_two_writers_of_one_version_cannot_both_save(app: DriplineApp,
     mine.update({"name": "Mine"}, clock())
     app.save(mine)
     theirs.update({"name": "Theirs"}, clock())
-    with pytest.raises(ConcurrencyConflictError) as caught:
-        app._save(theirs)
-    assert "reload and retry" in str(caught.value)
+    with pytest.raises(IntegrityError):
+        app.save(theirs)
     assert app.get_sequence(T, sequence.id).name == "Mine"
+    # A command holding the version it read is told to reload instead (If-Match: 412).
+    with pytest.raises(ConcurrencyConflictError) as caught:
+        app.update_sequence(T, sequence.id, {"name": "Theirs"},
+                            expected_version=theirs.version - 1)
+    assert "reload and retry" in str(caught.value)
 
 
 def test_every_domain_error_is_a_domain_error() -> None:

@@ -32,7 +32,7 @@ from domain.errors import (
 from domain.sequence import DripSequence
 from domain.steps import Step
 from tests.domain.conftest import make_app
-from tests.domain.support import state, step_body
+from tests.domain.support import request_step, state, step_body
 
 START = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 SETTINGS = settings(max_examples=60, stateful_step_count=30, deadline=None,
@@ -188,7 +188,7 @@ class SequenceMachine(_Machine):
 class EnrollmentMachine(_Machine):
     def __init__(self) -> None:
         super().__init__()
-        self.live: Enrollment = Enrollment(
+        self.live: Enrollment = Enrollment.start(
             id=uuid4(), tenant_id="acme", sequence_id=uuid4(), contact_id="c-1", number=1,
             step_order=0, due_at=START + timedelta(days=1), source="manual", at=START)
         self.app.save(self.live)
@@ -204,9 +204,8 @@ class EnrollmentMachine(_Machine):
         message_id = ids.message_id(self.live.id, self.order, attempt)
         expected = self._active_error() or (
             EnrollmentStatusError if message_id in self.messages else None)
-        self.attempt(lambda: self.live.request_message(
-            step_order=self.order, attempt=attempt, message_id=message_id,
-            request={"content": "Hi"}, at=self.clock()), expected)
+        self.attempt(lambda: request_step(self.live, attempt=attempt, step_order=self.order,
+                                          at=self.clock()), expected)
         if expected is None:
             self.messages[message_id] = "requested"
 

@@ -19,6 +19,7 @@ from domain.clock import ManualClock
 from domain.enrollment import Enrollment
 from domain.sequence import DripSequence
 from domain.steps import Step
+from projections.storage.env import memory_env
 from tests.domain.conftest import make_app
 from tests.domain.support import state, step_body
 
@@ -39,7 +40,7 @@ def store_altered(app: DriplineApp, aggregate: Aggregate, alter: Alter) -> None:
 
 
 def new_sequence() -> DripSequence:
-    return DripSequence(id=uuid4(), tenant_id="acme", name="Welcome", description="",
+    return DripSequence.start(id=uuid4(), tenant_id="acme", name="Welcome", description="",
                         trigger_type="tag_added", trigger_data={"tag_id": "t-1"},
                         exit_on_reply=True,
                         reenrollment={"policy": "never", "cooldown_seconds": 0}, at=NOW,
@@ -47,7 +48,7 @@ def new_sequence() -> DripSequence:
 
 
 def new_enrollment() -> Enrollment:
-    return Enrollment(id=uuid4(), tenant_id="acme", sequence_id=uuid4(), contact_id="c-1",
+    return Enrollment.start(id=uuid4(), tenant_id="acme", sequence_id=uuid4(), contact_id="c-1",
                       number=1, step_order=0, due_at=NOW, source="manual", at=NOW)
 
 
@@ -60,8 +61,7 @@ def _topic(event_class: Any) -> str:
 
 @pytest.fixture
 def sqlite_env(tmp_path: Path) -> dict[str, str]:
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(tmp_path / "events.db")}
+    return {**memory_env(), "SQLITE_DBNAME": str(tmp_path / "events.db")}
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import pytest
 
 from domain.application import DriplineApp
 from domain.clock import ManualClock
+from projections.storage.env import memory_env
 from tests.execution.support import StoreLookups
 
-MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+MEMORY = memory_env()
 
 
 @pytest.fixture

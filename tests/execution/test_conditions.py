@@ -29,7 +29,7 @@ def cond(type_: str, operator: str, value: str = "", field: str | None = None) -
 def mirror(active_days_ago: float | None = None, replied_days_ago: float | None = None
            ) -> Contact:
     """A contact with a vip tag, custom fields and pipelines; activity only as given."""
-    c = Contact(id=uuid4(), tenant_id="acme", contact_id="c-1", at=NOW - 30 * DAY)
+    c = Contact.start(id=uuid4(), tenant_id="acme", contact_id="c-1", at=NOW - 30 * DAY)
     long_ago = NOW - 365 * DAY
     c.add_tag("e1", long_ago, long_ago, tag_id="t-1", tag_name="vip")
     c.update_profile("e2", long_ago, long_ago, changes={"custom_fields": {

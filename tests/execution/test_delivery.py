@@ -12,7 +12,7 @@ import pytest
 from domain import ids
 from domain.application import DriplineApp
 from domain.clock import ManualClock
-from domain.enrollment import Enrollment
+from domain.enrollment import SETTLE, Enrollment
 from domain.errors import InvalidInputError
 from tests.execution.support import (
     TENANT,
@@ -30,8 +30,9 @@ TWO_STEPS = [step(0, "hello"), step(1, "later", amount=1, unit="days")]
 
 
 def _first_sent(app: DriplineApp, clock: ManualClock) -> UUID:
+    """Enroll c-1; its first step, due at once, is requested with the enrollment."""
     e = app.enroll(TENANT, active_sequence(app, TWO_STEPS), "c-1")
-    execute_exactly_at(app, clock, e.id, clock())
+    assert ids.message_id(e.id, 0, 1) in enrollment(app, e.id).messages
     return e.id
 
 
@@ -51,8 +52,8 @@ def test_the_recorded_request_carries_the_deterministic_id(app: DriplineApp,
     enrollment_id = _first_sent(app, clock)
     [request] = requests(app, enrollment_id)
     assert request["message_id"] == ids.message_id(enrollment_id, 0, 1)
-    [requested] = events_of(app, enrollment_id, Enrollment.MessageRequested)
-    assert (requested.message_id, requested.attempt) == (request["message_id"], 1)
+    [requested] = events_of(app, enrollment_id, Enrollment.StepExecuted)
+    assert (requested.step_order, requested.attempt, requested.advance_to) == (0, 1, 1)
 
 
 def test_a_step_executed_late_keeps_its_due_time_in_the_request(
@@ -139,13 +140,41 @@ def test_feedback_for_an_unknown_message_names_the_field(app: DriplineApp,
     assert refused.value.field == "data.message_id"
 
 
-def test_a_failed_last_message_is_recorded_on_the_completed_enrollment(
-        app: DriplineApp, clock: ManualClock) -> None:
-    """Documented limit (docs/behaviour.md): an enrollment completes when its last step's
-    message is requested, so a later failure of that message is recorded (and counted in the
-    stats) but not retried; the enrollment stays completed and nothing more is requested."""
+def test_the_last_step_is_retried_like_any_other(app: DriplineApp,
+                                                 clock: ManualClock) -> None:
+    """The enrollment stays active while its last message may still fail: a failure is
+    retried after the backoff, and a delivery of the retry completes it at once."""
     e = app.enroll(TENANT, active_sequence(app, [step(0, "only")]), "c-1")
-    execute_exactly_at(app, clock, e.id, clock())
+    assert enrollment(app, e.id).status == "active"
+    clock.advance(timedelta(seconds=20))
+    crm(app, "message_failed", "c-1", message_id=ids.message_id(e.id, 0, 1), error="timeout")
+    outcome = execute_exactly_at(app, clock, e.id, clock() + timedelta(minutes=1))
+    assert (outcome.result, outcome.message_id) == ("requested", ids.message_id(e.id, 0, 2))
+    assert enrollment(app, e.id).status == "active"
+    crm(app, "message_delivered", "c-1", message_id=ids.message_id(e.id, 0, 2))
+    done = enrollment(app, e.id)
+    assert (done.status, done.completed_at) == ("completed", clock())
+    assert [r["attempt"] for r in requests(app, e.id)] == [1, 2]
+
+
+def test_the_last_step_completes_once_it_can_no_longer_fail(
+        app: DriplineApp, clock: ManualClock) -> None:
+    e = app.enroll(TENANT, active_sequence(app, [step(0, "only")]), "c-1")
+    settles_at = clock() + SETTLE
+    assert enrollment(app, e.id).next_scheduled_at == settles_at
+    outcome = execute_exactly_at(app, clock, e.id, settles_at)
+    assert outcome.result == "completed"
+    assert enrollment(app, e.id).completed_at == settles_at
+
+
+def test_a_failure_reported_after_completion_is_recorded_not_retried(
+        app: DriplineApp, clock: ManualClock) -> None:
+    """Documented limit (docs/behaviour.md): past the settling time the enrollment is
+    completed, and a failure reported later is recorded (and counted in the stats) but not
+    retried; nothing more is requested."""
+    e = app.enroll(TENANT, active_sequence(app, [step(0, "only")]), "c-1")
+    clock.advance(SETTLE)
+    app.execute_due([e.id])
     crm(app, "message_failed", "c-1", message_id=ids.message_id(e.id, 0, 1), error="timeout")
     run_out(app, clock, [e.id])
     assert [r["attempt"] for r in requests(app, e.id)] == [1]

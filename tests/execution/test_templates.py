@@ -5,6 +5,7 @@ as a failed send and an exit with reason ``error`` — never an exception, no co
 from __future__ import annotations
 
 import tracemalloc
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -100,7 +101,7 @@ FAILING_WHEN_RENDERED = {  # template, what the recorded error says
 
 
 def _enrolled_with(app: DriplineApp, source: str) -> UUID:
-    sequence_id = active_sequence(app, [step(0, source), step(1, "next", amount=1)])
+    sequence_id = active_sequence(app, [step(0, source, amount=1), step(1, "next", amount=1)])
     crm(app, "contact_updated", "c-1", name="Ana", custom_fields={"bio": "b" * 300,
                                                                    "score": 3})
     for n in range(20):
@@ -108,7 +109,9 @@ def _enrolled_with(app: DriplineApp, source: str) -> UUID:
     return app.enroll(TENANT, sequence_id, "c-1").id
 
 
-def _assert_failed_send_and_exit(app: DriplineApp, enrollment_id: UUID) -> str:
+def _assert_failed_send_and_exit(app: DriplineApp, clock: ManualClock,
+                                 enrollment_id: UUID) -> str:
+    clock.advance(timedelta(minutes=1))  # the step is due
     [outcome] = app.execute_due([enrollment_id])  # never raises
     assert (outcome.result, outcome.message_id) == (
         "exited", ids.message_id(enrollment_id, 0, 1))
@@ -123,10 +126,11 @@ def _assert_failed_send_and_exit(app: DriplineApp, enrollment_id: UUID) -> str:
 
 
 @pytest.mark.parametrize("case", list(FAILING_WHEN_RENDERED))
-def test_a_render_failure_is_a_failed_send_and_an_exit(app: DriplineApp, case: str) -> None:
+def test_a_render_failure_is_a_failed_send_and_an_exit(app: DriplineApp, clock: ManualClock,
+                                                       case: str) -> None:
     source, why = FAILING_WHEN_RENDERED[case]
     enrollment_id = _enrolled_with(app, source)
-    assert why in _assert_failed_send_and_exit(app, enrollment_id)
+    assert why in _assert_failed_send_and_exit(app, clock, enrollment_id)
 
 
 def test_a_stored_step_from_before_the_checks_still_cannot_reach_internals(
@@ -135,7 +139,7 @@ def test_a_stored_step_from_before_the_checks_still_cannot_reach_internals(
     re-validated); the sandbox still refuses it when rendering."""
     sequence = app.create_sequence(TENANT, {"name": "old"})
     old: dict[str, Any] = {
-        "id": str(uuid4()), "order": 0, "name": "old", "delay_amount": 0,
+        "id": str(uuid4()), "order": 0, "name": "old", "delay_amount": 1,
         "delay_unit": "minutes", "conditions": [], "on_condition_fail": "exit",
         "message_template": {
             "type": "text", "content": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
@@ -144,7 +148,7 @@ def test_a_stored_step_from_before_the_checks_still_cannot_reach_internals(
     app.save(sequence)
     app.activate_sequence(TENANT, sequence.id)
     e = app.enroll(TENANT, sequence.id, "c-1")
-    error = _assert_failed_send_and_exit(app, e.id)
+    error = _assert_failed_send_and_exit(app, clock, e.id)
     assert "internal to Python" in error
     assert "<class" not in error
 

@@ -19,7 +19,6 @@ from tests.execution.support import (
     TENANT,
     active_sequence,
     crm,
-    enrollment,
     execute_exactly_at,
     requests,
     run_out,
@@ -154,15 +153,17 @@ def test_due_times_follow_the_contacts_zone(app: DriplineApp, clock: ManualClock
     assert [r["due_at"] for r in requests(app, e.id)] == [
         utc(2026, 11, 30, 14).isoformat(), utc(2026, 12, 1, 14).isoformat()]
     berliner = app.enroll(TENANT, sequence_id, "no-zone")  # Tuesday 14:00 UTC = 15:00 CET
-    assert enrollment(app, berliner.id).next_scheduled_at == utc(2026, 12, 1, 14)
+    # Inside the Berlin window: due at once, so sent on enrolling.
+    assert requests(app, berliner.id)[0]["due_at"] == utc(2026, 12, 1, 14).isoformat()
 
 
 def test_a_contact_who_moved_out_of_the_window_is_rescheduled_at_send_time(
         app: DriplineApp, clock: ManualClock) -> None:
-    sequence_id = active_sequence(app, [step(0, "hello")],
+    sequence_id = active_sequence(app, [step(0, "hello", amount=1)],
                                   send_window={"hours": list(OFFICE)})
-    e = app.enroll(TENANT, sequence_id, "traveller")  # Sunday 09:00 UTC: inside, due now
+    e = app.enroll(TENANT, sequence_id, "traveller")  # Sunday 09:00 UTC: due 09:01, inside
     crm(app, "contact_updated", "traveller", timezone="Asia/Tokyo")  # 18:00 there
+    clock.advance(timedelta(minutes=1))
     assert [o.result for o in app.execute_due([e.id])] == ["rescheduled"]
     assert requests(app, e.id) == []
     assert execute_exactly_at(app, clock, e.id, utc(2026, 11, 30, 0)).result == "requested"

@@ -8,9 +8,10 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from domain.store import WriteBatch
 from dripline.bootstrap import bootstrap
-from dripline.pg_recorder import BinaryInsertRecorder
 from dripline.settings import Settings
+from projections.storage.pg_store import PgEventStore
 
 AWKWARD = [b"", b"\x00\x01\xff", b'{"a": "\\"q\\"", "b": [1, 2]}', b"(x,y)\\'\"{}",
            bytes(range(256)) * 4]
@@ -20,7 +21,7 @@ def test_events_round_trip_byte_for_byte(postgres_url: str) -> None:
     runtime = bootstrap(Settings(database_url=postgres_url), catch_up_lookups=False)
     try:
         recorder = runtime.app.recorder
-        assert isinstance(recorder, BinaryInsertRecorder)
+        assert isinstance(recorder, PgEventStore)
         originator = uuid4()
         stored = [StoredEvent(originator_id=originator, originator_version=n + 1,
                               topic=f"test.topic_{n}", state=state)
@@ -33,5 +34,15 @@ def test_events_round_trip_byte_for_byte(postgres_url: str) -> None:
             (e.originator_id, e.originator_version, e.topic, e.state) for e in stored]
         with pytest.raises(IntegrityError):  # the same version twice: the race detector
             recorder.insert_events(stored[:1])
+        # The unit of work's path writes the same bytes.
+        again = [StoredEvent(originator_id=uuid4(), originator_version=1, topic=e.topic,
+                             state=e.state) for e in stored]
+        positions = recorder.write(WriteBatch(events=again))
+        # After the refused insert's id (a sequence value is never given back), in order.
+        assert positions == list(range(positions[0], positions[0] + len(AWKWARD)))
+        assert positions[0] > ids[-1]
+        assert [recorder.select_events(e.originator_id)[0].state for e in again] == AWKWARD
+        with pytest.raises(IntegrityError):
+            recorder.write(WriteBatch(events=again[:1]))
     finally:
         runtime.close()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from domain.application import DriplineApp
 from domain.clock import ManualClock
@@ -23,14 +24,14 @@ def test_the_second_of_two_applications_saving_a_sequence_gets_a_conflict(
         theirs = second.get_sequence(TENANT, sequence_id)
         mine.update({"name": "Mine"}, clock())
         theirs.update({"name": "Theirs"}, clock())
-        # ``_save`` is the save every command ends with; calling it on two loaded copies
+        # ``save`` is the write every command ends with; calling it on two loaded copies
         # reproduces two commands interleaving between load and save (the process race
         # below does the same through the public commands, on PostgreSQL).
-        first._save(mine)
+        first.save(mine)
         before = max_notification_id(first)
 
-        with pytest.raises(ConcurrencyConflictError, match="reload and retry"):
-            second._save(theirs)
+        with pytest.raises(IntegrityError):
+            second.save(theirs)
 
         assert max_notification_id(second) == before
         reloaded = second.get_sequence(TENANT, sequence_id)
@@ -67,8 +68,8 @@ def test_an_exit_racing_a_pause_lets_exactly_one_of_them_happen(
         before = max_notification_id(first)
         stale.pause(clock())
 
-        with pytest.raises(ConcurrencyConflictError):
-            second._save(stale)
+        with pytest.raises(IntegrityError):
+            second.save(stale)
         with pytest.raises(ConcurrencyConflictError):
             second.pause_enrollment(TENANT, enrollment.id, expected_version=enrollment.version)
 
@@ -77,11 +78,14 @@ def test_an_exit_racing_a_pause_lets_exactly_one_of_them_happen(
 
 
 @pytest.mark.parametrize(("one", "other"), [("exit", "pause"), ("pause", "exit")])
-def test_processes_exiting_and_pausing_one_enrollment_at_once_commit_one_change(
+def test_processes_exiting_and_pausing_one_enrollment_at_once_are_serialized(
         pg_app: DriplineApp, postgres_url: str, clock: ManualClock, one: str, other: str,
 ) -> None:
+    """Both decide on the same stored version; one write wins, and the other decides again
+    on its facts: a pause after the exit is refused (409), an exit after the pause applies."""
     sequence_id = active_sequence(pg_app)
     enrollments = [pg_app.enroll(TENANT, sequence_id, f"c-{n}").id for n in range(10)]
+    start = {e: pg_app.get_enrollment(TENANT, e).version for e in enrollments}
 
     outcomes = race(postgres_url, clock(), [
         [Task(one, e) for e in enrollments], [Task(other, e) for e in enrollments],
@@ -89,15 +93,20 @@ def test_processes_exiting_and_pausing_one_enrollment_at_once_commit_one_change(
 
     for enrollment_id, round_ in zip(enrollments, zip(*outcomes, strict=True), strict=True):
         errors = sorted(o.error for o in round_)
-        assert errors == ["", "ConcurrencyConflictError"], errors
-        assert stream_versions(pg_app, enrollment_id) == [1, 2]
-        winner = one if round_[0].ok else other
-        status = pg_app.get_enrollment(TENANT, enrollment_id).status
-        assert status == {"exit": "exited", "pause": "paused"}[winner]
+        final = pg_app.get_enrollment(TENANT, enrollment_id)
+        versions = stream_versions(pg_app, enrollment_id)
+        if final.status == "exited" and errors == ["", "EnrollmentStatusError"]:
+            assert versions[-1] == start[enrollment_id] + 1  # exit first; the pause refused
+        else:  # the pause first, then the exit (of a paused enrollment)
+            assert (errors, final.status) == (["", ""], "exited")
+            assert versions[-1] == start[enrollment_id] + 2
+            assert pg_app.get_enrollment(TENANT, enrollment_id).exit_reason == "manual_exit"
 
 
-def test_processes_renaming_one_draft_at_once_store_one_rename(
+def test_processes_renaming_one_draft_at_once_apply_both_in_some_order(
         pg_app: DriplineApp, postgres_url: str, clock: ManualClock) -> None:
+    """Without If-Match a rename is "last write wins": the loser decides again on the
+    winner's version and applies too."""
     drafts = [pg_app.create_sequence(TENANT, ONE_STEP).id for _ in range(10)]
 
     outcomes = race(postgres_url, clock(), [
@@ -107,7 +116,24 @@ def test_processes_renaming_one_draft_at_once_store_one_rename(
 
     renames = decoded(pg_app, ("sequence.updated",))
     for draft, round_ in zip(drafts, zip(*outcomes, strict=True), strict=True):
-        assert sorted(o.error for o in round_) == ["", "ConcurrencyConflictError"]
+        assert [o.error for o in round_] == ["", ""]
         stored = [e.changes["name"] for e in renames if e.originator_id == draft]
+        assert sorted(stored) == ["A", "B"]
+        assert pg_app.get_sequence(TENANT, draft).name == stored[-1]
+
+
+def test_processes_renaming_one_draft_with_if_match_store_one_rename(
+        pg_app: DriplineApp, postgres_url: str, clock: ManualClock) -> None:
+    drafts = [pg_app.create_sequence(TENANT, ONE_STEP) for _ in range(10)]
+
+    outcomes = race(postgres_url, clock(), [
+        [Task("rename", d.id, text="A", if_match=d.version) for d in drafts],
+        [Task("rename", d.id, text="B", if_match=d.version) for d in drafts],
+    ], gated=True)
+
+    renames = decoded(pg_app, ("sequence.updated",))
+    for draft, round_ in zip(drafts, zip(*outcomes, strict=True), strict=True):
+        assert sorted(o.error for o in round_) == ["", "ConcurrencyConflictError"]
+        stored = [e.changes["name"] for e in renames if e.originator_id == draft.id]
         assert stored == ["A" if round_[0].ok else "B"]
-        assert pg_app.get_sequence(TENANT, draft).name == stored[0]
+        assert pg_app.get_sequence(TENANT, draft.id).name == stored[0]

@@ -16,7 +16,8 @@ from consumers import dlq
 from consumers.intake import Intake
 from consumers.processes import run_intake
 from consumers.settings import KafkaSettings
-from consumers.tracked import TrackedApp, tracking_name
+from consumers.tracked import position, tracking_name
+from domain.application import DriplineApp
 from domain.clock import ManualClock
 from dripline.cli_kafka import register
 from dripline.persistence import eventsourcing_env
@@ -25,8 +26,8 @@ from tests.kafka.support import create_topic, envelope, produce, wait_for
 
 
 @pytest.fixture
-def store(sqlite_url: str, clock: ManualClock) -> Iterator[TrackedApp]:
-    app = TrackedApp(env=eventsourcing_env(sqlite_url), clock=clock)
+def store(sqlite_url: str, clock: ManualClock) -> Iterator[DriplineApp]:
+    app = DriplineApp(env=eventsourcing_env(sqlite_url), clock=clock)
     try:
         yield app
     finally:
@@ -57,16 +58,16 @@ def cli(args: list[str], settings: KafkaSettings) -> str:
     return result.output
 
 
-async def applied_up_to(app: TrackedApp, settings: KafkaSettings, offset: int) -> None:
+async def applied_up_to(app: DriplineApp, settings: KafkaSettings, offset: int) -> None:
     name = tracking_name(settings.topic_crm_events, 0)
 
     async def reached() -> bool:
-        return await asyncio.to_thread(app.position, name) >= offset
+        return await asyncio.to_thread(position, app, name) >= offset
     await wait_for(reached, f"{name} to reach {offset}")
 
 
 async def test_the_same_event_at_two_offsets_has_one_effect(
-        kafka_settings: KafkaSettings, sqlite_url: str, store: TrackedApp,
+        kafka_settings: KafkaSettings, sqlite_url: str, store: DriplineApp,
         clock: ManualClock) -> None:
     seq = sequence(store, "tag_added", tag_id="t-1")
     event = envelope("evt-1", "c-1", clock(), tag_id="t-1", tag_name="cold")
@@ -83,7 +84,7 @@ async def test_the_same_event_at_two_offsets_has_one_effect(
 
 
 async def test_a_restarted_intake_resumes_from_the_database_not_from_kafka(
-        kafka_settings: KafkaSettings, sqlite_url: str, store: TrackedApp,
+        kafka_settings: KafkaSettings, sqlite_url: str, store: DriplineApp,
         clock: ManualClock) -> None:
     await create_topic(kafka_settings.bootstrap, kafka_settings.topic_crm_events, 1)
     first = [("c-1", envelope("e-1", "c-1", clock(), tag_id="a"))]
@@ -103,7 +104,7 @@ async def test_a_restarted_intake_resumes_from_the_database_not_from_kafka(
 
 
 async def test_a_poison_event_is_dead_lettered_and_replayable_after_a_fix(
-        kafka_settings: KafkaSettings, sqlite_url: str, store: TrackedApp,
+        kafka_settings: KafkaSettings, sqlite_url: str, store: DriplineApp,
         clock: ManualClock) -> None:
     seq = sequence(store, "tag_added", tag_id="t-1")
     strict = kafka_settings.model_copy(update={"kafka_tenants": "acme"})

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from consumers.settings import KafkaSettings
-from consumers.tracked import TrackedApp, tracking_name
+from consumers.tracked import position, tracking_name
+from domain.application import DriplineApp
 from dripline.persistence import eventsourcing_env
 from tests.consumers.scenario import sequence
 from tests.integration.store import census, decoded
@@ -33,7 +34,7 @@ async def test_a_consumer_killed_mid_stream_loses_nothing_and_repeats_nothing(
     settings = kafka_settings.model_copy(update={"intake_batch_size": 25,
                                                  "kafka_session_timeout_ms": 3000})
     topic = settings.topic_crm_events
-    app = TrackedApp(env=eventsourcing_env(postgres_url))
+    app = DriplineApp(env=eventsourcing_env(postgres_url))
     try:
         seq = sequence(app, "tag_added", tag_id="t-1")
         at = datetime(2026, 11, 29, 9, tzinfo=UTC)
@@ -45,7 +46,7 @@ async def test_a_consumer_killed_mid_stream_loses_nothing_and_repeats_nothing(
         assert len([p for p, end in ends.items() if end]) > 1  # really several partitions
 
         def applied() -> int:
-            return sum(app.position(tracking_name(topic, p)) for p in ends)
+            return sum(position(app, tracking_name(topic, p)) for p in ends)
 
         async def progress(at_least: int) -> bool:
             return await asyncio.to_thread(applied) >= at_least
@@ -63,7 +64,7 @@ async def test_a_consumer_killed_mid_stream_loses_nothing_and_repeats_nothing(
         finally:
             victim.stop()
             survivor.stop()
-        assert {p: app.position(tracking_name(topic, p)) for p in ends} == ends
+        assert {p: position(app, tracking_name(topic, p)) for p in ends} == ends
 
         found = census(app, seq)
         assert found.orphans == []

@@ -8,10 +8,9 @@ from itertools import count
 from typing import Any
 from uuid import UUID
 
-from domain import ids
 from domain.application import DriplineApp
 from domain.crm import CrmEvent
-from domain.enrollment import Enrollment
+from domain.enrollment import SETTLE, Enrollment
 from domain.sequence import DripSequence
 
 _numbers = count(1)
@@ -38,38 +37,44 @@ def crm(type_: str, contact: str, tenant: str = "acme", *, at: datetime,
                     contact_id=contact, occurred_at=at, data=data)
 
 
-def request_message(app: DriplineApp, enrollment_id: UUID, at: datetime) -> str:
-    """Record the current step's message request (as the scheduler will) and return its id."""
+STEP_ID = UUID("00000000-0000-4000-8000-00000000000a")
+
+
+def _message(enrollment: Enrollment) -> dict[str, Any]:
+    return {"channel": "whatsapp", "type": "text", "content": "Hello", "template_id": None,
+            "variables": {"name": enrollment.contact_id}, "media_url": None}
+
+
+def _load(app: DriplineApp, enrollment_id: UUID) -> Enrollment:
     enrollment: object = app.repository.get(enrollment_id)
     assert isinstance(enrollment, Enrollment)
-    order = enrollment.current_step_order
-    message_id = ids.message_id(enrollment.id, order, enrollment.attempt)
-    enrollment.request_message(step_order=order, attempt=enrollment.attempt,
-                               message_id=message_id, request=message_request(
-                                   enrollment, message_id, at), at=at)
+    return enrollment
+
+
+def request_message(app: DriplineApp, enrollment_id: UUID, at: datetime) -> str:
+    """Record the current step's message request without moving on (as a retry would), and
+    return its id."""
+    enrollment = _load(app, enrollment_id)
+    message_id = enrollment.execute_step(
+        step_order=enrollment.current_step_order, step_id=STEP_ID,
+        attempt=enrollment.attempt, due_at=at, message=_message(enrollment), advance_to=None,
+        next_due_at=None, final=False, at=at)
     app.save(enrollment)
     return message_id
 
 
 def execute_step(app: DriplineApp, enrollment_id: UUID, at: datetime,
                  last_order: int) -> str:
-    """Request the current step's message, then advance to the next step or complete."""
-    message_id = request_message(app, enrollment_id, at)
-    enrollment: object = app.repository.get(enrollment_id)
-    assert isinstance(enrollment, Enrollment)
-    if enrollment.current_step_order >= last_order:
+    """Execute the current step as the scheduler does: request its message and move on to
+    the next step; after the last one, complete (as if it settled at once)."""
+    enrollment = _load(app, enrollment_id)
+    order = enrollment.current_step_order
+    last = order >= last_order
+    message_id = enrollment.execute_step(
+        step_order=order, step_id=STEP_ID, attempt=enrollment.attempt, due_at=at,
+        message=_message(enrollment), advance_to=None if last else order + 1,
+        next_due_at=at + (SETTLE if last else timedelta(hours=1)), final=last, at=at)
+    if last:
         enrollment.complete(at)
-    else:
-        enrollment.advance(enrollment.current_step_order + 1, at + timedelta(hours=1), at)
     app.save(enrollment)
     return message_id
-
-
-def message_request(enrollment: Enrollment, message_id: str, at: datetime) -> dict[str, Any]:
-    return {"message_id": message_id, "tenant_id": enrollment.tenant_id,
-            "contact_id": enrollment.contact_id, "sequence_id": str(enrollment.sequence_id),
-            "enrollment_id": str(enrollment.id), "step_id": "step-x",
-            "step_order": enrollment.current_step_order, "channel": "whatsapp",
-            "type": "text", "content": "Hello", "template_id": None,
-            "variables": {"name": enrollment.contact_id}, "media_url": None,
-            "due_at": at.isoformat(), "created_at": at.isoformat()}

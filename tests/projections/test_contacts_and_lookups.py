@@ -41,7 +41,12 @@ def test_enroll_existing_finds_the_contacts_whose_facts_match_the_trigger(
     for type_, contact, data in facts:
         tenant = "other" if contact == "elsewhere" else "acme"
         app.record_crm_event(crm(type_, contact, tenant, at=clock(), **data))
-    match = app.lookups.contacts_matching_trigger
+    head = app.recorder.max_notification_id() or 0
+
+    def match(tenant: str, trigger: str, data: dict[str, str]) -> list[str]:
+        # The answer includes every fact recorded up to ``head``, projected or not yet.
+        return app.lookups.contacts_matching_trigger(tenant, trigger, data, head)
+
     assert match("acme", "tag_added", {"tag_id": "t-1"}) == ["tagged"]
     assert match("acme", "tag_added", {"tag_name": "vip"}) == ["other-tag", "tagged"]
     assert match("acme", "list_joined", {"list_id": "l-1", "list_name": "x"}) == ["listed"]

@@ -39,7 +39,7 @@ def test_enrollments_follow_their_contacts_through_the_sequence(
     rows = {r["contact_id"]: r for r in q.list_enrollments("acme", sequence.id).items}
     assert (rows["c-1"]["status"], rows["c-1"]["completed_at"]) == ("completed", clock())
     assert (rows["c-2"]["status"], rows["c-2"]["exit_reason"]) == ("exited", "manual_exit")
-    assert app.lookups.open_enrollments_of_sequence(sequence.id) == []
+    assert app.store.open_enrollments_of_sequence(sequence.id) == []
 
 
 def test_due_enrollments_hold_only_active_enrollments_with_a_due_time_oldest_first(

@@ -11,13 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
-from eventsourcing.postgres import PostgresApplicationRecorder
-
-from domain.clock import ManualClock
 from dripline.bootstrap import Runtime, bootstrap
 from dripline.settings import Settings
-from tests.projections.support import active_sequence, crm
+from tests.projections.support import active_sequence
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,43 +71,4 @@ def test_on_postgresql_new_events_wake_the_runner_without_polling(
         assert runtime.queries.list_sequences("acme").items[0]["id"] == str(sequence.id)
     finally:
         runner.stop()
-        runtime.close()
-
-
-def test_on_postgresql_a_change_to_the_due_table_wakes_the_schedulers(
-        postgres_url: str, clock: ManualClock) -> None:
-    runtime = bootstrap(Settings(database_url=postgres_url), clock=clock,
-                        catch_up_lookups=False)
-    read_models = runtime.read_models
-    channel = read_models.due_channel
-    recorder = runtime.app.recorder
-    assert isinstance(recorder, PostgresApplicationRecorder)
-    assert channel == f"{recorder.channel_name}_due"
-    listener = psycopg.connect(read_models.db.conninfo, autocommit=True)
-    try:
-        listener.execute(f'LISTEN "{channel}"')
-
-        def woken() -> bool:
-            return any(True for _ in listener.notifies(timeout=0.5, stop_after=1))
-
-        sequence = active_sequence(runtime.app, steps=1)
-        read_models.catch_up()  # due_enrollments moved past these, but nothing changed
-        assert not woken()
-        runtime.app.enroll("acme", sequence.id, "a")
-        read_models.catch_up(["due_enrollments"])
-        assert woken()
-        runtime.app.record_crm_event(crm("tag_added", "a", at=clock(), tag_id="t-1",
-                                         tag_name="vip"))
-        read_models.catch_up()
-        assert not woken()
-    finally:
-        listener.close()
-        runtime.close()
-
-
-def test_on_sqlite_there_is_no_due_channel(sqlite_url: str) -> None:
-    runtime = bootstrap(Settings(database_url=sqlite_url), catch_up_lookups=False)
-    try:
-        assert runtime.read_models.due_channel is None
-    finally:
         runtime.close()

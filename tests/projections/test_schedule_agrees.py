@@ -1,5 +1,6 @@
-"""The read models' idea of when an enrollment is next due is the aggregate's own, through
-retries, pauses and resumes: the scheduler scans the one, the store decides by the other."""
+"""The read models' and the write-side index's idea of when an enrollment is next due is the
+aggregate's own, through retries, pauses and resumes: the scheduler scans the index, the
+store decides by the aggregate, and the API lists the read model."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 from domain import ids
 from domain.clock import ManualClock
 from domain.crm import CrmEvent
+from domain.enrollment import SETTLE
 from dripline.bootstrap import Runtime
 
 STEPS = [{"order": n, "name": f"s{n}", "delay_amount": 1, "delay_unit": "hours",
@@ -25,10 +27,16 @@ def _agree(runtime: Runtime, enrollment_id: UUID) -> None:
     due = [d for d in runtime.queries.due_enrollments(aggregate.next_scheduled_at
                                                       or runtime.app.clock(), 10)
            if d.enrollment_id == enrollment_id]
+    # The write-side index, which the scheduler scans, says the same (without a projector).
+    indexed = [r for r in runtime.app.store.due_enrollments(
+        aggregate.next_scheduled_at or runtime.app.clock(), 10)
+        if r.enrollment_id == enrollment_id]
     if aggregate.status == "active" and aggregate.next_scheduled_at is not None:
         assert [d.due_at for d in due] == [aggregate.next_scheduled_at]
+        assert [r.due_at for r in indexed] == [aggregate.next_scheduled_at]
     else:
         assert due == []
+        assert indexed == []
 
 
 def test_next_due_follows_the_aggregate(runtime: Runtime, clock: ManualClock) -> None:
@@ -59,6 +67,9 @@ def test_next_due_follows_the_aggregate(runtime: Runtime, clock: ManualClock) ->
     clock.advance(timedelta(hours=2))
     app.resume_enrollment("acme", e.id)  # step 1's time passed: due at once
     _agree(runtime, e.id)
+    app.execute_due([e.id])  # the last step: requested, settling
+    _agree(runtime, e.id)
+    clock.advance(SETTLE)
     app.execute_due([e.id])
     _agree(runtime, e.id)
     assert app.get_enrollment("acme", e.id).status == "completed"

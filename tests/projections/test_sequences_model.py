@@ -55,5 +55,6 @@ def test_sequences_filter_by_status_and_trigger_and_stay_in_their_tenant(
     assert ids(q.list_sequences("acme", trigger_type="tag_added")) == {str(tagged.id)}
     page = q.list_sequences("acme", page=2, limit=2)
     assert (page.total, len(page.items)) == (3, 1)
-    assert runtime.app.lookups.active_sequences_for_trigger("acme", "tag_added") == [tagged.id]
-    assert runtime.app.lookups.active_sequences_for_trigger("other", "tag_added") == []
+    triggers = runtime.app.store.trigger_view(["acme", "other"]).sequences
+    assert [t.sequence_id for t in triggers["acme"]] == [tagged.id]
+    assert triggers["other"] == []

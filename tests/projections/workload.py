@@ -10,11 +10,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain import ids
 from domain.application import DriplineApp
 from domain.clock import ManualClock
-from domain.enrollment import Enrollment
-from tests.projections.support import active_sequence, crm, message_request
+from domain.enrollment import SETTLE, Enrollment
+from tests.projections.support import STEP_ID, active_sequence, crm
 
 BATCH = 250
 
@@ -65,15 +64,23 @@ def _execute(e: Enrollment, i: int, at: datetime, last_order: int) -> None:
     if e.status != "active":
         return
     order = e.current_step_order
-    message_id = ids.message_id(e.id, order, e.attempt)
-    e.request_message(step_order=order, attempt=e.attempt, message_id=message_id,
-                      request=message_request(e, message_id, at), at=at)
+    last = order >= last_order
     if i % 9 == 4:
-        e.skip_step(order, "condition_not_met", at)
-    if order >= last_order:
+        e.skip_step(order, "condition_not_met", at, step_id=STEP_ID)
+        if last:
+            e.complete(at)
+        else:
+            e.advance(order + 1, at + timedelta(hours=1), at)
+        return
+    e.execute_step(step_order=order, step_id=STEP_ID, attempt=e.attempt, due_at=at,
+                   message={"channel": "whatsapp", "type": "text", "content": "Hello",
+                            "template_id": None, "variables": {"name": e.contact_id},
+                            "media_url": None},
+                   advance_to=None if last else order + 1,
+                   next_due_at=at + (SETTLE if last else timedelta(hours=1)), final=last,
+                   at=at)
+    if last:
         e.complete(at)
-    else:
-        e.advance(order + 1, at + timedelta(hours=1), at)
 
 
 def _feedback(e: Enrollment, i: int, at: datetime) -> None:

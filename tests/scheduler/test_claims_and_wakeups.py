@@ -1,5 +1,6 @@
 """Schedulers on one PostgreSQL database claim disjoint batches; a scheduler sleeps until
-the next due time it saw and wakes early when the projector says the due list changed."""
+the next due time it saw and wakes early when a commit may have made a step due (another
+process's, through the event store's notification; its own process's, directly)."""
 
 from __future__ import annotations
 
@@ -51,20 +52,20 @@ def test_sqlite_needs_no_claims(sqlite_url: str) -> None:
 
 
 def test_a_scheduler_leaves_enrollments_another_has_claimed(pg_runtime: Runtime,
-                                                            postgres_url: str) -> None:
+                                                            postgres_url: str,
+                                                            clock: ManualClock) -> None:
     app = pg_runtime.app
-    enrolled = enroll(app, three_steps(app, (0, 60, 60)), 6)
-    pg_runtime.catch_up()
+    enrolled = enroll(app, three_steps(app, (1, 60, 60)), 6)
+    clock.advance(timedelta(minutes=1))
     other = Claims(postgres_url)
     claims = Claims(postgres_url)
     try:
         held = other.claim(enrolled, 4)
-        scheduler = Scheduler(app, pg_runtime.queries, batch_size=10, claims=claims)
+        scheduler = Scheduler(app, batch_size=10, claims=claims)
         assert scheduler.run_once() == 2
         assert {e.originator_id for e in requests_in_store(app)} == set(enrolled) - held
         assert dict(scheduler.stats.outcomes) == {"requested": 2}
         other.release()  # the other scheduler gave up its batch without executing it
-        pg_runtime.catch_up()
         assert scheduler.run_once() == 4
         assert count_requested(postgres_url) == 6
     finally:
@@ -74,22 +75,23 @@ def test_a_scheduler_leaves_enrollments_another_has_claimed(pg_runtime: Runtime,
 
 def test_sleeps_until_the_next_due_time_it_saw(runtime: Runtime, clock: ManualClock) -> None:
     app = runtime.app
-    enroll(app, three_steps(app, (0, 1, 1)), 3)  # step 1 a minute after step 0
-    scheduler = Scheduler(app, runtime.queries, idle_seconds=600, sync=runtime.catch_up)
+    enroll(app, three_steps(app, (1, 1, 1)), 3)  # step 1 a minute after step 0
+    clock.advance(timedelta(minutes=1))
+    scheduler = Scheduler(app, idle_seconds=600)
     assert scheduler.run_once() == 3
     assert scheduler.run_once() == 0
     assert scheduler.next_due == clock() + timedelta(minutes=1)
     assert scheduler._pause() == 60.0
     clock.advance(timedelta(seconds=45))
     assert scheduler._pause() == 15.0
-    short = Scheduler(app, runtime.queries, idle_seconds=5, sync=runtime.catch_up)
+    short = Scheduler(app, idle_seconds=5)
     assert short.run_once() == 0
     assert short.next_due is None  # beyond its look-ahead
     assert short._pause() == 5
 
 
 def test_stop_and_wake_end_the_sleep_at_once(runtime: Runtime) -> None:
-    scheduler = Scheduler(runtime.app, runtime.queries, idle_seconds=3600)
+    scheduler = Scheduler(runtime.app, idle_seconds=3600)
     scans = 0
     original = scheduler.run_once
 
@@ -119,20 +121,32 @@ def test_stop_and_wake_end_the_sleep_at_once(runtime: Runtime) -> None:
     assert not thread.is_alive()
 
 
-def test_the_projector_wakes_a_listening_scheduler(pg_runtime: Runtime) -> None:
-    channel = pg_runtime.read_models.due_channel
+def test_a_commit_by_another_process_wakes_a_listening_scheduler(
+        pg_runtime: Runtime, postgres_url: str, clock: ManualClock) -> None:
+    channel = getattr(pg_runtime.app.recorder, "channel_name", None)
     assert channel is not None
     woken = threading.Semaphore(0)
     listener = DueListener(pg_runtime.read_models.db.conninfo, channel, woken.release)
     listener.start()
+    other = bootstrap(Settings(database_url=postgres_url), clock=clock)
     try:
         assert woken.acquire(timeout=30)  # once on listening: catch up on anything missed
-        app = pg_runtime.app
+        app = other.app  # another application: only the database can tell the listener
         enroll(app, three_steps(app), 2)
-        pg_runtime.catch_up()
         assert woken.acquire(timeout=30)
     finally:
+        other.close()
         listener.stop()
+
+
+def test_a_commit_in_its_own_process_wakes_the_scheduler(runtime: Runtime) -> None:
+    woken = threading.Event()
+    runtime.app.core.on_commit.append(woken.set)
+    app = runtime.app
+    sequence_id = three_steps(app, (5, 5, 5))
+    woken.clear()
+    enroll(app, sequence_id, 1)
+    assert woken.is_set()
 
 
 def test_claims_survive_a_lost_connection(postgres_url: str) -> None:
@@ -153,15 +167,16 @@ def test_claims_survive_a_lost_connection(postgres_url: str) -> None:
 
 
 def test_a_scan_reads_past_a_page_another_scheduler_holds(pg_runtime: Runtime,
-                                                         postgres_url: str) -> None:
+                                                         postgres_url: str,
+                                                         clock: ManualClock) -> None:
     app = pg_runtime.app
-    enroll(app, three_steps(app, (0, 60, 60)), 6)
-    pg_runtime.catch_up()
-    rows = pg_runtime.queries.due_enrollments(pg_runtime.app.clock(), 10)
+    enroll(app, three_steps(app, (1, 60, 60)), 6)
+    clock.advance(timedelta(minutes=1))
+    rows = app.store.due_enrollments(clock(), 10)
     other, claims = Claims(postgres_url), Claims(postgres_url)
     try:
         held = other.claim([row.enrollment_id for row in rows[:4]], 4)  # a whole page
-        scheduler = Scheduler(app, pg_runtime.queries, batch_size=2, claims=claims)
+        scheduler = Scheduler(app, batch_size=2, claims=claims)
         assert scheduler.run_once() == 2
         assert {e.originator_id for e in requests_in_store(app)} == (
             {row.enrollment_id for row in rows[4:]})
@@ -174,20 +189,18 @@ def test_a_scan_reads_past_a_page_another_scheduler_holds(pg_runtime: Runtime,
 def test_a_failed_scan_leaves_no_old_due_time_to_spin_on(runtime: Runtime,
                                                         clock: ManualClock) -> None:
     app = runtime.app
-    enroll(app, three_steps(app, (0, 1, 1)), 1)
-    failing = False
-
-    def sync() -> None:
-        runtime.catch_up()
-        if failing:
-            raise RuntimeError("the read models are unreachable")
-
-    scheduler = Scheduler(app, runtime.queries, idle_seconds=120, sync=sync)
+    enroll(app, three_steps(app, (1, 1, 1)), 1)
+    clock.advance(timedelta(minutes=1))
+    scheduler = Scheduler(app, idle_seconds=120)
     assert scheduler.run_once() == 1
     assert scheduler.run_once() == 0
     assert scheduler.next_due == clock() + timedelta(minutes=1)
     clock.advance(timedelta(minutes=2))  # that due time is now past...
-    failing = True
+
+    def unreachable(*_: object, **__: object) -> list[object]:
+        raise RuntimeError("the database is unreachable")
+
+    app.core.store.due_enrollments = unreachable  # type: ignore[method-assign,assignment]
     with pytest.raises(RuntimeError):
         scheduler.run_once()
     assert scheduler._pause() == 120  # ...and forgotten: a full idle wait, not zero

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dripline.bootstrap import bootstrap
@@ -20,7 +21,8 @@ from tests.scheduler.support import (
     wait_until_requested,
 )
 
-CONTACTS = 2000  # x 3 steps, all due at once (zero delays, system clock everywhere)
+CONTACTS = 2000  # x 3 steps: the first a minute after enrolling, the next ones at once
+DELAYS = (1, 0, 0)  # so that the steps are the scheduler's work, not the enrollment's
 KILLS = 4
 BATCH = "20"  # enrollments per batch: many batches, so a kill finds one in any phase
 
@@ -32,14 +34,16 @@ def test_a_scheduler_killed_at_random_points_requests_every_step_once(
     total = 3 * CONTACTS
     runtime = bootstrap(Settings(database_url=postgres_url), catch_up_lookups=False)
     try:
-        sequence_id = three_steps(runtime.app)
+        sequence_id = three_steps(runtime.app, DELAYS)
         enrolled = enroll(runtime.app, sequence_id, CONTACTS)
+        # The schedulers' clocks are two minutes ahead: everything is due for them at once.
+        later = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
         project = projector(postgres_url, tmp_path)
         killed_at: list[int] = []
         try:
             for number in range(KILLS):
                 victim = Worker.launch(postgres_url, tmp_path, f"victim-{number}",
-                                       "--batch-size", BATCH)
+                                       "--batch-size", BATCH, "--now", later)
                 # Let it work past a random number of steps, then for a random moment more,
                 # so the kill lands anywhere: loading, deciding, saving, between batches.
                 # A target beyond what is left could never be reached: keep work for the
@@ -57,7 +61,8 @@ def test_a_scheduler_killed_at_random_points_requests_every_step_once(
                 killed_at.append(count_requested(postgres_url))
             assert killed_at[-1] < total, (
                 f"all was done before the last kill; nothing was tested (seed {seed})")
-            survivor = Worker.launch(postgres_url, tmp_path, "survivor", "--batch-size", BATCH)
+            survivor = Worker.launch(postgres_url, tmp_path, "survivor", "--batch-size", BATCH,
+                                     "--now", later)
             wait_until_requested(postgres_url, total, timeout=90)
             outcomes = survivor.outcomes()
             runtime.read_models.wait_for(runtime.app.recorder.max_notification_id() or 0,

@@ -1,5 +1,6 @@
-"""The scheduler loop over the real ``due_enrollments`` read model, in one process with a
-manual clock: every step requested exactly once, in order, never before it is due."""
+"""The scheduler loop over the real due index, in one process with a manual clock: every
+step requested exactly once, in order, never before it is due; then each enrollment settles
+and completes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from consumers.scheduler import Scheduler
 from domain.clock import ManualClock
+from domain.enrollment import SETTLE
 from dripline.bootstrap import bootstrap
 from dripline.settings import Settings
 from tests.conftest import START
@@ -30,16 +32,16 @@ def test_every_step_is_requested_once_in_order_and_never_early(
         app = runtime.app
         sequence_id = three_steps(app, DELAYS)
         enrolled = enroll(app, sequence_id, CONTACTS)
-        scheduler = Scheduler(app, runtime.queries, batch_size=25, sync=runtime.catch_up)
+        scheduler = Scheduler(app, batch_size=25)
         due_times = []
         for _ in range(100):
             while scheduler.run_once():
                 pass
-            runtime.catch_up()
-            upcoming = runtime.queries.due_enrollments(FAR, 1)
+            upcoming = app.store.due_enrollments(FAR, 1)
             if not upcoming:
                 break
             due = upcoming[0].due_at
+            assert due is not None
             due_times.append(due)
             # A microsecond before the due time nothing is executed and nothing recorded.
             clock.set(due - timedelta(microseconds=1))
@@ -50,13 +52,15 @@ def test_every_step_is_requested_once_in_order_and_never_early(
         else:
             raise AssertionError("the enrollments never stopped falling due")
 
-        # The next step falls due its delay after the previous one was executed.
-        assert due_times == [START + timedelta(minutes=10), START + timedelta(minutes=70)]
+        # The first step went out with the enrollment; the next falls due its delay after the
+        # previous one was executed; the last one settles half an hour later.
+        assert due_times == [START + timedelta(minutes=10), START + timedelta(minutes=70),
+                             START + timedelta(minutes=70) + SETTLE]
         runtime.catch_up()
         assert_each_step_requested_once(app, runtime.queries, sequence_id, enrolled)
         for event in requests_in_store(app):
-            assert event.request["due_at"] == event.request["created_at"]  # on the dot
-        assert scheduler.stats.outcomes == {"requested": 3 * CONTACTS}
+            assert event.due_at == event.at  # on the dot
+        assert scheduler.stats.outcomes == {"requested": 2 * CONTACTS, "completed": CONTACTS}
         assert count_requested(database_url) == 3 * CONTACTS  # the other tests' counter agrees
     finally:
         runtime.close()

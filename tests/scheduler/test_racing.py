@@ -5,6 +5,7 @@ the aggregate version lets only one of them record the step (DESIGN 1)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dripline.bootstrap import bootstrap
@@ -18,7 +19,8 @@ from tests.scheduler.support import (
     wait_until_requested,
 )
 
-CONTACTS = 1000  # x 3 steps, all due at once (zero delays, system clock everywhere)
+CONTACTS = 1000  # x 3 steps: the first a minute after enrolling, the next ones at once
+DELAYS = (1, 0, 0)  # so that the first step is the schedulers' work, not the enrollment's
 
 
 def test_two_schedulers_request_every_step_exactly_once(postgres_url: str,
@@ -26,13 +28,15 @@ def test_two_schedulers_request_every_step_exactly_once(postgres_url: str,
     runtime = bootstrap(Settings(database_url=postgres_url), catch_up_lookups=False)
     try:
         project = projector(postgres_url, tmp_path)
+        # The schedulers' clocks are two minutes ahead: everything is due for them at once.
+        later = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
         workers = [Worker.launch(postgres_url, tmp_path, f"scheduler-{n}",
-                                 "--batch-size", "100") for n in (1, 2)]
+                                 "--batch-size", "100", "--now", later) for n in (1, 2)]
         try:
             for worker in workers:
                 worker.wait_ready()
             # Both scan before anything is due, so both see the same work appear.
-            sequence_id = three_steps(runtime.app)
+            sequence_id = three_steps(runtime.app, DELAYS)
             enrolled = enroll(runtime.app, sequence_id, CONTACTS)
             wait_until_requested(postgres_url, 3 * CONTACTS, timeout=90)
             outcomes = [worker.outcomes() for worker in workers]

@@ -34,7 +34,7 @@ def test_steps_that_fell_due_while_no_scheduler_ran_are_executed_when_one_starts
         def scheduler_comes_back_at(now: datetime, requested: int) -> None:
             """Start a scheduler whose clock says ``now``; stop it once it has done its work."""
             worker = Worker.launch(database_url, tmp_path, f"at-{now:%H%M}", "--now",
-                                   now.isoformat(), "--sync", "--batch-size", "7")
+                                   now.isoformat(), "--batch-size", "7")
             try:
                 wait_until_requested(database_url, requested, timeout=60)
             finally:
@@ -49,9 +49,7 @@ def test_steps_that_fell_due_while_no_scheduler_ran_are_executed_when_one_starts
 
         runtime.catch_up()
         assert_each_step_requested_once(app, runtime.queries, sequence_id, enrolled)
-        times = {(datetime.fromisoformat(e.request["due_at"]),
-                  datetime.fromisoformat(e.request["created_at"]))
-                 for e in requests_in_store(app)}
+        times = {(e.due_at, e.at) for e in requests_in_store(app)}
         assert times == {(START + HOUR, START + 3.5 * HOUR),
                          (START + 4.5 * HOUR, START + 5 * HOUR),
                          (START + 6 * HOUR, START + 9 * HOUR)}

@@ -2,8 +2,7 @@
 
 What ``dripline schedule`` runs (``bootstrap(..., catch_up_lookups=False)`` and
 ``dripline.run.scheduling``), plus what a test needs from a child it cannot share objects
-with: a clock fixed by ``--now`` (a ManualClock lives in one process only), ``--sync`` to bring
-``due_enrollments`` up to date before each scan as ``dripline serve`` does, and its outcome
+with: a clock fixed by ``--now`` (a ManualClock lives in one process only), and its outcome
 counts written as JSON to STATS, once when it is ready (``{"ready": true}``) and again when
 it stops on SIGTERM. A SIGKILL leaves only the first: a crash writes nothing more.
 """
@@ -34,16 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("stats", type=Path)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--now", help="a fixed ISO time for the clock (default: system clock)")
-    parser.add_argument("--sync", action="store_true",
-                        help="catch due_enrollments up before each scan (as dripline serve)")
     args = parser.parse_args(argv)
     clock: Clock = ManualClock(datetime.fromisoformat(args.now)) if args.now else system_clock
     runtime = bootstrap(Settings(), clock=clock, catch_up_lookups=False)
-    sync = ((lambda: runtime.read_models.catch_up(["due_enrollments"])) if args.sync
-            else None)
     try:
-        with scheduling(runtime, batch_size=args.batch_size, idle_seconds=0.05,
-                        sync=sync) as scheduler:
+        with scheduling(runtime, batch_size=args.batch_size,
+                        idle_seconds=0.05) as scheduler:
             # As dripline schedule does: stop from another thread, never in the handler.
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: threading.Thread(target=scheduler.stop).start())

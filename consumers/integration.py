@@ -1,0 +1,108 @@
+"""``dripline.events``: integration events for other services, a public contract of its own
+(DESIGN 3.2), mapped here from the domain events so that the stored format stays free to
+change behind it.
+
+Each is a JSON object with ``type``, ``version`` (of that type's shape), ``event_id`` (unique,
+the same on a republish), ``tenant_id``, ``occurred_at`` and ids only: never contact profile
+data, never message content (message requests go to ``dripline.messages``), never internal
+aggregates (contact facts, enrollment slots) or internal scheduling moves. Enrollment events
+are keyed by contact id (one contact's events stay in order), sequence events by sequence id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain import ids
+from domain.enrollment import Enrollment
+from domain.sequence import DripSequence
+
+VERSION = 1
+E, S = Enrollment, DripSequence
+
+
+@dataclass(frozen=True)
+class IntegrationEvent:
+    key: str
+    body: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return str(self.body["type"])
+
+
+_SEQUENCE_TYPES: dict[type[Any], str] = {
+    S.Created: "sequence.created", S.Activated: "sequence.activated",
+    S.Paused: "sequence.paused", S.Resumed: "sequence.resumed",
+    S.Archived: "sequence.archived", S.Deleted: "sequence.deleted"}
+
+
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _step_requested(e: Any) -> dict[str, Any]:
+    if isinstance(e, E.MessageRequested):  # stored by earlier versions
+        return {"step_order": e.step_order, "step_id": str(e.request.get("step_id", "")),
+                "attempt": e.attempt, "message_id": e.message_id,
+                "channel": str(e.request.get("channel", ""))}
+    return {"step_order": e.step_order, "step_id": e.step_id, "attempt": e.attempt,
+            "message_id": ids.message_id(e.originator_id, e.step_order, e.attempt),
+            "channel": e.channel}
+
+
+_ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    E.Created: ("enrollment.started", lambda e: {
+        "source": e.source, "step_order": e.step_order, "due_at": _moment(e.due_at),
+        "entered_at": _moment(e.entered_at or e.at)}),
+    E.StepExecuted: ("enrollment.step_requested", _step_requested),
+    E.MessageRequested: ("enrollment.step_requested", _step_requested),
+    E.StepSkipped: ("enrollment.step_skipped", lambda e: {
+        "step_order": e.step_order, "step_id": e.step_id, "reason": e.reason}),
+    E.SendFailed: ("enrollment.step_failed", lambda e: {
+        "step_order": e.step_order, "attempt": e.attempt, "message_id": e.message_id,
+        "permanent": e.permanent, "retry_at": _moment(e.retry_at)}),
+    E.MessageDelivered: ("enrollment.message_delivered", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id}),
+    E.Exited: ("enrollment.exited", lambda e: {"reason": e.reason}),
+    E.Completed: ("enrollment.completed", lambda e: {}),
+    E.Paused: ("enrollment.paused", lambda e: {"by_sequence": e.by_sequence}),
+    E.Resumed: ("enrollment.resumed", lambda e: {"due_at": _moment(e.due_at)}),
+}
+TYPES = sorted({*_SEQUENCE_TYPES.values(), *(t for t, _ in _ENROLLMENT_TYPES.values())})
+
+
+def needs_created(event: Any) -> UUID | None:
+    """The aggregate whose ``Created`` event (tenant, sequence, contact) this event's
+    integration event needs but does not carry itself."""
+    kind = type(event)
+    if (kind in _SEQUENCE_TYPES or kind in _ENROLLMENT_TYPES) and not isinstance(
+            event, E.Created | S.Created):
+        return event.originator_id  # type: ignore[no-any-return]
+    return None
+
+
+def integration_event(event: Any, created: Any) -> IntegrationEvent | None:
+    """The integration event of a domain event (None: it has none). ``created`` is the
+    ``Created`` event of its aggregate (the event itself when it is one)."""
+    base = {"version": VERSION,
+            "event_id": f"{event.originator_id}:{event.originator_version}",
+            "occurred_at": _moment(getattr(event, "at", None) or event.timestamp)}
+    kind = type(event)
+    tenant = getattr(created, "tenant_id", None)
+    if kind in _SEQUENCE_TYPES and tenant is not None:
+        sequence_id = str(event.originator_id)
+        return IntegrationEvent(sequence_id, {"type": _SEQUENCE_TYPES[kind], **base,
+                                              "tenant_id": tenant,
+                                              "sequence_id": sequence_id})
+    if kind not in _ENROLLMENT_TYPES or not isinstance(created, E.Created):
+        return None
+    name, fields = _ENROLLMENT_TYPES[kind]
+    return IntegrationEvent(created.contact_id, {
+        "type": name, **base, "tenant_id": created.tenant_id,
+        "sequence_id": str(created.sequence_id), "enrollment_id": str(event.originator_id),
+        "contact_id": created.contact_id, **fields(event)})

@@ -1,0 +1,240 @@
+"""The PostgreSQL event store: the library's process recorder (events, notification log,
+tracking), with one unit of work's whole write in one transaction (``domain.store``).
+
+Every writer first takes the library's EXCLUSIVE lock on the events table (it keeps the
+notification log gap-free: ids are handed out in commit order). Taking it first, before any
+index row, gives all writers one lock order, so they never deadlock; it also means that
+expectations checked after it see every write committed before this one, and none can commit
+in between. New events travel as one binary array (psycopg's ``%b``): the library's text form
+hex-encodes and escapes every event in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.utils import retry
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from domain.store import EnrollmentRow, StaleDecisionError, TriggerRow, TriggerView, WriteBatch
+from projections.storage import tables as t
+
+_RETRY = (InterfaceError, OperationalError)
+
+
+class PgEventStore(PostgresProcessRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events",
+                 tracking_table_name: str = "notification_tracking") -> None:
+        super().__init__(datastore, events_table_name=events_table_name,
+                         tracking_table_name=tracking_table_name)
+        self.events = Identifier(self.datastore.schema, self.events_table_name)
+        self.insert_events_statement = SQL(
+            "INSERT INTO {events} (originator_id, originator_version, topic, state) "
+            "SELECT originator_id, originator_version, topic, state "
+            "FROM unnest(%b::{schema}.{stored_event_type}[]) RETURNING notification_id"
+        ).format(events=self.events, schema=Identifier(self.datastore.schema),
+                 stored_event_type=Identifier(self.stored_event_type_name))
+        for statement in t.ddl("TIMESTAMPTZ", "BYTEA", "UUID"):
+            self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+
+    # --- writing --------------------------------------------------------------------------------
+
+    @retry(_RETRY, max_attempts=10, wait=0.2)
+    def write(self, batch: WriteBatch) -> list[int]:
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor() as cur:
+            self._lock_table(cur)
+            self._check(cur, batch)
+            if batch.tracking is not None:
+                self._insert_tracking(cur, batch.tracking)
+            positions: list[int] = []
+            if batch.events:
+                self._notify_channel(cur)
+                cur.execute(self.insert_events_statement, [[
+                    self.construct_pg_stored_event(e.originator_id, e.originator_version,
+                                                   e.topic, e.state)
+                    for e in batch.events]])
+                positions = [row["notification_id"] for row in cur.fetchall()]
+            self._write_indexes(cur, batch)
+            return positions
+
+    def _check(self, cur: Cursor[DictRow], batch: WriteBatch) -> None:
+        if batch.expect_versions:
+            ids = list(batch.expect_versions)
+            cur.execute(SQL(
+                "SELECT e.originator_id FROM unnest(%s::uuid[], %s::bigint[]) AS x(id, v) "
+                "JOIN {events} e ON e.originator_id = x.id AND e.originator_version > x.v "
+                "LIMIT 1").format(events=self.events),
+                [ids, [batch.expect_versions[i] for i in ids]])
+            moved = cur.fetchone()
+            if moved is not None:
+                raise StaleDecisionError(f"{moved['originator_id']} changed meanwhile")
+        if batch.expect_epochs:
+            tenants = list(batch.expect_epochs)
+            cur.execute(f"SELECT tenant_id, epoch FROM {t.EPOCHS} "
+                        "WHERE tenant_id = ANY(%s)", [tenants])
+            now = {row["tenant_id"]: row["epoch"] for row in cur.fetchall()}
+            for tenant in tenants:
+                if now.get(tenant, 0) != batch.expect_epochs[tenant]:
+                    raise StaleDecisionError(f"the triggers of tenant {tenant} changed")
+
+    def _write_indexes(self, cur: Cursor[DictRow], batch: WriteBatch) -> None:
+        if batch.ended_enrollments:
+            cur.execute(f"DELETE FROM {t.ENROLLMENTS} WHERE enrollment_id = ANY(%s)",
+                        [[str(i) for i in batch.ended_enrollments]])
+        if batch.open_enrollments:
+            rows = batch.open_enrollments
+            cur.execute(
+                f"INSERT INTO {t.ENROLLMENTS} SELECT * FROM unnest(%s::text[], %s::text[], "
+                "%s::text[], %s::text[], %s::text[], %s::timestamptz[]) "
+                "ON CONFLICT (enrollment_id) DO UPDATE SET status = excluded.status, "
+                "due_at = excluded.due_at",
+                [[str(r.enrollment_id) for r in rows], [r.tenant_id for r in rows],
+                 [str(r.sequence_id) for r in rows], [r.contact_id for r in rows],
+                 [r.status for r in rows], [r.due_at for r in rows]])
+        if batch.untriggered:
+            cur.execute(f"DELETE FROM {t.TRIGGERS} WHERE sequence_id = ANY(%s)",
+                        [[str(i) for i in batch.untriggered]])
+        for row in batch.triggers:
+            cur.execute(f"INSERT INTO {t.TRIGGERS} VALUES (%s, %s, %s) ON CONFLICT "
+                        "(sequence_id) DO UPDATE SET trigger_type = excluded.trigger_type",
+                        [str(row.sequence_id), row.tenant_id, row.trigger_type])
+        if batch.bump_epochs:
+            cur.execute(f"INSERT INTO {t.EPOCHS} SELECT unnest(%s::text[]), 1 "
+                        f"ON CONFLICT (tenant_id) DO UPDATE SET epoch = {t.EPOCHS}.epoch + 1",
+                        [sorted(batch.bump_epochs)])
+        if batch.seen:
+            # No ON CONFLICT: an id applied by a concurrent writer is a conflict, and the
+            # batch is decided again (it is then a duplicate).
+            cur.execute(f"INSERT INTO {t.SEEN} SELECT * FROM unnest(%s::text[], %s::text[])",
+                        [[str(c) for c, _ in batch.seen], [e for _, e in batch.seen]])
+
+    @retry(_RETRY, max_attempts=10, wait=0.2)
+    def write_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
+        with self.datastore.get_connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {t.SNAPSHOTS} SELECT * FROM unnest(%s::uuid[], %s::bigint[], "
+                "%s::text[], %s::bytea[]) ON CONFLICT DO NOTHING",
+                [[s.originator_id for s in snapshots],
+                 [s.originator_version for s in snapshots], [s.topic for s in snapshots],
+                 [s.state for s in snapshots]])
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _rows(self, statement: str | SQL | Composed, params: Sequence[Any]) -> list[DictRow]:
+        with self.datastore.get_connection() as conn, conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall()
+
+    @retry(_RETRY, max_attempts=10, wait=0.2)
+    def read_streams(self, after: Mapping[UUID, int]) -> dict[UUID, list[StoredEvent]]:
+        if not after:
+            return {}
+        ids = list(after)
+        rows = self._rows(SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM unnest(%s::uuid[], %s::bigint[]) AS x(id, v) JOIN {events} e "
+            "ON e.originator_id = x.id AND e.originator_version > x.v "
+            "ORDER BY e.originator_id, e.originator_version").format(events=self.events),
+            [ids, [after[i] for i in ids]])
+        return _streams(rows)
+
+    @retry(_RETRY, max_attempts=10, wait=0.2)
+    def read_first(self, ids: Collection[UUID]) -> dict[UUID, StoredEvent]:
+        if not ids:
+            return {}
+        rows = self._rows(SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {events} "
+            "WHERE originator_id = ANY(%s) AND originator_version = 1"
+        ).format(events=self.events), [list(ids)])
+        return {key: events[0] for key, events in _streams(rows).items()}
+
+    @retry(_RETRY, max_attempts=10, wait=0.2)
+    def read_snapshots(self, ids: Collection[UUID]) -> dict[UUID, StoredEvent]:
+        if not ids:
+            return {}
+        rows = self._rows(
+            f"SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, "
+            f"state FROM {t.SNAPSHOTS} WHERE originator_id = ANY(%s) "
+            "ORDER BY originator_id, originator_version DESC", [list(ids)])
+        return {key: events[-1] for key, events in _streams(rows).items()}
+
+    def seen(self, keys: Collection[tuple[UUID, str]]) -> set[tuple[UUID, str]]:
+        if not keys:
+            return set()
+        rows = self._rows(
+            f"SELECT s.contact_stream, s.event_id FROM unnest(%s::text[], %s::text[]) "
+            f"AS x(c, e) JOIN {t.SEEN} s ON s.contact_stream = x.c AND s.event_id = x.e",
+            [[str(c) for c, _ in keys], [e for _, e in keys]])
+        return {(UUID(r["contact_stream"]), r["event_id"]) for r in rows}
+
+    def open_enrollments_of_contacts(self, tenant_id: str,
+                                     contact_ids: Collection[str]) -> list[EnrollmentRow]:
+        return _enrollments(self._rows(
+            f"SELECT * FROM {t.ENROLLMENTS} WHERE tenant_id = %s AND contact_id = ANY(%s) "
+            "ORDER BY enrollment_id", [tenant_id, list(contact_ids)]))
+
+    def open_enrollments_of_sequence(self, sequence_id: UUID) -> list[EnrollmentRow]:
+        return _enrollments(self._rows(
+            f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = %s ORDER BY enrollment_id",
+            [str(sequence_id)]))
+
+    def due_enrollments(self, until: datetime, limit: int,
+                        offset: int = 0) -> list[EnrollmentRow]:
+        return _enrollments(self._rows(
+            f"SELECT * FROM {t.ENROLLMENTS} WHERE due_at IS NOT NULL AND due_at <= %s "
+            "ORDER BY due_at, enrollment_id LIMIT %s OFFSET %s", [until, limit, offset]))
+
+    def trigger_view(self, tenants: Collection[str]) -> TriggerView:
+        wanted = sorted(set(tenants))
+        rows = self._rows(f"SELECT * FROM {t.TRIGGERS} WHERE tenant_id = ANY(%s) "
+                          "ORDER BY sequence_id", [wanted])
+        epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id = ANY(%s)", [wanted])
+        return _trigger_view(wanted, rows, epochs)
+
+    def meta(self, key: str) -> str | None:
+        rows = self._rows(f"SELECT value FROM {t.META} WHERE key = %s", [key])
+        return str(rows[0]["value"]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(f"INSERT INTO {t.META} VALUES (%s, %s) ON CONFLICT (key) "
+                        "DO UPDATE SET value = excluded.value", [key, value])
+
+
+def _streams(rows: Sequence[Any]) -> dict[UUID, list[StoredEvent]]:
+    streams: dict[UUID, list[StoredEvent]] = {}
+    for row in rows:
+        key = row["originator_id"]
+        key = key if isinstance(key, UUID) else UUID(str(key))
+        streams.setdefault(key, []).append(StoredEvent(
+            originator_id=key, originator_version=row["originator_version"],
+            topic=row["topic"], state=bytes(row["state"])))
+    return streams
+
+
+def _enrollments(rows: Sequence[Any]) -> list[EnrollmentRow]:
+    return [EnrollmentRow(UUID(r["enrollment_id"]), r["tenant_id"], UUID(r["sequence_id"]),
+                          r["contact_id"], r["status"], _moment(r["due_at"])) for r in rows]
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _trigger_view(tenants: list[str], rows: Sequence[Any], epochs: Sequence[Any]) -> TriggerView:
+    by_tenant: dict[str, list[TriggerRow]] = {tenant: [] for tenant in tenants}
+    for r in rows:
+        by_tenant[r["tenant_id"]].append(
+            TriggerRow(UUID(r["sequence_id"]), r["tenant_id"], r["trigger_type"]))
+    known = {r["tenant_id"]: int(r["epoch"]) for r in epochs}
+    return TriggerView(by_tenant, {tenant: known.get(tenant, 0) for tenant in tenants})

@@ -1,0 +1,50 @@
+"""The write-side tables beside the events: written only in the transaction of the events
+that move them (``domain.store``), read by decisions.
+
+- ``dripline_enrollment_index``: one row per open enrollment; ``due_at`` while it is active
+  and something is due. The scheduler scans its partial index; exits find a contact's open
+  enrollments, pause and resume a sequence's.
+- ``dripline_trigger_index`` and ``dripline_trigger_epochs``: the active sequences a CRM event
+  can start, and per tenant a counter moved by every sequence change, which an intake batch
+  expects unchanged when it writes.
+- ``dripline_seen_events``: the CRM event ids applied to each contact (duplicates are
+  recognised without loading the contact's history).
+- ``dripline_snapshots``: aggregate snapshots (a cache of the events).
+- ``dripline_meta``: facts about the store itself (the id scheme it was written with).
+
+Timestamps are TIMESTAMPTZ on PostgreSQL and fixed-width UTC text on SQLite (text order is
+time order).
+"""
+
+from __future__ import annotations
+
+ENROLLMENTS = "dripline_enrollment_index"
+TRIGGERS = "dripline_trigger_index"
+EPOCHS = "dripline_trigger_epochs"
+SEEN = "dripline_seen_events"
+SNAPSHOTS = "dripline_snapshots"
+META = "dripline_meta"
+
+
+def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
+    return [
+        f"CREATE TABLE IF NOT EXISTS {ENROLLMENTS} (enrollment_id TEXT PRIMARY KEY, "
+        "tenant_id TEXT NOT NULL, sequence_id TEXT NOT NULL, contact_id TEXT NOT NULL, "
+        f"status TEXT NOT NULL, due_at {timestamp})",
+        f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_due ON {ENROLLMENTS} "
+        "(due_at, enrollment_id) WHERE due_at IS NOT NULL",
+        f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_contact ON {ENROLLMENTS} "
+        "(tenant_id, contact_id)",
+        f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_sequence ON {ENROLLMENTS} (sequence_id)",
+        f"CREATE TABLE IF NOT EXISTS {TRIGGERS} (sequence_id TEXT PRIMARY KEY, "
+        "tenant_id TEXT NOT NULL, trigger_type TEXT NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS {TRIGGERS}_tenant ON {TRIGGERS} (tenant_id)",
+        f"CREATE TABLE IF NOT EXISTS {EPOCHS} (tenant_id TEXT PRIMARY KEY, "
+        "epoch BIGINT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {SEEN} (contact_stream TEXT NOT NULL, "
+        "event_id TEXT NOT NULL, PRIMARY KEY (contact_stream, event_id))",
+        f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (originator_id {id_type} NOT NULL, "
+        f"originator_version BIGINT NOT NULL, topic TEXT, state {blob}, "
+        "PRIMARY KEY (originator_id, originator_version))",
+        f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ]
