@@ -21,7 +21,9 @@ class Settings(KafkaSettings):
         description="sqlite:///path/file.db or postgresql://user@host:port/db",
     )
     api_keys: str | None = Field(
-        default=None, description="tenant:key[,tenant:key...]; unset = a generated key")
+        default=None,
+        description="tenant:key[,tenant:key...]; unset = a generated key (serve, and api on "
+                    "SQLite); api on PostgreSQL refuses to start without")
     host: str = Field(default="127.0.0.1", description="HTTP bind address")
     port: int = Field(default=8000, ge=1, le=65535, description="HTTP port")
     metrics_port: int | None = Field(
