@@ -20,6 +20,12 @@ class Settings(KafkaSettings):
         default="sqlite:///./dripline.db",
         description="sqlite:///path/file.db or postgresql://user@host:port/db",
     )
+    postgres_pool_size: int = Field(
+        default=2, ge=1,
+        description="PostgreSQL connections each process keeps open for its event store")
+    postgres_max_overflow: int = Field(
+        default=8, ge=0,
+        description="extra event-store connections a process may open in bursts")
     api_keys: str | None = Field(
         default=None,
         description="tenant:key[,tenant:key...]; unset = a generated key (serve, and api on "
