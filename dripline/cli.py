@@ -11,6 +11,7 @@ from rich.table import Table
 
 from domain import ids
 from dripline.bootstrap import bootstrap
+from dripline.cli_errors import run
 from dripline.cli_kafka import register as register_kafka_commands
 from dripline.cli_projections import register as register_projection_commands
 from dripline.cli_run import register as register_role_commands
@@ -78,4 +79,4 @@ def _short(data: dict[str, object]) -> str:
 
 
 def main() -> None:
-    app()
+    run(app)
