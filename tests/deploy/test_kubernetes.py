@@ -11,7 +11,14 @@ import pytest
 from api.auth import ApiKeys
 from dripline.persistence import is_postgres
 from dripline.settings import Settings
-from tests.deploy.support import DEPLOY, ROLES, command_path, load_yaml, settings_fields
+from tests.deploy.support import (
+    DEPLOY,
+    ROLES,
+    ROOT,
+    command_path,
+    load_yaml,
+    settings_fields,
+)
 
 K8S = DEPLOY / "k8s"
 
@@ -125,6 +132,14 @@ def test_the_api_pods_start_with_the_shipped_secret(
     settings = Settings()  # raises for a setting the pod could not start with
     assert is_postgres(settings.database_url)
     assert settings.api_keys == keys
+
+
+def test_the_scheduler_manifest_says_how_copies_share_the_work() -> None:
+    """Copies claim their batches with advisory locks (consumers/claims.py)."""
+    comment = (K8S / "schedule.yaml").read_text().split("apiVersion", 1)[0]
+    assert "advisory lock" in comment
+    assert "advisory lock" in (ROOT / "consumers" / "claims.py").read_text()
+    assert "shuffle" not in comment
 
 
 def test_a_job_rebuilds_every_read_model(manifests: list[dict[str, Any]]) -> None:
