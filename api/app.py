@@ -6,6 +6,7 @@ thread pool, never on the event loop.
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
@@ -43,7 +44,7 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     with none configured a random key is made for tenant "default", logged once and kept in
     ``app.state.generated_api_key`` (None when keys were configured)."""
     keys = api_keys or ApiKeys.from_settings(runtime.settings)
-    app = FastAPI(title="Dripline", version="1.0.0", description=DESCRIPTION,
+    app = FastAPI(title="Dripline", version=version("dripline"), description=DESCRIPTION,
                   docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.state.api_keys = keys

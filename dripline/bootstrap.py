@@ -43,7 +43,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock = system_clock,
     settings = settings or Settings()
     with schema_lock(settings.database_url):
         read_models = ReadModels(settings.database_url)
-        app = DriplineApp(env=eventsourcing_env(settings.database_url), clock=clock,
+        env = eventsourcing_env(settings.database_url, pool_size=settings.postgres_pool_size,
+                                max_overflow=settings.postgres_max_overflow)
+        app = DriplineApp(env=env, clock=clock,
                           lookups=read_models.lookups(catch_up=catch_up_lookups),
                           cache=AggregateCache(cache_size) if cache_size else None)
     read_models.attach(app)

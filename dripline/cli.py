@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from domain import ids
 from dripline.bootstrap import bootstrap
+from dripline.cli_errors import run
 from dripline.cli_kafka import register as register_kafka_commands
 from dripline.cli_projections import register as register_projection_commands
 from dripline.cli_run import register as register_role_commands
@@ -23,21 +26,23 @@ console = Console()
 
 
 @stream_app.command("show")
-def stream_show(aggregate_id: str = typer.Argument(..., help="sequence, enrollment or contact "
-                                                              "id")) -> None:
-    """Print an aggregate's event history, oldest first."""
-    try:
-        originator = UUID(aggregate_id)
-    except ValueError:
-        console.print(f"[red]{aggregate_id!r} is not an id (expected a UUID)[/red]")
-        raise typer.Exit(2) from None
+def stream_show(
+    aggregate: Annotated[str, typer.Argument(
+        metavar="ID", help="a sequence or enrollment id (a UUID), or with --tenant the id the "
+                           "CRM gave a contact")],
+    tenant: Annotated[str | None, typer.Option(
+        help="the tenant of the CRM contact id given as ID")] = None,
+) -> None:
+    """Print an aggregate's event history, oldest first: a sequence or an enrollment by its
+    id, a contact by its CRM id and tenant (dripline stream show c-42 --tenant acme)."""
+    originator, title = _stream(aggregate, tenant)
     runtime = bootstrap()
     try:
         events = list(runtime.app.events.get(originator))
         if not events:
-            console.print(f"[red]no events for {originator}[/red]")
+            console.print(f"[red]no events for {title}[/red]")
             raise typer.Exit(1)
-        table = Table(title=f"stream {originator}")
+        table = Table(title=title)
         for column in ("version", "type", "at", "data"):
             table.add_column(column)
         for event in events:
@@ -52,10 +57,26 @@ def stream_show(aggregate_id: str = typer.Argument(..., help="sequence, enrollme
         runtime.close()
 
 
+def _stream(aggregate: str, tenant: str | None) -> tuple[UUID, str]:
+    """The stream to show and its title. A contact's stream id is derived from its tenant
+    and CRM id (``domain.ids``), the only place that knows how."""
+    if tenant is not None:
+        stream = ids.contact_id(tenant, aggregate)
+        return stream, f"contact {aggregate!r} of tenant {tenant!r} (stream {stream})"
+    try:
+        stream = UUID(aggregate)
+    except ValueError:
+        console.print(f"[red]{aggregate!r} is not an id (expected a UUID); for a contact, "
+                      f"give its tenant too: dripline stream show {aggregate} --tenant "
+                      "TENANT[/red]")
+        raise typer.Exit(2) from None
+    return stream, f"stream {stream}"
+
+
 def _short(data: dict[str, object]) -> str:
     text = ", ".join(f"{k}={v}" for k, v in data.items())
     return text if len(text) <= 200 else text[:197] + "..."
 
 
 def main() -> None:
-    app()
+    run(app)

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.table import Table
 
+from dripline.cli_errors import require_kafka
 from dripline.logs import configure_logging
 from dripline.metrics import serve_metrics
 from dripline.settings import Settings
@@ -28,6 +29,7 @@ def _settings() -> tuple[KafkaSettings, str]:
         console.print("[red]DRIPLINE_KAFKA_BOOTSTRAP_SERVERS is not set: there is no Kafka "
                       "to talk to (set it to host:port)[/red]")
         raise typer.Exit(2)
+    require_kafka(kafka.kafka_bootstrap_servers)
     return kafka, kafka.database_url
 
 

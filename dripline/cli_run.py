@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from dripline import run
+from dripline.cli_errors import require_kafka
 from dripline.logs import configure_logging
 from dripline.settings import Settings
 
@@ -25,7 +26,12 @@ def register(app: typer.Typer) -> None:
     def serve(host: str | None = HOST, port: int | None = PORT) -> None:
         """Run everything in one process: API, read models, scheduler (and Kafka intake and
         relay when DRIPLINE_KAFKA_BOOTSTRAP_SERVERS is set). The embedded default."""
-        run.serve(_settings(host, port))
+        settings = _settings(host, port)
+        if settings.kafka_bootstrap_servers:
+            # Intake and relay run in a thread of their own: check the broker here, where
+            # a failure can still stop the process with one clear line.
+            require_kafka(settings.kafka_bootstrap_servers)
+        run.serve(settings)
 
     @app.command("api")
     def api_role(host: str | None = HOST, port: int | None = PORT) -> None:

@@ -45,8 +45,11 @@ def postgres_params(url: str) -> dict[str, str]:
     }
 
 
-def eventsourcing_env(url: str) -> dict[str, str]:
+def eventsourcing_env(url: str, *, pool_size: int = 2, max_overflow: int = 8,
+                      ) -> dict[str, str]:
     """The environment the ``eventsourcing`` library reads to build the event store.
+    ``pool_size`` and ``max_overflow`` size its PostgreSQL pool (the settings
+    ``DRIPLINE_POSTGRES_POOL_SIZE`` and ``DRIPLINE_POSTGRES_MAX_OVERFLOW``).
 
     Tables are created on first use (the library's ``CREATE_TABLE``, on by default).
     """
@@ -69,9 +72,10 @@ def eventsourcing_env(url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": p["password"],
             # Connections kept open per process: several copies of each role share one
             # server (max_connections is often 100); bursts borrow up to the overflow and
-            # give it back. DRIPLINE_POSTGRES_POOL_SIZE etc. in the environment override.
-            "POSTGRES_POOL_SIZE": "2",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            # give it back. (The library also reads these two variables from the process
+            # environment, with the application's name as prefix: the same settings.)
+            "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(max_overflow),
             "POSTGRES_LOCK_TIMEOUT": "10",
             "PROCESS_RECORDER_TOPIC": POSTGRES_STORE,
         }

@@ -20,8 +20,16 @@ class Settings(KafkaSettings):
         default="sqlite:///./dripline.db",
         description="sqlite:///path/file.db or postgresql://user@host:port/db",
     )
+    postgres_pool_size: int = Field(
+        default=2, ge=1,
+        description="PostgreSQL connections each process keeps open for its event store")
+    postgres_max_overflow: int = Field(
+        default=8, ge=0,
+        description="extra event-store connections a process may open in bursts")
     api_keys: str | None = Field(
-        default=None, description="tenant:key[,tenant:key...]; unset = a generated key")
+        default=None,
+        description="tenant:key[,tenant:key...]; unset = a generated key (serve, and api on "
+                    "SQLite); api on PostgreSQL refuses to start without")
     host: str = Field(default="127.0.0.1", description="HTTP bind address")
     port: int = Field(default=8000, ge=1, le=65535, description="HTTP port")
     metrics_port: int | None = Field(

@@ -73,6 +73,6 @@ def update_sequence(tenant: Tenant, core: Core, response: Response, if_match: If
 
 
 @router.delete("/{sequence_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_WRITE,
-               response_class=Response, summary="Delete a draft (archive anything else)")
+               response_class=Response, summary="Delete a draft; any other state answers 409")
 def delete_sequence(tenant: Tenant, core: Core, if_match: IfMatch, sequence_id: UUID) -> None:
     core.delete_sequence(tenant, sequence_id, if_match)

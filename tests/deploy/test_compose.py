@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dripline.settings import Settings
-from tests.deploy.support import DEPLOY, ROLES, command_path, load_yaml, settings_fields
+from tests.deploy.support import DEPLOY, DOCS, ROLES, command_path, load_yaml, settings_fields
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +78,37 @@ def test_the_settings_given_are_real_settings(services: dict[str, dict[str, Any]
         assert "@postgres:5432/" in environment["DRIPLINE_DATABASE_URL"]
         advertised = services["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
         assert f"PLAINTEXT://{environment['DRIPLINE_KAFKA_BOOTSTRAP_SERVERS']}" in advertised
-        # Never a fixed key: compose refuses to start without one.
-        assert environment["DRIPLINE_API_KEYS"].startswith("${DRIPLINE_API_KEYS:?")
+
+
+def test_only_the_roles_that_serve_http_are_given_api_keys(
+        services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        if "build" not in service:
+            continue
+        serves_http = command_path(service["command"]) in ("api", "serve")
+        assert ("DRIPLINE_API_KEYS" in service["environment"]) == serves_http, name
+    # Never a fixed key: the operator's, or none (and the api says it needs one).
+    assert services["api"]["environment"]["DRIPLINE_API_KEYS"] == "${DRIPLINE_API_KEYS:-}"
+
+
+def test_no_command_needs_a_variable_set() -> None:
+    """Compose interpolates the whole file before it picks the services a command runs, so
+    one required variable (``${NAME:?...}``) would stop every command, ops ones included."""
+    text = (DEPLOY / "compose.yml").read_text()
+    assert re.findall(r"\$\{\w+:?\?", text) == []
+
+
+def test_the_runbooks_compose_commands_run_without_api_keys(
+        services: dict[str, dict[str, Any]]) -> None:
+    runs = re.findall(r"docker compose -f deploy/compose\.yml(?: --profile \S+)? run --rm "
+                      r"([\w-]+)([^`\n]*)", (DOCS / "runbooks.md").read_text())
+    assert runs, "the runbooks show no compose command"
+    for service, args in runs:
+        assert service in services, service
+        assert "DRIPLINE_API_KEYS" not in services[service]["environment"], service
+        words = args.split()
+        if words and not words[0].startswith("<"):
+            command_path(words)  # raises for an unknown command or option
 
 
 def test_the_topics_created_are_the_default_topics(services: dict[str, dict[str, Any]]) -> None:

@@ -3,11 +3,22 @@ ConfigMap and a Secret of real settings, and a Job for ``dripline replay --all``
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
-from tests.deploy.support import DEPLOY, ROLES, command_path, load_yaml, settings_fields
+from api.auth import ApiKeys
+from dripline.persistence import is_postgres
+from dripline.settings import Settings
+from tests.deploy.support import (
+    DEPLOY,
+    ROLES,
+    ROOT,
+    command_path,
+    load_yaml,
+    settings_fields,
+)
 
 K8S = DEPLOY / "k8s"
 
@@ -75,13 +86,60 @@ def test_settings_come_from_a_configmap_and_a_secret_of_real_settings(
     assert set(secret["stringData"]) <= known
     assert {"DRIPLINE_DATABASE_URL", "DRIPLINE_API_KEYS"} <= set(secret["stringData"])
     assert not set(config["data"]) & set(secret["stringData"])
-    assert all(value == "" for value in secret["stringData"].values()), "no shipped secrets"
+    for name, value in secret["stringData"].items():
+        assert "REPLACE" in value, f"{name}: ship a placeholder marked to replace, no secret"
     workloads = [*_of_kind(manifests, "Deployment").values(),
                  *_of_kind(manifests, "Job").values()]
     for workload in workloads:
         sources = _container(workload)["envFrom"]
         assert {"configMapRef": {"name": config["metadata"]["name"]}} in sources
         assert {"secretRef": {"name": secret["metadata"]["name"]}} in sources
+
+
+def _environment(container: dict[str, Any], manifests: list[dict[str, Any]],
+                 ) -> dict[str, tuple[str, str]]:
+    """What a container's environment holds: each variable's value and the kind of object
+    it came from (``ConfigMap``, ``Secret`` or ``Pod`` for a literal)."""
+    data = {(m["kind"], m["metadata"]["name"]): {**m.get("data", {}), **m.get("stringData", {})}
+            for m in manifests if m["kind"] in ("ConfigMap", "Secret")}
+    found: dict[str, tuple[str, str]] = {}
+    for source in container.get("envFrom", []):
+        kind, ref = (("ConfigMap", source["configMapRef"]) if "configMapRef" in source
+                     else ("Secret", source["secretRef"]))
+        found |= {k: (v, kind) for k, v in data[(kind, ref["name"])].items()}
+    for variable in container.get("env", []):
+        if "value" in variable:
+            found[variable["name"]] = (variable["value"], "Pod")
+        elif ref := variable.get("valueFrom", {}).get("secretKeyRef"):
+            found[variable["name"]] = (data[("Secret", ref["name"])][ref["key"]], "Secret")
+    return found
+
+
+def test_the_api_pods_start_with_the_shipped_secret(
+        manifests: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL ``dripline api`` refuses to start without keys: the Secret gives it a
+    well-formed tenant:key value (a placeholder, until replaced)."""
+    [api] = [d for d in _of_kind(manifests, "Deployment").values()
+             if command_path(_container(d)["args"]) == "api"]
+    environment = _environment(_container(api), manifests)
+    keys, source = environment["DRIPLINE_API_KEYS"]
+    assert source == "Secret"
+    assert ApiKeys.parse(keys).by_key, "DRIPLINE_API_KEYS names no tenant:key pair"
+    for name in [n for n in settings_fields() if n in os.environ]:
+        monkeypatch.delenv(name)
+    for name, (value, _) in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()  # raises for a setting the pod could not start with
+    assert is_postgres(settings.database_url)
+    assert settings.api_keys == keys
+
+
+def test_the_scheduler_manifest_says_how_copies_share_the_work() -> None:
+    """Copies claim their batches with advisory locks (consumers/claims.py)."""
+    comment = (K8S / "schedule.yaml").read_text().split("apiVersion", 1)[0]
+    assert "advisory lock" in comment
+    assert "advisory lock" in (ROOT / "consumers" / "claims.py").read_text()
+    assert "shuffle" not in comment
 
 
 def test_a_job_rebuilds_every_read_model(manifests: list[dict[str, Any]]) -> None:
