@@ -85,7 +85,7 @@ WORKLOADS = {"intake": intake_cases, "due-scan": due_scan_cases,
              "bulk-enroll": bulk_enroll_cases, "replay": replay_cases}
 
 
-def main(name: str, argv: list[str]) -> None:
+def workloads_main(name: str, argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m bench {name}")
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--rounds", type=int, default=3)
