@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 # workload -> the module whose ``main(argv)`` runs it
 MODULES = {"drip": "bench.peers.compare", "pace": "bench.pace", "delayed": "bench.delayed",
-           "intake": "bench.workloads", "due-scan": "bench.workloads",
-           "bulk-enroll": "bench.workloads", "replay": "bench.replay_store",
+           "intake": "bench.intake", "due-scan": "bench.workloads",
+           "bulk-enroll": "bench.workloads", "replay": "bench.replay",
            "history": "bench.history", "scheduler-memory": "bench.scheduler_memory"}
 
 
