@@ -39,11 +39,11 @@ from uuid import uuid4
 import psycopg
 
 from bench import harness
-from consumers.scheduler import Scheduler
 from domain.clock import ManualClock
 from domain.enrollment import Enrollment
 from dripline.bootstrap import bootstrap
 from dripline.persistence import is_postgres, sqlite_path
+from dripline.run import scheduling
 from dripline.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,23 +173,28 @@ def wait_for_all(url: str, total: int, alive: Callable[[], None],
 
 def run_in_process(url: str, total: int, until: datetime | None = None,
                    marks: Marks | None = None) -> tuple[datetime, dict[str, Any]]:
-    """The ``dripline serve`` wiring without HTTP: runner and scheduler threads."""
+    """The ``dripline serve`` wiring without HTTP (``dripline.run.serve``): runner and
+    scheduler threads, the scheduler made by ``dripline.run.scheduling`` as serve makes it."""
     runtime = bootstrap(Settings(database_url=url))
     runner = runtime.read_models.runner(poll_interval=0.1)
-    scheduler = Scheduler(runtime.app, runtime.queries, idle_seconds=0.2,
-                          sync=lambda: runtime.read_models.catch_up(["due_enrollments"]))
-    thread = threading.Thread(target=scheduler.run_forever, name="scheduler", daemon=True)
-    runner.start()
-    thread.start()
     try:
-        def alive() -> None:
-            if not thread.is_alive():
-                raise SystemExit("the scheduler thread died")
-        finished = wait_for_all(url, total, alive, until, marks)
+        with scheduling(runtime, idle_seconds=0.2,
+                        sync=lambda: runtime.read_models.catch_up(["due_enrollments"])
+                        ) as scheduler:
+            thread = threading.Thread(target=scheduler.run_forever, name="scheduler",
+                                      daemon=True)
+            runner.start()
+            thread.start()
+            try:
+                def alive() -> None:
+                    if not thread.is_alive():
+                        raise SystemExit("the scheduler thread died")
+                finished = wait_for_all(url, total, alive, until, marks)
+            finally:
+                scheduler.stop()
+                thread.join(30)
+                runner.stop()
     finally:
-        scheduler.stop()
-        thread.join(30)
-        runner.stop()
         runtime.close()
     return finished, {"batches": scheduler.stats.batches,
                       "outcomes": dict(scheduler.stats.outcomes)}

@@ -59,10 +59,10 @@ def crm_events(events: int, contacts: int, at: datetime) -> list[tuple[str, byte
     records = []
     for i, kind in enumerate(kinds):
         contact = f"c-{rng.randrange(contacts)}"
-        data: dict[str, Any] = {
-            "contact_updated": {"name": f"Contact {i}", "custom_fields": {"score": i % 100}},
-            "tag_added": {"tag_id": "t-lead", "tag_name": "lead"},
-            "contact_replied": {"channel": "whatsapp"}}[kind]
+        data: dict[str, Any] = (
+            {"name": f"Contact {i}", "custom_fields": {"score": i % 100}}
+            if kind == "contact_updated" else {"tag_id": "t-lead", "tag_name": "lead"}
+            if kind == "tag_added" else {"channel": "whatsapp"})
         body = {"event_id": f"e-{i}", "type": kind, "tenant_id": TENANT,
                 "contact_id": contact,
                 "occurred_at": (at + timedelta(milliseconds=i)).isoformat(), "data": data}
