@@ -1,47 +1,37 @@
-"""Executing due steps: N contacts enrolled at once in a 3-step sequence with zero delays,
-scheduler(s) run until all 3N steps are requested; steps/s and lateness, side by side.
+"""Dripline's side of the drip, pace and delayed workloads (``bench/peers/dripline_peer.py``
+runs it beside the floors and the peers): one round on a fresh, empty database.
 
-    python -m bench.drip_engine [--quick] [--rounds 3] [--postgres-url URL] [--output PATH]
-
-Configurations (each round on a fresh, empty database):
+Configurations:
 - ``sqlite``: read-model runner and scheduler threads in one process, wired as
   ``dripline serve`` wires them (the scheduler catches ``due_enrollments`` up before a scan);
 - ``pg-1``: one ``dripline schedule`` process and one ``dripline project`` process;
 - ``pg-2``: two ``dripline schedule`` processes and one ``dripline project``.
 
 How a round is timed: contacts are enrolled (and the read models caught up) with a clock
-set a few seconds ahead, at T0, so every first step falls due at the same instant T0, after
-all the setup is done and the processes are up. The schedulers run on the system clock.
-(The pace workload, ``bench/pace.py``, runs the same rounds with a ``harness.Plan`` that has
-a rate: one-step sequences, contacts enrolled a group at a time with the clock at each
-group's due time, T0 + i / rate.)
-Wall time is T0 until the store holds 3N message requests (polled every 20 ms); lateness is
-when each request was first seen committed by that poll minus its ``due_at`` (zero delays: a
-step falls due when the one before it was executed, so later steps' lateness is their own
-queueing only; see ``analyse``). Duplicates
-count (enrollment, step) pairs with more than one MessageRequested event (must be 0).
-Writes ``bench/results/drip_engine.json``.
+set a few seconds ahead, at T0, so every first step falls due at the same instant T0 (a
+``harness.Plan`` with a rate: at T0 + i / rate, enrolled a group at a time with the clock at
+each group's due time; with a gap, see ``prepare``), after all the setup is done and the
+processes are up. The schedulers run on the system clock.
+Wall time is T0 until the store holds every message request (polled every 20 ms); lateness
+is when each request was first seen committed by that poll minus its ``due_at`` (zero delays:
+a step falls due when the one before it was executed, so later steps' lateness is their own
+queueing only; see ``analyse``). Duplicates count (enrollment, step) pairs with more than one
+MessageRequested event (must be 0).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -49,16 +39,13 @@ from uuid import uuid4
 import psycopg
 
 from bench import harness
-from consumers.scheduler import Scheduler
 from domain.clock import ManualClock
 from domain.enrollment import Enrollment
 from dripline.bootstrap import bootstrap
 from dripline.persistence import is_postgres, sqlite_path
+from dripline.run import scheduling
 from dripline.settings import Settings
 
-DEFAULT_ADMIN_URL = os.environ.get(
-    "DRIPLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-RESULTS = Path(__file__).parent / "results" / "drip_engine.json"
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "bench"
 REQUESTED = "enrollment.message_requested"
@@ -66,9 +53,9 @@ STEPS = 3
 ENROLL_CALL = 10_000  # contacts per enroll_many call at most
 
 
-def sequence(steps: int = STEPS) -> dict[str, Any]:
+def sequence(steps: int = STEPS, name: str = "drip engine") -> dict[str, Any]:
     """A sequence of ``steps`` zero-delay steps, one text message each."""
-    return {"name": "bench: drip engine", "steps": [
+    return {"name": f"bench: {name}", "steps": [
         {"order": n, "name": f"step {n}", "delay_amount": 0, "delay_unit": "minutes",
          "message_template": {"type": "text", "content": f"Hi {{{{contact.name}}}} #{n}"}}
         for n in range(steps)]}
@@ -130,22 +117,32 @@ class RequestCounter:
 def prepare(url: str, plan: harness.Plan, lead: float) -> tuple[datetime, float]:
     """Enroll everyone, the clock at each contact's first due time (T0 = now + lead for
     all of them in a burst; T0 + i / rate, a group at a time, when paced); catch the read
-    models up. Returns T0 and how long the setup took."""
+    models up. Returns T0 and how long the setup took.
+
+    With a ``gap`` between steps: a Dripline delay is whole minutes, so a contact's steps
+    k = 0, 1, ... are ``plan.steps`` one-step sequences it is enrolled in with the clock at
+    its first due time + k * gap. Each step executed is still one enrollment loaded,
+    re-checked, rendered and recorded (it then completes instead of advancing: as many
+    events), and no zero-delay chain executes two steps at once."""
     started = time.monotonic()
     t0 = datetime.now(UTC) + timedelta(seconds=lead)
     clock = ManualClock(t0)
     runtime = bootstrap(Settings(database_url=url), clock=clock)
     try:
         app = runtime.app
-        created = app.create_sequence(TENANT, sequence(plan.steps))
-        app.activate_sequence(TENANT, created.id)
+        chains = [sequence(1, f"step {k}") for k in range(plan.steps)] if plan.gap else [
+            sequence(plan.steps)]
+        created = [app.create_sequence(TENANT, body) for body in chains]
+        for each in created:
+            app.activate_sequence(TENANT, each.id)
         names = [f"contact-{i:05d}" for i in range(plan.contacts)]
         call = min(plan.group, ENROLL_CALL) if plan.paced else ENROLL_CALL
         for start in range(0, plan.contacts, call):
-            clock.set(t0 + timedelta(seconds=plan.offset(start)))
-            result = app.enroll_many(TENANT, created.id, names[start:start + call])
-            if result.skipped:
-                raise SystemExit(f"{len(result.skipped)} contacts were not enrolled")
+            for k, each in enumerate(created):
+                clock.set(t0 + timedelta(seconds=plan.offset(start) + k * plan.gap))
+                result = app.enroll_many(TENANT, each.id, names[start:start + call])
+                if result.skipped:
+                    raise SystemExit(f"{len(result.skipped)} contacts were not enrolled")
         runtime.catch_up()
     finally:
         runtime.close()
@@ -176,23 +173,28 @@ def wait_for_all(url: str, total: int, alive: Callable[[], None],
 
 def run_in_process(url: str, total: int, until: datetime | None = None,
                    marks: Marks | None = None) -> tuple[datetime, dict[str, Any]]:
-    """The ``dripline serve`` wiring without HTTP: runner and scheduler threads."""
+    """The ``dripline serve`` wiring without HTTP (``dripline.run.serve``): runner and
+    scheduler threads, the scheduler made by ``dripline.run.scheduling`` as serve makes it."""
     runtime = bootstrap(Settings(database_url=url))
     runner = runtime.read_models.runner(poll_interval=0.1)
-    scheduler = Scheduler(runtime.app, runtime.queries, idle_seconds=0.2,
-                          sync=lambda: runtime.read_models.catch_up(["due_enrollments"]))
-    thread = threading.Thread(target=scheduler.run_forever, name="scheduler", daemon=True)
-    runner.start()
-    thread.start()
     try:
-        def alive() -> None:
-            if not thread.is_alive():
-                raise SystemExit("the scheduler thread died")
-        finished = wait_for_all(url, total, alive, until, marks)
+        with scheduling(runtime, idle_seconds=0.2,
+                        sync=lambda: runtime.read_models.catch_up(["due_enrollments"])
+                        ) as scheduler:
+            thread = threading.Thread(target=scheduler.run_forever, name="scheduler",
+                                      daemon=True)
+            runner.start()
+            thread.start()
+            try:
+                def alive() -> None:
+                    if not thread.is_alive():
+                        raise SystemExit("the scheduler thread died")
+                finished = wait_for_all(url, total, alive, until, marks)
+            finally:
+                scheduler.stop()
+                thread.join(30)
+                runner.stop()
     finally:
-        scheduler.stop()
-        thread.join(30)
-        runner.stop()
         runtime.close()
     return finished, {"batches": scheduler.stats.batches,
                       "outcomes": dict(scheduler.stats.outcomes)}
@@ -310,7 +312,8 @@ def one_round(config: str, database: Callable[[], Any], plan: harness.Plan, logs
     # T0 must come after enrolling and catching up, and (PostgreSQL) after the processes
     # have started; checked below. Enrolling a few contacts per call (paced) costs more.
     start_up = 0.5 if config == "sqlite" else 4.0
-    per_contact = 0.0006 + (0.004 / plan.group if plan.paced else 0.0)
+    per_contact = (0.0006 + (0.004 / plan.group if plan.paced else 0.0)) * (
+        plan.steps if plan.gap else 1)
     lead = (start_up + 1.3 * last_setup if last_setup is not None
             else start_up + 1.0 + plan.contacts * per_contact)
     with database() as url:
@@ -332,92 +335,3 @@ def one_round(config: str, database: Callable[[], Any], plan: harness.Plan, logs
     if wrong and grace is None:
         raise SystemExit(f"{config}: wrong outcome {result}")
     return {**result, "setup_seconds": setup, **extra}
-
-
-# --- report --------------------------------------------------------------------------------
-
-def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"rounds": rounds}
-    for key in ("wall_seconds", "steps_per_second", "lateness_p50", "lateness_p99"):
-        values = [r[key] for r in rounds]
-        out[key] = {"median": statistics.median(values), "min": min(values),
-                    "max": max(values)}
-    out["duplicates"] = sum(r["duplicates"] for r in rounds)
-    return out
-
-
-def machine(admin_url: str) -> dict[str, Any]:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    packages = ("eventsourcing", "psycopg", "psycopg-pool", "pydantic", "typer")
-    return {"nproc": os.cpu_count(), "load_average_at_end": os.getloadavg(),
-            "python": platform.python_version(),
-            "platform": platform.platform(), "sqlite": sqlite3.sqlite_version,
-            "postgresql": row[0] if row else None,
-            "packages": {p: version(p) for p in packages}}
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="1,000 contacts, not 10,000")
-    parser.add_argument("--contacts", type=int, help="override the number of contacts")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
-    parser.add_argument("--postgres-url", default=DEFAULT_ADMIN_URL,
-                        help="an admin URL allowed to create and drop databases")
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    contacts = args.contacts or (1_000 if args.quick else 10_000)
-    print(f"{contacts:,} contacts x {STEPS} zero-delay steps = {contacts * STEPS:,} steps, "
-          f"{args.rounds} rounds per configuration")
-    results: dict[str, Any] = {}
-    load_at_start = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="dripline-bench-logs-") as tmp:
-        for config in args.configs:
-            database = (harness.sqlite_database if config == "sqlite"
-                        else postgres_database(args.postgres_url))
-            rounds: list[dict[str, Any]] = []
-            for number in range(1, args.rounds + 1):
-                last = rounds[-1]["setup_seconds"] if rounds else None
-                for _attempt in range(3):
-                    try:
-                        r = one_round(config, database, harness.Plan(contacts, STEPS),
-                                      Path(tmp), last)
-                        break
-                    except LateStart as late:
-                        print(f"  {config:<7} round {number}: {late}; again, waiting longer")
-                        last = 2 * late.setup
-                else:
-                    raise SystemExit(f"{config}: could not start the round before T0")
-                r.pop("log", None)
-                rounds.append(r)
-                print(f"  {config:<7} round {number}: {r['wall_seconds']:6.2f} s "
-                      f"{r['steps_per_second']:8,.0f} steps/s  lateness p50 "
-                      f"{r['lateness_p50']:6.2f} s p99 {r['lateness_p99']:6.2f} s  "
-                      f"duplicates {r['duplicates']}", flush=True)
-            results[config] = summary(rounds)
-
-    base = results[args.configs[0]]["steps_per_second"]["median"]
-    print(f"\n{'config':<8}{'wall s':>16}{'steps/s':>22}{'p50 s':>8}{'p99 s':>8}"
-          f"{'dups':>6}{'ratio':>7}")
-    for config, row in results.items():
-        w, s = row["wall_seconds"], row["steps_per_second"]
-        row["throughput_ratio_to_first"] = s["median"] / base
-        print(f"{config:<8}{w['median']:>6.2f} ({w['min']:.2f}-{w['max']:.2f})"
-              f"{s['median']:>9,.0f} ({s['min']:,.0f}-{s['max']:,.0f})"
-              f"{row['lateness_p50']['median']:>8.2f}{row['lateness_p99']['median']:>8.2f}"
-              f"{row['duplicates']:>6}{row['throughput_ratio_to_first']:>7.2f}")
-    print("ratio: median steps/s relative to the first configuration; wall and steps/s as "
-          "median (min-max) of the rounds")
-    report = {"benchmark": "drip_engine", "contacts": contacts, "steps": contacts * STEPS,
-              "rounds": args.rounds,
-              "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": {**machine(args.postgres_url), "load_average_at_start": load_at_start},
-              "configs": {k: CONFIGS[k] for k in args.configs}, "results": results}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.output}")
-
-
-if __name__ == "__main__":
-    main()

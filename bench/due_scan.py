@@ -1,7 +1,6 @@
 """Latency of the scheduler's due scan ("due now, oldest first, 500 at a time") at 100,000
-and 1,000,000 open enrollments, on SQLite and PostgreSQL, side by side.
-
-    python -m bench.due_scan [--sizes 100000 1000000] [--repeats 50] [--postgres-url URL]
+and 1,000,000 open enrollments, on SQLite and PostgreSQL: one case of the due-scan workload
+(``python -m bench due-scan``, cases in ``bench/workloads.py``).
 
 Each size gets a fresh database; the ``due_enrollments`` table is filled directly (one row
 per second of due time, one in ten paused), then the query the scheduler runs is timed:
@@ -11,7 +10,6 @@ as the bare SQL.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import time
@@ -64,30 +62,3 @@ def measure(url: str, rows: int, repeats: int) -> dict[str, float | str]:
                 "uses_index": "yes" if "_by_due_at" in plan else "NO"}
     finally:
         runtime.close()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--postgres-url", default=ADMIN_URL)
-    args = parser.parse_args()
-    print(f"{'rows':>10} {'backend':>9} {'median ms':>10} {'p95 ms':>8} {'SQL only ms':>12} "
-          f"{'index':>6}")
-    results: dict[tuple[int, str], dict[str, float | str]] = {}
-    for rows in args.sizes:
-        for backend in ("sqlite", "postgres"):
-            with database(backend, args.postgres_url) as url:
-                r = results[rows, backend] = measure(url, rows, args.repeats)
-            print(f"{rows:>10,} {backend:>9} {r['median_ms']:>10.2f} {r['p95_ms']:>8.2f} "
-                  f"{r['sql_ms']:>12.2f} {r['uses_index']:>6}")
-    if len(args.sizes) > 1:
-        small, large = min(args.sizes), max(args.sizes)
-        for backend in ("sqlite", "postgres"):
-            ratio = (float(results[large, backend]["median_ms"])
-                     / float(results[small, backend]["median_ms"]))
-            print(f"{backend}: median at {large:,} rows / at {small:,} rows = {ratio:.2f}x")
-
-
-if __name__ == "__main__":
-    main()

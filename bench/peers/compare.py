@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.equal_floor import EqualWorkFloor
 from bench.floor import Floor
 from bench.harness import ADMIN_URL, machine_facts, summary, table, write_report
 from bench.peers.base import Engine
@@ -23,11 +24,12 @@ from bench.peers.procrastinate_peer import Procrastinate
 from bench.peers.temporal_peer import Temporal
 
 FLOOR = Floor.name
+EQUAL_FLOOR = EqualWorkFloor.name
 
 
 def engines() -> list[Engine]:
-    return [Dripline("pg-1"), Dripline("pg-2"), Dripline("sqlite"), Floor(), CeleryRedis(),
-            Procrastinate(), Dbos(), Temporal()]
+    return [Dripline("pg-1"), Dripline("pg-2"), Dripline("sqlite"), Floor(), EqualWorkFloor(),
+            CeleryRedis(), Procrastinate(), Dbos(), Temporal()]
 
 
 SUMMARISED = ("wall_s", "steps_per_s", "lateness_p50_ms", "lateness_p99_ms", "enroll_s")
@@ -120,7 +122,8 @@ def main(argv: list[str] | None = None) -> None:
                      "when the one before it was sent); duplicates = sends beyond one per "
                      "(contact, step)",
         "engines": engine_facts(chosen),
-        "results": results, "ratios": ratios(results), "runs": runs}, args.output)
+        "results": results, "ratios": ratios(results), "gap_split": gap_split(results),
+        "runs": runs}, args.output)
     print(f"wrote {path}")
 
 
@@ -149,6 +152,39 @@ def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Throughput of each engine (row) divided by each other's (column), medians."""
     speeds = {n: s for n, r in results.items() if (s := median(r, "steps_per_s"))}
     return {a: {b: round(sa / sb, 2) for b, sb in speeds.items()} for a, sa in speeds.items()}
+
+
+def gap_split(results: dict[str, dict[str, Any]], key: str = "steps_per_s"
+              ) -> dict[str, float]:
+    """The gap between the bare floor and each Dripline row, split in two (medians of
+    ``key``; each factor > 1 means the second is worse): design = the bare floor against
+    the equal-work floor (what the durable writes cost), implementation = the equal-work
+    floor against Dripline (what the rest costs). Throughput divides the better by the
+    worse; lateness the worse by the better."""
+    values = {n: v for n, r in results.items() if (v := median(r, key))}
+    lower_is_better = key.startswith("lateness")
+
+    def worse(better: str, other: str) -> float | None:
+        if better not in values or other not in values:
+            return None
+        a, b = values[better], values[other]
+        return round(b / a if lower_is_better else a / b, 2)
+
+    out: dict[str, float] = {}
+    if (design := worse(FLOOR, EQUAL_FLOOR)) is not None:
+        out["design: bare floor vs equal-work floor"] = design
+    for name in values:
+        if name.startswith("Dripline") and (cost := worse(EQUAL_FLOOR, name)) is not None:
+            out[f"implementation: equal-work floor vs {name}"] = cost
+    return out
+
+
+def render_split(split: dict[str, float], what: str) -> str:
+    if not split:
+        return ""
+    lines = [f"the gap split ({what}, x = how many times worse the second is):"]
+    lines += [f"  {label}: {factor:.2f}x" for label, factor in split.items()]
+    return "\n".join(lines)
 
 
 def render(results: dict[str, dict[str, Any]], contacts: int) -> str:
@@ -181,6 +217,7 @@ def render(results: dict[str, dict[str, Any]], contacts: int) -> str:
              n.replace("Dripline ", "DL ").replace(" scheduler", "s")[:12] for n in names]
     matrix = [[n, *[f"{speeds[n] / speeds[m]:.2f}" for m in names]] for n in names]
     out.append(table(["", *short], matrix))
+    out += ["", render_split(gap_split(results), "median steps/s")]
     return "\n".join(out)
 
 

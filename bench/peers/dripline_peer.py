@@ -1,6 +1,6 @@
-"""Dripline itself, through ``bench/drip_engine.py`` (its own drip workload runner): the
-same N contacts x 3 zero-delay steps (pace: x 1 step, due at a steady rate), each step one
-recorded message request.
+"""Dripline itself, through ``bench/drip_engine.py`` (which runs its rounds): the same N
+contacts x 3 zero-delay steps (pace: x 1 step, due at a steady rate; delayed: x 3 steps a
+gap apart), each step one recorded message request.
 
 Configurations: ``pg-1`` / ``pg-2`` (one or two ``dripline schedule`` processes beside one
 ``dripline project``, on PostgreSQL, as deployed without Kafka: the message request is the
