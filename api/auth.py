@@ -16,6 +16,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiError
+from domain.errors import InvalidInputError
+from domain.validation import TENANT_RULE, tenant_id
 from dripline.settings import Settings
 
 log = logging.getLogger("dripline.api")
@@ -41,6 +43,11 @@ class ApiKeys:
             tenant, sep, key = item.partition(":")
             if not sep or not tenant.strip() or not key.strip():
                 raise ApiKeysError(f"DRIPLINE_API_KEYS: {item!r} is not tenant:key")
+            try:
+                tenant_id(tenant.strip())
+            except InvalidInputError:
+                raise ApiKeysError(f"DRIPLINE_API_KEYS: {tenant.strip()!r} is not a tenant id "
+                                   f"(tenant ids are {TENANT_RULE})") from None
             pairs[key.strip()] = tenant.strip()
         if not pairs:
             raise ApiKeysError("DRIPLINE_API_KEYS is set but names no tenant:key pair")

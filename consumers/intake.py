@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 

@@ -13,6 +13,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 from aiokafka import (  # type: ignore[import-untyped]
@@ -31,7 +32,7 @@ from consumers.dlq import DeadLetter
 from consumers.envelope import CrmEnvelope
 from consumers.intake import Intake
 from consumers.relay import OutRecord
-from consumers.schemas import DeadLetterHeaders, DomainEventOut, MessageRequestOut
+from consumers.schemas import DeadLetterHeaders, IntegrationEventOut, MessageRequestOut
 from consumers.settings import KafkaSettings
 from consumers.tracked import position, tracking_name
 from domain.application import DriplineApp
@@ -95,9 +96,10 @@ def build_edge(settings: KafkaSettings, *, intake: Callable[[], Intake | None] |
                         "store_position). At-least-once: deduplicate by message_id."),
         "events": broker.publisher(
             settings.topic_domain_events, title=f"{settings.topic_domain_events}:publish",
-            schema=DomainEventOut,
-            description="Every domain event (key = aggregate id; headers event_id, "
-                        "event_type, store_position). At-least-once: deduplicate by event_id."),
+            schema=IntegrationEventOut,
+            description="Integration events, versioned, ids only (key = contact id, or "
+                        "sequence id; headers event_id, event_type, store_position). "
+                        "At-least-once: deduplicate by event_id."),
         "dead_letters": broker.publisher(
             settings.topic_dead_letters, title=f"{settings.topic_dead_letters}:publish",
             schema=DeadLetterHeaders,
@@ -156,7 +158,7 @@ async def _contract(events: list[CrmEnvelope]) -> None:
 
 def docs_app() -> FastStream:
     edge = build_edge(KafkaSettings(), docs=True)
-    spec = AsyncAPI(edge.broker, title="Dripline", version="0.1.0",
-                    description="CRM events in; message requests, domain events and dead "
-                                "letters out (DESIGN 3.1, 3.2).")
+    spec = AsyncAPI(edge.broker, title="Dripline", version=version("dripline"),
+                    description="CRM events in; message requests, integration events and "
+                                "dead letters out (DESIGN 3.1, 3.2).")
     return FastStream(edge.broker, specification=spec)

@@ -3,7 +3,7 @@ built by ``consumers.relay`` and ``consumers.dlq``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,13 +29,48 @@ class MessageRequestOut(BaseModel):
     created_at: str
 
 
-class DomainEventOut(BaseModel):
-    event_id: str = Field(description="aggregate_id:version, unique per event")
-    type: str = Field(description="The event's stable topic, e.g. sequence.contact_enrolled")
-    aggregate_id: str
-    version: int
-    position: int = Field(description="Position in Dripline's event store")
-    data: dict[str, Any]
+IntegrationType = Literal[
+    "sequence.created", "sequence.activated", "sequence.paused", "sequence.resumed",
+    "sequence.archived", "sequence.deleted", "enrollment.started",
+    "enrollment.step_requested", "enrollment.step_skipped", "enrollment.step_failed",
+    "enrollment.message_delivered", "enrollment.exited", "enrollment.completed",
+    "enrollment.paused", "enrollment.resumed"]
+
+
+class IntegrationEventOut(BaseModel):
+    """An integration event on ``dripline.events`` (key: the contact id for enrollment
+    events, the sequence id for sequence events; headers event_id, event_type,
+    store_position). Ids only: never contact profile data or message content. Fields by
+    type: every enrollment event has sequence_id, enrollment_id and contact_id;
+    enrollment.started adds source, step_order, due_at, entered_at;
+    enrollment.step_requested adds step_order, step_id, attempt, message_id, channel;
+    enrollment.step_skipped adds step_order, step_id, reason; enrollment.step_failed adds
+    step_order, attempt, message_id, permanent, retry_at; enrollment.message_delivered
+    adds step_order, message_id; enrollment.exited adds reason; enrollment.paused adds
+    by_sequence; enrollment.resumed adds due_at. Sequence events have sequence_id only."""
+
+    type: IntegrationType
+    version: int = Field(description="Of this type's shape: 1. A new shape is a new version")
+    event_id: str = Field(description="Unique per event, the same on a republish: "
+                                      "deduplicate by it")
+    tenant_id: str
+    occurred_at: str = Field(description="When it happened in Dripline (ISO 8601)")
+    sequence_id: str
+    enrollment_id: str | None = None
+    contact_id: str | None = None
+    source: str | None = Field(default=None, description="manual, bulk, trigger or "
+                                                         "enroll_existing")
+    step_order: int | None = None
+    step_id: str | None = None
+    attempt: int | None = None
+    message_id: str | None = None
+    channel: str | None = None
+    reason: str | None = Field(default=None, description="Why it exited, or the skip code")
+    permanent: bool | None = None
+    retry_at: str | None = None
+    due_at: str | None = None
+    entered_at: str | None = None
+    by_sequence: bool | None = None
 
 
 class DeadLetterHeaders(BaseModel):

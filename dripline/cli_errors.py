@@ -19,7 +19,9 @@ from aiokafka.errors import (  # type: ignore[import-untyped]
     KafkaConnectionError,
     KafkaTimeoutError,
 )
+from pydantic import ValidationError
 
+from api.auth import ApiKeysError
 from dripline.persistence import is_postgres, postgres_params
 from dripline.settings import Settings
 
@@ -36,7 +38,7 @@ def run(app: typer.Typer) -> None:
     try:
         app()
     except Exception as error:
-        line = unreachable(error)
+        line = unreachable(error) or misconfigured(error)
         if line is None:
             raise
         # Clients a failed start left half-open complain as they are collected; the line
@@ -55,6 +57,18 @@ def unreachable(error: BaseException) -> str | None:
             return f"cannot use PostgreSQL at {_postgres()}: {_reason(each)}"
         if isinstance(each, KafkaConnectionError | KafkaTimeoutError):
             return f"cannot reach Kafka at {_kafka()}: {_reason(each)}"
+    return None
+
+
+def misconfigured(error: BaseException) -> str | None:
+    """The line for a setting that cannot be used (None otherwise): what is wrong, and
+    which variable to fix."""
+    if isinstance(error, ApiKeysError):
+        return str(error)
+    if isinstance(error, ValidationError):
+        problems = "; ".join(f"DRIPLINE_{'_'.join(str(p) for p in e['loc']).upper()}: "
+                             f"{e['msg']}" for e in error.errors())
+        return f"invalid settings: {problems}"
     return None
 
 

@@ -12,7 +12,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from prometheus_client import CollectorRegistry
@@ -31,6 +31,9 @@ from dripline.metrics import (
 from dripline.persistence import is_postgres
 from dripline.settings import Settings
 
+if TYPE_CHECKING:
+    from api.auth import ApiKeys
+
 log = logging.getLogger("dripline")
 
 
@@ -45,13 +48,19 @@ def _ignore() -> None:
     process finish its own shutdown (stop the scheduler, flush, close) and exit 0."""
 
 
+def _keys_of(settings: Settings) -> ApiKeys:
+    """The API keys, checked (``ApiKeysError`` names the bad one: the CLI prints it)."""
+    from api.auth import ApiKeys
+
+    return ApiKeys.parse(settings.api_keys or "")
+
+
 def _http(runtime: Runtime, settings: Settings, generated_key: str | None,
           scheduler: Scheduler | None = None) -> uvicorn.Server:
     from api.app import create_app
     from api.auth import ApiKeys
 
-    assert settings.api_keys is not None
-    keys = ApiKeys.parse(settings.api_keys)
+    keys = _keys_of(settings)
     if generated_key:
         keys = ApiKeys(keys.by_key, generated_key=generated_key)
     app = create_app(runtime, api_keys=keys)
@@ -108,6 +117,7 @@ def serve(settings: Settings) -> None:
     """API, read models, scheduler (and, with Kafka configured, intake and relay) in one
     process: the embedded default."""
     settings, generated_key = ensure_api_keys(settings)
+    _keys_of(settings)  # a key naming an impossible tenant stops the start, before any work
     runtime = bootstrap(settings)
     projections = runtime.read_models.runner(poll_interval=0.1)
     try:
@@ -143,6 +153,7 @@ def api(settings: Settings) -> None:
         raise SystemExit("dripline api on PostgreSQL needs DRIPLINE_API_KEYS (tenant:key,...); "
                          "every copy must be started with the same keys")
     settings, generated_key = ensure_api_keys(settings)
+    _keys_of(settings)
     runtime = bootstrap(settings, catch_up_lookups=False)
     _announce(settings, generated_key)
     _on_stop_signals(_ignore)

@@ -60,7 +60,7 @@ def tagged_cold_lead(client: TestClient, event_id: str, contact: str,
 
 def run_scheduler(runtime: Runtime) -> int:
     """One pass of the scheduler role at the clock's current time."""
-    return Scheduler(runtime.app, runtime.queries, sync=runtime.catch_up).run_once()
+    return Scheduler(runtime.app).run_once()
 
 
 def let_time_pass(runtime: Runtime, clock: ManualClock, span: timedelta,
