@@ -16,6 +16,7 @@ from api import docs, error_handlers
 from api.auth import ApiKeys
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.metrics import AggregateLoadCollector, Metrics, MetricsMiddleware
+from api.positions import PositionHeaderMiddleware
 from api.problems import PROBLEM_JSON
 from api.routes import (
     contacts,
@@ -59,6 +60,8 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     app.include_router(health.router)
     docs.install(app)
     # The last added runs first: metrics see every answer, 413s included.
+    app.add_middleware(PositionHeaderMiddleware,
+                       head=lambda: runtime.app.recorder.max_notification_id() or 0)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 

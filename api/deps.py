@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import ApiError
 from domain.application import DriplineApp
 from dripline.bootstrap import Runtime
 from projections.queries import Queries
+
+READ_WAIT_SECONDS = 5.0  # how long a read with ``after`` waits for the read models
 
 
 async def _runtime(request: Request) -> Runtime:
@@ -23,8 +26,31 @@ async def _core(request: Request) -> DriplineApp:
     return runtime.app
 
 
-async def _queries(request: Request) -> Queries:
+AFTER = ("Read your writes: answer only once the read models include store position N "
+         "(the `X-Dripline-Position` of a write's answer, or `position` in the events "
+         "answer), or `head`: every write committed before this request. Waits at most "
+         f"{READ_WAIT_SECONDS:g} s, then answers 503 with Retry-After.")
+
+
+def _head(runtime: Runtime) -> int:
+    return runtime.app.recorder.max_notification_id() or 0
+
+
+async def _queries(
+    request: Request,
+    after: Annotated[str | None, Query(description=AFTER, pattern=r"^(head|[0-9]{1,18})$",
+                                       examples=["head", "1234"])] = None,
+) -> Queries:
     runtime: Runtime = request.app.state.runtime
+    if after is not None:
+        position = (await run_in_threadpool(_head, runtime) if after == "head"
+                    else int(after))
+        try:
+            await run_in_threadpool(runtime.read_models.wait_for, position,
+                                    timeout=READ_WAIT_SECONDS)
+        except TimeoutError:
+            raise ApiError(503, f"the read models have not reached position {position} yet; "
+                                "retry in a moment", headers={"Retry-After": "1"}) from None
     return runtime.queries
 
 

@@ -25,6 +25,7 @@ from domain.lookups import Lookups
 from domain.unit_of_work import AggregateCache
 from dripline.persistence import eventsourcing_env, schema_lock
 from projections.read_models import ReadModels
+from projections.storage.upgrade import check_format
 
 log = logging.getLogger("dripline.kafka")
 RELAY_LOCK = 726_473_010  # the advisory lock whose holder is the one publishing relay
@@ -79,6 +80,7 @@ def _intake_app(database_url: str, clock: Clock,
     with schema_lock(database_url):
         app = DriplineApp(env=eventsourcing_env(database_url), clock=clock,
                           cache=AggregateCache())
+        check_format(app.recorder)
         if lookups is not None:
             app.lookups = lookups
             return app, None
@@ -118,7 +120,9 @@ async def _relay(kafka: KafkaSettings, database_url: str, stop: asyncio.Event) -
 
 def _relay_app(env: dict[str, str], database_url: str) -> DriplineApp:
     with schema_lock(database_url):
-        return DriplineApp(env=env)
+        app = DriplineApp(env=env)
+    check_format(app.recorder)
+    return app
 
 
 def main(argv: Sequence[str] | None = None) -> None:

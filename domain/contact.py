@@ -144,6 +144,17 @@ class Contact(Aggregate):
         def apply(self, c: Any) -> None:
             c.deleted = True
 
+    class Retired(Event):
+        """The contact's stream moved to ``moved_to`` (a store upgraded to unambiguous ids):
+        this one is never read again, and read models forget it."""
+
+        TOPIC = "contact.retired"
+        moved_to: UUID
+        at: datetime
+
+        def apply(self, c: Any) -> None:
+            c.moved_to = self.moved_to
+
     if TYPE_CHECKING:  # set by ``Created.apply``; real annotations would make a dataclass
         tenant_id: str
         contact_id: str

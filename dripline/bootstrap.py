@@ -12,6 +12,7 @@ from dripline.persistence import eventsourcing_env, schema_lock
 from dripline.settings import Settings
 from projections.queries import Queries
 from projections.read_models import ReadModels
+from projections.storage.upgrade import StoreUpgradeNeededError, check_format
 
 
 @dataclass
@@ -34,12 +35,14 @@ class Runtime:
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock = system_clock,
-              catch_up_lookups: bool = True, cache_size: int = 20_000) -> Runtime:
+              catch_up_lookups: bool = True, cache_size: int = 20_000,
+              check_store: bool = True) -> Runtime:
     """``catch_up_lookups``: the one read-model lookup (contacts matching a trigger, for
     ``enroll_existing``) may project the ``contacts`` model in this process to reach the
     position it needs (positions are locked, so this never double counts); without it, it
     waits for a ``dripline project`` process. ``cache_size``: aggregates kept between units of
-    work (0: none)."""
+    work (0: none). ``check_store``: refuse a store written by Dripline 0.1 until
+    ``dripline upgrade`` has run (only the upgrade itself opens one)."""
     settings = settings or Settings()
     with schema_lock(settings.database_url):
         read_models = ReadModels(settings.database_url)
@@ -48,5 +51,12 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock = system_clock,
         app = DriplineApp(env=env, clock=clock,
                           lookups=read_models.lookups(catch_up=catch_up_lookups),
                           cache=AggregateCache(cache_size) if cache_size else None)
+    if check_store:
+        try:
+            check_format(app.recorder)
+        except StoreUpgradeNeededError:
+            app.close()
+            read_models.close()
+            raise
     read_models.attach(app)
     return Runtime(settings=settings, app=app, read_models=read_models)

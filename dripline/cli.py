@@ -15,6 +15,7 @@ from dripline.cli_errors import run
 from dripline.cli_kafka import register as register_kafka_commands
 from dripline.cli_projections import register as register_projection_commands
 from dripline.cli_run import register as register_role_commands
+from dripline.cli_upgrade import register as register_upgrade_command
 
 app = typer.Typer(no_args_is_help=True, help="Dripline: an event-sourced drip-sequence engine.")
 stream_app = typer.Typer(no_args_is_help=True, help="Inspect the event store.")
@@ -22,6 +23,7 @@ app.add_typer(stream_app, name="stream")
 register_role_commands(app)
 register_projection_commands(app)
 register_kafka_commands(app)
+register_upgrade_command(app)
 console = Console()
 
 

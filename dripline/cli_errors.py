@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from api.auth import ApiKeysError
 from dripline.persistence import is_postgres, postgres_params
 from dripline.settings import Settings
+from projections.storage.upgrade import StoreUpgradeNeededError
 
 UNREACHABLE = 2
 # libpq waits over two minutes for an address that does not answer; aiokafka 40 s.
@@ -63,7 +64,7 @@ def unreachable(error: BaseException) -> str | None:
 def misconfigured(error: BaseException) -> str | None:
     """The line for a setting that cannot be used (None otherwise): what is wrong, and
     which variable to fix."""
-    if isinstance(error, ApiKeysError):
+    if isinstance(error, ApiKeysError | StoreUpgradeNeededError):
         return str(error)
     if isinstance(error, ValidationError):
         problems = "; ".join(f"DRIPLINE_{'_'.join(str(p) for p in e['loc']).upper()}: "

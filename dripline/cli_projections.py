@@ -89,6 +89,12 @@ def replay(name: str | None = typer.Argument(None, help="read model to rebuild")
         runtime.close()
 
 
+def replay_all(read_models: ReadModels) -> None:
+    """Rebuild every read model, with progress (``dripline upgrade`` ends with it)."""
+    for name in read_models.names():
+        _replay_one(read_models, name)
+
+
 def _replay_one(read_models: ReadModels, name: str) -> None:
     start = replays.start(read_models, name)
     head = read_models.projector.head()

@@ -154,7 +154,9 @@ def api(settings: Settings) -> None:
                          "every copy must be started with the same keys")
     settings, generated_key = ensure_api_keys(settings)
     _keys_of(settings)
-    runtime = bootstrap(settings, catch_up_lookups=False)
+    # ``enroll_existing`` may project the contacts model here to reach the activation's
+    # position: with no (or a lagging) ``dripline project``, it still finds every contact.
+    runtime = bootstrap(settings)
     _announce(settings, generated_key)
     _on_stop_signals(_ignore)
     try:

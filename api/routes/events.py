@@ -52,7 +52,8 @@ def ingest_events(
         except DomainError as error:
             converted.append(error)
     valid = [e for e in converted if isinstance(e, CrmEvent)]
-    outcomes = iter(core.record_batch(valid)[0] if valid else [])
+    recorded, committed = core.record_batch(valid) if valid else ([], None)
+    outcomes = iter(recorded)
     results: list[EventResult] = []
     for envelope, item in zip(envelopes, converted, strict=True):
         if isinstance(item, DomainError):
@@ -68,7 +69,11 @@ def ingest_events(
             "enrolled": outcome.enrolled, "exited": outcome.exited}))
     counts = {k: sum(r.outcome == k for r in results)
               for k in ("applied", "duplicate", "ignored", "rejected")}
-    return IngestOut(**counts, results=results)
+    # The events' own position; when nothing new was written (duplicates only), the store's
+    # head: a read with ``after`` then sees whatever the first delivery wrote.
+    position = (committed.position if committed is not None and committed.position
+                else core.recorder.max_notification_id() or 0)
+    return IngestOut(**counts, results=results, position=position)
 
 
 def _rejected(envelope: Envelope, error: DomainError, *, single: bool) -> EventResult:

@@ -39,3 +39,6 @@ class IngestOut(BaseModel):
     ignored: int
     rejected: int
     results: list[EventResult]
+    position: int = Field(description=(
+        "The store position these events were written at: pass it as `?after=` to a list "
+        "or stats read to see their effects (also in the X-Dripline-Position header)"))

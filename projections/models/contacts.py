@@ -48,7 +48,7 @@ class ContactsModel(ReadModel):
                 C.TagRemoved: self._tag_removed, C.ListJoined: self._list_joined,
                 C.FormSubmitted: self._form_submitted,
                 C.PipelineStatusChanged: self._pipeline, C.Unsubscribed: self._unsubscribed,
-                C.Deleted: self._deleted}
+                C.Deleted: self._deleted, C.Retired: self._retired}
 
     def _created(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
         tx.execute(f"INSERT INTO {t['contacts']} VALUES (%s, %s, %s, FALSE, FALSE)",
@@ -89,6 +89,10 @@ class ContactsModel(ReadModel):
         if not e.channel or e.channel == "all":
             tx.execute(f"UPDATE {t['contacts']} SET unsubscribed_all = TRUE "
                        "WHERE contact_uuid = %s", [e.originator_id])
+
+    def _retired(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
+        for table in ("contacts", *_FACT_TABLES):
+            tx.execute(f"DELETE FROM {t[table]} WHERE contact_uuid = %s", [e.originator_id])
 
     def _deleted(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
         tx.execute(f"UPDATE {t['contacts']} SET deleted = TRUE WHERE contact_uuid = %s",

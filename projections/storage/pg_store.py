@@ -44,6 +44,12 @@ class PgEventStore(PostgresProcessRecorder):
         for statement in t.ddl("TIMESTAMPTZ", "BYTEA", "UUID"):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(t.mark_new_store(f'"{self.datastore.schema}".'
+                                         f'"{self.events_table_name}"'))
+
     # --- writing --------------------------------------------------------------------------------
 
     @retry(_RETRY, max_attempts=10, wait=0.2)

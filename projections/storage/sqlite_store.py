@@ -50,6 +50,11 @@ class SqliteEventStore(SQLiteProcessRecorder):
         return [*super().construct_create_table_statements(),
                 *t.ddl("TEXT", "BLOB", "TEXT")]
 
+    def create_table(self) -> None:
+        super().create_table()
+        with self._immediate() as c:
+            c.execute(t.mark_new_store(self.events_table_name))
+
     # --- writing --------------------------------------------------------------------------------
 
     @contextmanager

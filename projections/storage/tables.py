@@ -10,7 +10,9 @@ that move them (``domain.store``), read by decisions.
 - ``dripline_seen_events``: the CRM event ids applied to each contact (duplicates are
   recognised without loading the contact's history).
 - ``dripline_snapshots``: aggregate snapshots (a cache of the events).
-- ``dripline_meta``: facts about the store itself (the id scheme it was written with).
+- ``dripline_meta``: facts about the store itself: ``store_format`` (2: written with
+  unambiguous ids and these tables; a store without it was written by Dripline 0.1 and is
+  brought up to date by ``dripline upgrade``).
 
 Timestamps are TIMESTAMPTZ on PostgreSQL and fixed-width UTC text on SQLite (text order is
 time order).
@@ -24,6 +26,13 @@ EPOCHS = "dripline_trigger_epochs"
 SEEN = "dripline_seen_events"
 SNAPSHOTS = "dripline_snapshots"
 META = "dripline_meta"
+FORMAT_KEY, FORMAT = "store_format", "2"
+
+
+def mark_new_store(events_table: str) -> str:
+    """Set the format, if the store holds no events yet (a new store is born current)."""
+    return (f"INSERT INTO {META} (key, value) SELECT '{FORMAT_KEY}', '{FORMAT}' "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {events_table}) ON CONFLICT DO NOTHING")
 
 
 def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
