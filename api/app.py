@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api import docs, error_handlers
 from api.auth import ApiKeys
+from api.deps import READ_WAIT_SECONDS
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.metrics import AggregateLoadCollector, Metrics, MetricsMiddleware
 from api.positions import PositionHeaderMiddleware
@@ -40,7 +41,8 @@ DESCRIPTION = (
 
 
 def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
-               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+               max_body_bytes: int = MAX_BODY_BYTES,
+               read_wait_seconds: float = READ_WAIT_SECONDS) -> FastAPI:
     """The API over ``runtime``. Keys come from ``api_keys``, else the runtime's settings;
     with none configured a random key is made for tenant "default", logged once and kept in
     ``app.state.generated_api_key`` (None when keys were configured)."""
@@ -48,11 +50,13 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     app = FastAPI(title="Dripline", version=version("dripline"), description=DESCRIPTION,
                   docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    app.state.read_wait_seconds = read_wait_seconds
     app.state.api_keys = keys
     app.state.generated_api_key = keys.generated_key
     app.state.metrics = Metrics()
+    # Through ``app.state``: tests point one app at one runtime after another.
     app.state.metrics.registry.register(
-        AggregateLoadCollector(lambda: runtime.app.core.load_stats))
+        AggregateLoadCollector(lambda: app.state.runtime.app.core.load_stats))
     error_handlers.install(app)
     for module in (sequences, sequence_lifecycle, steps, sequence_enrollments, enrollments,
                    contacts, messages, events):
@@ -61,7 +65,7 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     docs.install(app)
     # The last added runs first: metrics see every answer, 413s included.
     app.add_middleware(PositionHeaderMiddleware,
-                       head=lambda: runtime.app.recorder.max_notification_id() or 0)
+                       head=lambda: app.state.runtime.app.recorder.max_notification_id() or 0)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 

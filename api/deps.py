@@ -43,11 +43,14 @@ async def _queries(
 ) -> Queries:
     runtime: Runtime = request.app.state.runtime
     if after is not None:
-        position = (await run_in_threadpool(_head, runtime) if after == "head"
-                    else int(after))
+        head = await run_in_threadpool(_head, runtime)
+        position = head if after == "head" else int(after)
+        if position > head:  # no write has answered with it: a mistake, not a wait
+            raise ApiError(422, f"after: position {position} is beyond the store's head "
+                                f"({head})", field="after")
         try:
             await run_in_threadpool(runtime.read_models.wait_for, position,
-                                    timeout=READ_WAIT_SECONDS)
+                                    timeout=request.app.state.read_wait_seconds)
         except TimeoutError:
             raise ApiError(503, f"the read models have not reached position {position} yet; "
                                 "retry in a moment", headers={"Retry-After": "1"}) from None

@@ -16,7 +16,12 @@ Wall time is T0 until the store holds every message request (polled every 20 ms)
 is when each request was first seen committed by that poll minus its ``due_at`` (zero delays:
 a step falls due when the one before it was executed, so later steps' lateness is their own
 queueing only; see ``analyse``). Duplicates count (enrollment, step) pairs with more than one
-MessageRequested event (must be 0).
+executed-step event (must be 0).
+
+A first step due at once is executed with the enrollment itself; so that the steps are the
+schedulers' work, each contact is enrolled with the clock one minute before its first due
+time, and the first step waits that minute (``FIRST_DELAY``); the steps after it have no
+delay.
 """
 
 from __future__ import annotations
@@ -48,15 +53,18 @@ from dripline.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "bench"
-REQUESTED = "enrollment.message_requested"
+REQUESTED = "enrollment.step_executed"
 STEPS = 3
 ENROLL_CALL = 10_000  # contacts per enroll_many call at most
+FIRST_DELAY = timedelta(minutes=1)
 
 
 def sequence(steps: int = STEPS, name: str = "drip engine") -> dict[str, Any]:
-    """A sequence of ``steps`` zero-delay steps, one text message each."""
+    """A sequence of ``steps`` steps, one text message each: the first a minute after the
+    contact enters, the others at once after the one before."""
     return {"name": f"bench: {name}", "steps": [
-        {"order": n, "name": f"step {n}", "delay_amount": 0, "delay_unit": "minutes",
+        {"order": n, "name": f"step {n}", "delay_amount": 1 if n == 0 else 0,
+         "delay_unit": "minutes",
          "message_template": {"type": "text", "content": f"Hi {{{{contact.name}}}} #{n}"}}
         for n in range(steps)]}
 
@@ -139,7 +147,8 @@ def prepare(url: str, plan: harness.Plan, lead: float) -> tuple[datetime, float]
         call = min(plan.group, ENROLL_CALL) if plan.paced else ENROLL_CALL
         for start in range(0, plan.contacts, call):
             for k, each in enumerate(created):
-                clock.set(t0 + timedelta(seconds=plan.offset(start) + k * plan.gap))
+                clock.set(t0 + timedelta(seconds=plan.offset(start) + k * plan.gap)
+                          - FIRST_DELAY)
                 result = app.enroll_many(TENANT, each.id, names[start:start + call])
                 if result.skipped:
                     raise SystemExit(f"{len(result.skipped)} contacts were not enrolled")
@@ -178,9 +187,7 @@ def run_in_process(url: str, total: int, until: datetime | None = None,
     runtime = bootstrap(Settings(database_url=url))
     runner = runtime.read_models.runner(poll_interval=0.1)
     try:
-        with scheduling(runtime, idle_seconds=0.2,
-                        sync=lambda: runtime.read_models.catch_up(["due_enrollments"])
-                        ) as scheduler:
+        with scheduling(runtime, idle_seconds=0.2) as scheduler:
             thread = threading.Thread(target=scheduler.run_forever, name="scheduler",
                                       daemon=True)
             runner.start()
@@ -271,9 +278,9 @@ def analyse(url: str, t0: datetime, finished: datetime, plan: harness.Plan,
     finally:
         runtime.close()
     per_step = Counter((e.originator_id, e.step_order) for e in events
-                       if isinstance(e, Enrollment.MessageRequested))
-    due = [datetime.fromisoformat(e.request["due_at"]) for e in events]
-    created = [datetime.fromisoformat(e.request["created_at"]) for e in events]
+                       if isinstance(e, Enrollment.StepExecuted))
+    due: list[datetime] = [e.due_at for e in events]
+    created: list[datetime] = [e.at for e in events]
     lateness = [(at - d).total_seconds() for at, d in zip(visible, due, strict=True)]
     decided = [(at - d).total_seconds() for at, d in zip(created, due, strict=True)]
     last_due = t0 + timedelta(seconds=plan.span)

@@ -19,6 +19,7 @@ ContactRef = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00
 
 
 @router.get("/{contact_id}/enrollments", response_model=Page[EnrollmentOut],
+            responses=responses(503),
             summary="The contact's enrollments (an unknown contact has none)")
 def contact_enrollments(
     tenant: Tenant, queries: ReadModels, contact_id: ContactRef,

@@ -18,7 +18,8 @@ router = APIRouter(prefix=f"{API}/automation/messages", tags=["messages"],
                    responses=responses(401, 422))
 
 
-@router.get("", response_model=Page[MessageOut], summary="List message requests, newest first")
+@router.get("", response_model=Page[MessageOut], responses=responses(503),
+            summary="List message requests, newest first")
 def list_messages(
     tenant: Tenant, queries: ReadModels,
     contact_id: Annotated[str | None, Query(min_length=1, max_length=200,

@@ -44,7 +44,7 @@ def enroll_bulk(tenant: Tenant, core: Core, sequence_id: UUID,
     return BulkEnrollOut.model_validate(bulk_out(result))
 
 
-@router.get("/enrollments", response_model=Page[EnrollmentOut],
+@router.get("/enrollments", response_model=Page[EnrollmentOut], responses=responses(503),
             summary="List the sequence's enrollments (read model)")
 def list_enrollments(
     tenant: Tenant, core: Core, queries: ReadModels, sequence_id: UUID,
@@ -59,7 +59,7 @@ def list_enrollments(
                                total=found.total, page=found.page, limit=found.limit)
 
 
-@router.get("/stats", response_model=StatsOut,
+@router.get("/stats", response_model=StatsOut, responses=responses(503),
             summary="Counters and per-step funnel")
 def stats(tenant: Tenant, core: Core, queries: ReadModels, sequence_id: UUID) -> StatsOut:
     sequence = core.get_sequence(tenant, sequence_id)  # 404 unless the tenant's

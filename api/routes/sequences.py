@@ -27,7 +27,7 @@ router = APIRouter(prefix=f"{API}/automation/sequences", tags=["sequences"],
 _WRITE = responses(404, 409, 412)
 
 
-@router.get("", response_model=Page[SequenceOut],
+@router.get("", response_model=Page[SequenceOut], responses=responses(503),
             summary="List the tenant's sequences")
 def list_sequences(
     tenant: Tenant, queries: ReadModels,

@@ -5,6 +5,7 @@ the core, not only the 404 branch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,15 +33,24 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture
-def ids(runtime: Runtime) -> dict[str, str]:
+def ids(runtime: Runtime) -> Iterator[dict[str, str]]:
     APP.state.runtime = runtime
-    with TestClient(APP, headers=AUTH) as client:
-        draft = ok(client.post(f"{V1}/sequences", json={"name": "Draft", "steps": [STEP]}), 201)
-        active = build_sequence(client, {"name": "Active", "steps": [STEP]})
-        enrolled = ok(client.post(f"{V1}/sequences/{active['id']}/enroll",
-                                  json={"contact_id": "ana"}), 201)
-    return {"draft": draft["id"], "active": active["id"], "step_id": draft["steps"][0]["id"],
-            "enrollment_id": enrolled["id"], "contact_id": "ana"}
+    # As in every deployment, something keeps the read models moving (reads may wait for
+    # them with ``after``).
+    runner = runtime.read_models.runner(poll_interval=0.05)
+    runner.start()
+    try:
+        with TestClient(APP, headers=AUTH) as client:
+            draft = ok(client.post(f"{V1}/sequences", json={"name": "Draft", "steps": [STEP]}),
+                       201)
+            active = build_sequence(client, {"name": "Active", "steps": [STEP]})
+            enrolled = ok(client.post(f"{V1}/sequences/{active['id']}/enroll",
+                                      json={"contact_id": "ana"}), 201)
+        yield {"draft": draft["id"], "active": active["id"],
+               "step_id": draft["steps"][0]["id"], "enrollment_id": enrolled["id"],
+               "contact_id": "ana"}
+    finally:
+        runner.stop()
 
 
 @schema.parametrize()
