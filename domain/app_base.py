@@ -70,10 +70,12 @@ class Core:
                           on_commit=self.on_commit)
 
     def decide(self, decision: Callable[[UnitOfWork], T], *, attempts: int = 3,
-               tracking: Tracking | None = None, what: str = "the change"
-               ) -> tuple[T, Committed]:
+               tracking: Tracking | None = None, what: str = "the change",
+               hands_out: bool = True) -> tuple[T, Committed]:
         """Run ``decision`` in a unit of work and commit it; when a concurrent writer changed
-        what it read, run it again on the new facts (it may then decide differently)."""
+        what it read, run it again on the new facts (it may then decide differently).
+        ``hands_out``: the outcome may hold aggregates for the caller (they then leave the
+        cache); False for outcomes made of ids and results only (the hot paths)."""
         for attempt in range(attempts):
             uow = self.unit()
             try:
@@ -88,7 +90,7 @@ class Core:
                     raise ConcurrencyConflictError(
                         f"{what} kept meeting concurrent changes; retry") from None
                 continue
-            if self.cache is not None:
+            if self.cache is not None and hands_out:
                 # Aggregates handed to the caller leave the cache: a later unit of work must
                 # never change an object someone outside still holds.
                 self.cache.drop(a.id for a in _aggregates_in(outcome))

@@ -86,7 +86,8 @@ class CrmCommands:
         """Apply the events in order, in one transaction with ``tracking`` (the Kafka
         position they came from), deciding again on the new facts after a conflict."""
         return self.core.decide(lambda uow: _Batch(self.core, uow).apply(events),
-                                attempts=5, tracking=tracking, what="this batch of CRM events")
+                                attempts=5, tracking=tracking, what="this batch of CRM events",
+                                hands_out=False)
 
     def plan(self, events: Sequence[CrmEvent]) -> tuple[UnitOfWork, list[CrmOutcome]]:
         """Decide the batch without writing it: the caller acts on the outcomes (publishes

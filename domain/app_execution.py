@@ -49,7 +49,8 @@ class ExecutionCommands:
             return outcomes
 
         try:
-            return self.core.decide(decide, attempts=2, what="this batch of steps")[0]
+            return self.core.decide(decide, attempts=2, what="this batch of steps",
+                                    hands_out=False)[0]
         except ConcurrencyConflictError:
             if len(wanted) == 1:
                 return [StepOutcome(wanted[0], StepResult.LOST_RACE)]
