@@ -8,6 +8,7 @@ stored bytes say which form they are in), so a store never needs rewriting (CONV
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from datetime import datetime
@@ -81,6 +82,41 @@ def revivers(cls: type[Any]) -> tuple[tuple[str, Reviver], ...]:
     hints = typing.get_type_hints(cls)
     found = ((name, _reviver(hint)) for name, hint in hints.items())
     return tuple((name, fn) for name, fn in found if fn is not None)
+
+
+_Shape = tuple[frozenset[str], frozenset[str], dict[str, Any]]
+_SHAPES: dict[type[Any], _Shape] = {}
+
+
+def _shape(cls: type[Any]) -> _Shape:
+    """An event class's field names, the required ones, and the defaults of the others."""
+    known = _SHAPES.get(cls)
+    if known is not None:
+        return known
+    fields = dataclasses.fields(cls)
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    factories = [f.name for f in fields if f.default_factory is not dataclasses.MISSING]
+    if factories:
+        raise TypeError(f"{cls.__qualname__}: events take plain defaults, not factories")
+    names = frozenset(f.name for f in fields)
+    _SHAPES[cls] = names, names - defaults.keys(), defaults
+    return _SHAPES[cls]
+
+
+def trigger(aggregate: Any, event_class: type[Any], fields: dict[str, Any]) -> None:
+    """``aggregate.trigger_event`` without its generic machinery (a quarter of the cost of a
+    step): the event is built the way the mapper revives a stored one, applied, and kept as
+    pending. ``fields`` must hold ``at``, the event's timestamp."""
+    names, required, defaults = _shape(event_class)
+    state = {**defaults, **fields, "originator_id": aggregate.id,
+             "originator_version": aggregate.version + 1, "timestamp": fields["at"]}
+    if not required <= state.keys() or not state.keys() <= names:
+        raise TypeError(f"{event_class.__qualname__} takes {sorted(names)}; got "
+                        f"{sorted(state)}")
+    event = object.__new__(event_class)
+    object.__setattr__(event, "__dict__", state)
+    event.mutate(aggregate)
+    aggregate._pending_events.append(event)
 
 
 class EventMapper(Mapper[UUID]):

@@ -14,6 +14,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.codec import trigger
+
 PROFILE_FIELDS = ("name", "email", "phone", "timezone", "custom_fields")
 ALL_CHANNELS = "all"
 _TIMES = ("last_activity_at", "last_reply_at", "last_unsubscribed_at", "created_at")
@@ -192,8 +194,8 @@ class Contact(Aggregate):
 
     def _fact(self, event_class: type[Contact.Fact], event_id: str, occurred_at: datetime,
               at: datetime, **fields: Any) -> None:
-        self.trigger_event(event_class, event_id=event_id, occurred_at=occurred_at, at=at,
-                           timestamp=at, **fields)
+        trigger(self, event_class, {"event_id": event_id, "occurred_at": occurred_at,
+                                    "at": at, **fields})
 
     def add_tag(self, event_id: str, occurred_at: datetime, at: datetime, tag_id: str,
                 tag_name: str) -> None:

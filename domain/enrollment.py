@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import ids
+from domain.codec import trigger
 from domain.errors import EnrollmentStatusError, InvalidInputError, StepOrderRegressionError
 
 EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "manual_exit",
@@ -264,7 +265,7 @@ class Enrollment(Aggregate):
                            timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
-        self.trigger_event(event_class, timestamp=fields["at"], **fields)
+        trigger(self, event_class, fields)
 
     # --- state shared by the apply methods -----------------------------------------------------
 

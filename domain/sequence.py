@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.codec import trigger
 from domain.errors import (
     DuplicateStepOrderError,
     InvalidTransitionError,
@@ -162,7 +163,7 @@ class DripSequence(Aggregate):
                            send_window=send_window, resume_policy=resume_policy, timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
-        self.trigger_event(event_class, timestamp=fields["at"], **fields)
+        trigger(self, event_class, fields)
 
     # --- queries on the definition ----------------------------------------------------------
 

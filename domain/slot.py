@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.codec import trigger
 from domain.ids import slot_id
 
 __all__ = ["EnrollmentSlot", "slot_id"]
@@ -54,4 +55,4 @@ class EnrollmentSlot(Aggregate):
                            enrollment_id=enrollment_id, at=at, timestamp=at)
 
     def reopen(self, enrollment_id: UUID, at: datetime) -> None:
-        self.trigger_event(self.Reopened, enrollment_id=enrollment_id, at=at, timestamp=at)
+        trigger(self, self.Reopened, {"enrollment_id": enrollment_id, "at": at})

@@ -73,7 +73,8 @@ def _size(value: Any, depth: int = 0) -> int:
     return 8
 
 
-_ENV = _Sandbox(undefined=StrictUndefined, autoescape=False)
+# keep_trailing_newline: a message renders as written, like one without any {{ }} (returned as is).
+_ENV = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 for _name in ("range", "lipsum", "dict", "cycler", "joiner", "namespace"):
     _ENV.globals.pop(_name, None)
 # Only filters whose output stays about the size of their input: padding, repeating and
@@ -166,15 +167,78 @@ def _loop_depth(node: nodes.Node) -> int:
     return inner + 1 if isinstance(node, nodes.For) else inner
 
 
+_Piece = str | tuple[str, ...]  # literal text, or the path of a variable: ("contact", "name")
+
+
+@lru_cache(maxsize=2048)
+def _substitutions(source: str) -> tuple[_Piece, ...] | None:
+    """A template that only substitutes variables (``Hi {{ contact.name }}``, most of them),
+    as its pieces; None for anything else (filters, tests, loops, ...)."""
+    try:
+        tree = _ENV.parse(source)
+    except TemplateError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
+        return None
+    pieces: list[_Piece] = []
+    for node in tree.body[0].nodes:
+        if isinstance(node, nodes.TemplateData):
+            pieces.append(node.data)
+            continue
+        path: list[str] = []
+        while isinstance(node, nodes.Getattr):
+            # ``x.items`` is the dict's method to Jinja, not the key: leave those to it.
+            if node.attr.startswith("_") or hasattr(dict, node.attr):
+                return None
+            path.append(node.attr)
+            node = node.node
+        if not isinstance(node, nodes.Name):
+            return None
+        path.append(node.name)
+        pieces.append(tuple(reversed(path)))
+    return tuple(pieces)
+
+
+def _substitute(pieces: tuple[_Piece, ...], context: Mapping[str, Any]) -> str | None:
+    """What Jinja would render for these pieces, or None where it might differ (a missing
+    value, a value that is not a plain dict on the way, output over the limit)."""
+    parts: list[str] = []
+    size = 0
+    for piece in pieces:
+        if isinstance(piece, str):
+            text = piece
+        else:
+            value: Any = context
+            for name in piece:
+                if type(value) is not dict or name not in value:
+                    return None
+                value = value[name]
+            text = str(value)
+        size += len(text)
+        if size > MAX_OUTPUT:
+            return None
+        parts.append(text)
+    return "".join(parts)
+
+
 def render(source: str, context: Mapping[str, Any]) -> str:
     """Render with limits on output size and time; raises TemplateRenderError."""
     if "{" not in source:
         return source  # nothing to substitute: skip the engine entirely
     if len(source) > MAX_TEMPLATE:
         raise TemplateRenderError(f"template longer than {MAX_TEMPLATE} characters")
+    pieces = _substitutions(source)
+    if pieces is not None and type(context) is dict:
+        # Plain substitution without the engine (a fifth of its cost); anything it cannot
+        # vouch for goes through Jinja below, which also words the errors.
+        done = _substitute(pieces, context)
+        if done is not None:
+            return done
     template = _compiled(source)
     # CPU time of this thread, not wall time: a busy machine must not fail a good template.
-    started = time.thread_time()
+    # The clock is read every 16 chunks, starting at the 16th: reading it is a system call
+    # (tens of microseconds on some hosts), and most templates are done in fewer chunks.
+    started = 0.0
     size = 0
     parts: list[str] = []
     try:
@@ -182,9 +246,11 @@ def render(source: str, context: Mapping[str, Any]) -> str:
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise TemplateRenderError(f"output longer than {MAX_OUTPUT} characters")
-            # The clock is read every few chunks: a call per chunk was 4% of a scheduler batch.
-            if len(parts) % 16 == 0 and time.thread_time() - started > MAX_SECONDS:
-                raise TemplateRenderError(f"rendering took longer than {MAX_SECONDS} s")
+            if len(parts) % 16 == 15:
+                if not started:
+                    started = time.thread_time()
+                elif time.thread_time() - started > MAX_SECONDS:
+                    raise TemplateRenderError(f"rendering took longer than {MAX_SECONDS} s")
             parts.append(chunk)
     except SecurityError as error:
         raise TemplateRenderError(f"refused by the sandbox: {error}") from None

@@ -16,6 +16,7 @@ from eventsourcing.utils import _topic_cache, register_topic
 
 from domain.application import DriplineApp
 from domain.clock import ManualClock
+from domain.codec import trigger
 from domain.enrollment import Enrollment
 from domain.sequence import DripSequence
 from domain.steps import Step
@@ -240,3 +241,19 @@ def test_a_step_stored_before_conditions_existed_loads(app: DriplineApp) -> None
     store_altered(app, sequence, old_step)
     [step] = app.get_sequence("acme", sequence.id).steps
     assert (step.conditions, step.on_condition_fail, step.name) == ((), "exit", "Step 0")
+
+
+def test_an_event_with_a_missing_or_unknown_field_is_refused_before_it_is_recorded() -> None:
+    enrollment = Enrollment.start(id=uuid4(), tenant_id="acme", sequence_id=uuid4(),
+                                  contact_id="c-1", number=1, step_order=0, due_at=NOW,
+                                  source="manual", at=NOW)
+    with pytest.raises(TypeError, match=r"Enrollment\.Paused"):
+        trigger(enrollment, Enrollment.Paused, {"at": NOW, "surprise": 1})
+    with pytest.raises(TypeError, match=r"Enrollment\.Exited"):
+        trigger(enrollment, Enrollment.Exited, {"at": NOW})  # no reason
+    assert enrollment.version == 1
+    assert len(enrollment.pending_events) == 1
+    trigger(enrollment, Enrollment.Exited, {"at": NOW, "reason": "manual"})  # detail defaults
+    exited = enrollment.pending_events[-1]
+    assert isinstance(exited, Enrollment.Exited)
+    assert (enrollment.version, enrollment.status, exited.detail) == (2, "exited", "")

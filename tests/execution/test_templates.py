@@ -10,6 +10,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from domain import ids
 from domain.application import DriplineApp
@@ -17,7 +19,7 @@ from domain.clock import ManualClock
 from domain.enrollment import Enrollment
 from domain.errors import InvalidInputError
 from domain.steps import Step
-from domain.templates import MAX_OUTPUT, TemplateRenderError, render
+from domain.templates import MAX_OUTPUT, TemplateRenderError, _compiled, _substitutions, render
 from tests.execution.support import (
     TENANT,
     active_sequence,
@@ -194,3 +196,60 @@ def test_render_never_builds_much_more_than_the_output_limit(case: str) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 1_000_000  # bytes; the limit is 20,000 characters
+
+
+def test_render_stops_a_template_that_runs_too_long() -> None:
+    # Each chunk sorts a long list: little output, much CPU; the time limit stops it.
+    context = {"big": [str(i) for i in range(20_000)], "rows": list(range(2_000))}
+    with pytest.raises(TemplateRenderError, match="took longer"):
+        render("{% for r in rows %}{{ big | sort | first }}{% endfor %}", context)
+
+
+# --- plain substitution skips the engine; it must render exactly what Jinja renders ---------
+
+_NAMES = ["contact", "name", "tags", "items", "keys", "x", "_x", "custom_fields", "first"]
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_NAMES), inner,
+                                                               max_size=4),
+    max_leaves=10)
+_paths = st.lists(st.sampled_from(_NAMES), min_size=1, max_size=3).map(".".join)
+_pieces = st.lists(st.one_of(st.text(alphabet="ab \n{}%#-", max_size=5),
+                             _paths.map(lambda path: "{{ " + path + " }}")), max_size=5)
+
+
+def _by_jinja(source: str, context: dict[str, object]) -> str:
+    try:
+        return "".join(_compiled(source).generate(**context))
+    except Exception as error:  # the kind of failure is what is compared
+        return f"failed: {type(error).__name__}"
+
+
+def _by_render(source: str, context: dict[str, object]) -> str:
+    try:
+        return render(source, context)
+    except TemplateRenderError:
+        return "refused"
+
+
+@settings(max_examples=400, deadline=None)
+@example("{{ contact.items }}", {"contact": {"items": 1}})  # the method, to Jinja
+@example("{{ x.name }}", {"x": [1]})
+@example("{{ x }}!", {"x": None})
+@example("{{ contact.name }}", {"contact": {"name": "a" * MAX_OUTPUT}})
+@given(_pieces.map("".join), st.dictionaries(st.sampled_from(_NAMES), _values, max_size=4))
+def test_plain_substitution_renders_what_jinja_renders(
+        source: str, context: dict[str, object]) -> None:
+    expected = _by_jinja(source, context)
+    got = _by_render(source, context)
+    if expected.startswith("failed: "):
+        assert got == "refused" or (got == source and "{" not in source)
+    else:
+        assert got == expected
+
+
+def test_plain_substitution_is_recognised() -> None:
+    assert _substitutions("Hi {{ contact.name }}, {{ code }}!\n") == (
+        "Hi ", ("contact", "name"), ", ", ("code",), "!\n")
+    assert _substitutions("{{ contact.items }}") is None  # the dict's method to Jinja
+    assert _substitutions("{{ contact.name | upper }}") is None
