@@ -119,6 +119,23 @@ def trigger(aggregate: Any, event_class: type[Any], fields: dict[str, Any]) -> N
     aggregate._pending_events.append(event)
 
 
+class Creation:
+    """Mixed into an aggregate's ``Created`` event: builds the aggregate without the library's
+    generic construction (it inspects the signatures of two ``__init__`` methods on every
+    call); ``apply`` sets the state, as the aggregates here have no ``__init__``."""
+
+    def mutate(self, aggregate: Any) -> Any:
+        if aggregate is not None:
+            raise TypeError("a Created event starts an aggregate; this one exists")
+        event: Any = self
+        built = object.__new__(resolve_topic(event.originator_topic))
+        built._id, built._version = event.originator_id, event.originator_version
+        built._created_on = built._modified_on = event.timestamp
+        built._pending_events = []
+        event.apply(built)
+        return built
+
+
 class EventMapper(Mapper[UUID]):
     """The library's mapper without compression or encryption (none is configured), and with
     field revival by class instead of a type tag on every value."""

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.codec import trigger
+from domain.codec import Creation, trigger
 
 PROFILE_FIELDS = ("name", "email", "phone", "timezone", "custom_fields")
 ALL_CHANNELS = "all"
@@ -31,7 +31,7 @@ class Contact(Aggregate):
     class Event(Aggregate.Event):
         pass
 
-    class Created(Aggregate.Created):
+    class Created(Creation, Aggregate.Created):
         TOPIC = "contact.created"
         tenant_id: str
         contact_id: str

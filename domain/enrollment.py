@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import ids
-from domain.codec import trigger
+from domain.codec import Creation, trigger
 from domain.errors import EnrollmentStatusError, InvalidInputError, StepOrderRegressionError
 
 EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "manual_exit",
@@ -45,7 +45,7 @@ class Enrollment(Aggregate):
     class Event(Aggregate.Event):
         at: datetime
 
-    class Created(Aggregate.Created):
+    class Created(Creation, Aggregate.Created):
         TOPIC = "sequence.contact_enrolled"
         tenant_id: str
         sequence_id: UUID

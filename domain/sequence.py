@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.codec import trigger
+from domain.codec import Creation, trigger
 from domain.errors import (
     DuplicateStepOrderError,
     InvalidTransitionError,
@@ -42,7 +42,7 @@ class DripSequence(Aggregate):
         def apply(self, s: Any) -> None:
             s.updated_at = self.at
 
-    class Created(Aggregate.Created):
+    class Created(Creation, Aggregate.Created):
         TOPIC = "sequence.created"
         tenant_id: str
         name: str

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.codec import trigger
+from domain.codec import Creation, trigger
 from domain.ids import slot_id
 
 __all__ = ["EnrollmentSlot", "slot_id"]
@@ -21,7 +21,7 @@ __all__ = ["EnrollmentSlot", "slot_id"]
 class EnrollmentSlot(Aggregate):
     TOPIC = "dripline.EnrollmentSlot"
 
-    class Created(Aggregate.Created):
+    class Created(Creation, Aggregate.Created):
         TOPIC = "enrollment_slot.created"
         sequence_id: UUID
         contact_id: str

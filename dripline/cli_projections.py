@@ -39,7 +39,7 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:,.0f} events/s" if speed else "- events/s", style="cyan")
 
 
-def project(batch_size: int = typer.Option(500, help="events per transaction"),
+def project(batch_size: int = typer.Option(2000, help="events per transaction"),
             poll_interval: float = typer.Option(0.5, help="seconds between polls (SQLite) "
                                                 "or LISTEN timeouts (PostgreSQL)")) -> None:
     """Keep every read model up to date until stopped (Ctrl-C or SIGTERM)."""
@@ -69,7 +69,7 @@ def project(batch_size: int = typer.Option(500, help="events per transaction"),
 
 def replay(name: str | None = typer.Argument(None, help="read model to rebuild"),
            all_models: bool = typer.Option(False, "--all", help="rebuild every read model"),
-           batch_size: int = typer.Option(1000, help="events per transaction")) -> None:
+           batch_size: int = typer.Option(5000, help="events per transaction")) -> None:
     """Rebuild read models from the start of the event log. The live tables keep serving
     until the rebuilt ones catch up; an interrupted replay resumes where it stopped."""
     runtime = bootstrap(catch_up_lookups=False)
@@ -83,33 +83,37 @@ def replay(name: str | None = typer.Argument(None, help="read model to rebuild")
             console.print(f"[red]no read model {name!r}[/red]; known: {', '.join(names)}")
             raise typer.Exit(2)
         runtime.read_models.projector.batch_size = batch_size
-        for each in names if all_models else [name or ""]:
-            _replay_one(runtime.read_models, each)
+        _replay(runtime.read_models, names if all_models else [name or ""])
     finally:
         runtime.close()
 
 
 def replay_all(read_models: ReadModels) -> None:
     """Rebuild every read model, with progress (``dripline upgrade`` ends with it)."""
-    for name in read_models.names():
-        _replay_one(read_models, name)
+    _replay(read_models, read_models.names())
 
 
-def _replay_one(read_models: ReadModels, name: str) -> None:
-    start = replays.start(read_models, name)
+def _replay(read_models: ReadModels, names: list[str]) -> None:
+    """Rebuild ``names`` together, in one pass over the log, with a bar per model."""
+    starts = {name: replays.start(read_models, name) for name in names}
     head = read_models.projector.head()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                RateColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task(f"{name} (generation {start.generation})", total=head,
-                                 completed=start.position)
+        tasks = {name: progress.add_task(f"{name} (generation {g.generation})", total=head,
+                                         completed=g.position)
+                 for name, g in starts.items()}
 
         def on_batch(g: Generation, now_head: int) -> None:
-            progress.update(task, completed=g.position, total=max(now_head, g.position))
+            progress.update(tasks[g.name], completed=g.position,
+                            total=max(now_head, g.position))
 
-        final = replays.rebuild(read_models, name, on_batch)
-    state = "live" if final is not None and final.status == "live" else "unfinished"
-    console.print(f"{name}: rebuilt to position {final.position if final else '?'} ({state})")
+        finals = replays.rebuild_many(read_models, names, on_batch)
+    for name in names:
+        final = finals.get(name)
+        state = "live" if final is not None and final.status == "live" else "unfinished"
+        console.print(f"{name}: rebuilt to position {final.position if final else '?'} "
+                      f"({state})")
 
 
 @projections_app.command("status")

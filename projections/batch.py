@@ -12,58 +12,69 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from projections.cursors import Row
-from projections.db import Tx
+from projections.db import BulkTx
+
+_KEYS: dict[object, str] = {}  # id -> its text: every model keys its rows by the same ids
+
+
+def _key(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    text = _KEYS.get(value)
+    if text is None:
+        if len(_KEYS) >= 50_000:
+            _KEYS.clear()
+        text = _KEYS[value] = str(value)
+    return text
 
 
 class RowBuffer:
     """Rows of one table by primary key: read at most once per batch, written back at its
     end (upsert), or deleted."""
 
-    def __init__(self, tx: Tx, table: str, key: str) -> None:
+    def __init__(self, tx: BulkTx, table: str, key: str) -> None:
         self.tx, self.table, self.key = tx, table, key
         self.rows: dict[str, Row | None] = {}
         self.dirty: dict[str, None] = {}  # insertion-ordered set: flush in a stable order
         self.gone: dict[str, None] = {}
 
     def prefetch(self, keys: Iterable[object]) -> None:
-        missing = list(dict.fromkeys(str(k) for k in keys if str(k) not in self.rows))
+        rows = self.rows
+        missing = [k for k in dict.fromkeys(map(_key, keys)) if k not in rows]
         for start in range(0, len(missing), 500):
             chunk = missing[start:start + 500]
             marks = ", ".join(["%s"] * len(chunk))
             for row in self.tx.execute(f"SELECT * FROM {self.table} WHERE {self.key} "
                                        f"IN ({marks})", chunk):
-                self.rows[str(row[self.key])] = row
+                rows[_key(row[self.key])] = row
             for key in chunk:
-                self.rows.setdefault(key, None)
+                rows.setdefault(key, None)
 
     def get(self, key: object) -> Row | None:
-        self.prefetch([key])
-        row = self.rows[str(key)]
+        k = _key(key)
+        if k not in self.rows:
+            self.prefetch([k])
+        row = self.rows[k]
         return dict(row) if row is not None else None
 
     def put(self, key: object, row: Row) -> None:
-        self.rows[str(key)] = row
-        self.dirty[str(key)] = None
-        self.gone.pop(str(key), None)
+        k = _key(key)
+        self.rows[k] = row
+        self.dirty[k] = None
+        self.gone.pop(k, None)
 
     def delete(self, key: object) -> None:
-        self.rows[str(key)] = None
-        self.gone[str(key)] = None
-        self.dirty.pop(str(key), None)
+        k = _key(key)
+        self.rows[k] = None
+        self.gone[k] = None
+        self.dirty.pop(k, None)
 
     def flush(self) -> None:
         if self.gone:
-            self.tx.executemany(f"DELETE FROM {self.table} WHERE {self.key} = %s",
-                                [[k] for k in self.gone])
+            self.tx.delete(self.table, self.key, list(self.gone))
         rows = [r for r in (self.rows[k] for k in self.dirty) if r is not None]
         if rows:
-            columns = list(rows[0])
-            sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != self.key)
-            self.tx.executemany(
-                f"INSERT INTO {self.table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join(['%s'] * len(columns))}) "
-                f"ON CONFLICT ({self.key}) DO UPDATE SET {sets}",
-                [[r[c] for c in columns] for r in rows])
+            self.tx.upsert(self.table, self.key, rows)
         self.dirty, self.gone = {}, {}
 
 
@@ -71,33 +82,24 @@ class Counters:
     """Counters of one table added up over the batch. ``create``: a missing row is created
     with these counters (upsert); otherwise the row must exist and is updated."""
 
-    def __init__(self, tx: Tx, table: str, keys: Sequence[str], counters: Sequence[str],
+    def __init__(self, tx: BulkTx, table: str, keys: Sequence[str], counters: Sequence[str],
                  *, create: bool) -> None:
         self.tx, self.table, self.keys, self.counters = tx, table, keys, counters
         self.create = create
         self.deltas: dict[tuple[Any, ...], dict[str, float]] = {}
 
     def add(self, key: Sequence[Any], counter: str, amount: float = 1) -> None:
-        row = self.deltas.setdefault(tuple(str(k) if not isinstance(k, int) else k
-                                           for k in key), dict.fromkeys(self.counters, 0))
+        row = self.deltas.get(key := tuple(k if isinstance(k, int) else _key(k) for k in key))
+        if row is None:
+            row = self.deltas[key] = dict.fromkeys(self.counters, 0)
         row[counter] += amount
 
     def flush(self) -> None:
         if not self.deltas:
             return
-        adds = ", ".join(f"{c} = {self.table}.{c} + %s" for c in self.counters)
-        if self.create:
-            columns = [*self.keys, *self.counters]
-            self.tx.executemany(
-                f"INSERT INTO {self.table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join(['%s'] * len(columns))}) "
-                f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET "
-                + ", ".join(f"{c} = {self.table}.{c} + excluded.{c}" for c in self.counters),
-                [[*k, *d.values()] for k, d in self.deltas.items()])
-        else:
-            where = " AND ".join(f"{k} = %s" for k in self.keys)
-            self.tx.executemany(f"UPDATE {self.table} SET {adds} WHERE {where}",
-                                [[*d.values(), *k] for k, d in self.deltas.items()])
+        self.tx.add(self.table, self.keys, self.counters,
+                    [{**dict(zip(self.keys, k, strict=True)), **d}
+                     for k, d in self.deltas.items()], create=self.create)
         self.deltas = {}
 
 
@@ -106,7 +108,7 @@ class Batch:
     plain statements, and buffers that are flushed (in the order they were first asked
     for) just before the batch's tracking position is stored."""
 
-    def __init__(self, tx: Tx) -> None:
+    def __init__(self, tx: BulkTx) -> None:
         self.tx = tx
         self._buffers: dict[str, RowBuffer | Counters] = {}
 

@@ -1,5 +1,10 @@
 """The two ``Tx`` implementations: one SQL text (``%s`` placeholders) for both databases,
-with ids sent as text and, on SQLite, datetimes as fixed-width UTC strings."""
+with ids sent as text and, on SQLite, datetimes as fixed-width UTC strings.
+
+A batch's rows are written in bulk (``upsert``, ``add``, ``delete``): on PostgreSQL as one
+statement over a JSON array of rows (``jsonb_populate_recordset``, typed by the table
+itself), a tenth of the round trips and Python work of a pipelined ``executemany``; on
+SQLite, in process, ``executemany`` is already the fast way."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 import psycopg
 
 Row = dict[str, Any]
@@ -30,6 +36,24 @@ def _sqlite_param(value: Any) -> Any:
     return value
 
 
+def _upsert_sql(table: str, key: str, columns: Sequence[str], source: str) -> str:
+    names = ", ".join(columns)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    return (f"INSERT INTO {table} ({names}) {source} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
+
+
+def _add_sql(table: str, keys: Sequence[str], counters: Sequence[str], source: str) -> str:
+    names = ", ".join([*keys, *counters])
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
+    return (f"INSERT INTO {table} ({names}) {source} "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}")
+
+
+def _json_rows(rows: Sequence[Row]) -> str:
+    return orjson.dumps(rows, default=str).decode()
+
+
 class PgTx:
     def __init__(self, conn: psycopg.Connection[Row]) -> None:
         self.conn = conn
@@ -41,6 +65,31 @@ class PgTx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.conn.cursor() as cur:
             cur.executemany(sql, [[_pg_param(p) for p in r] for r in rows])
+
+    def upsert(self, table: str, key: str, rows: Sequence[Row]) -> None:
+        """Insert the rows, or replace the rows with their keys (every row has the same
+        columns; no key twice)."""
+        columns = list(rows[0])
+        source = (f"SELECT {', '.join(columns)} "
+                  f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)")
+        self.conn.execute(_upsert_sql(table, key, columns, source), [_json_rows(rows)])
+
+    def add(self, table: str, keys: Sequence[str], counters: Sequence[str],
+            rows: Sequence[Row], *, create: bool) -> None:
+        """Add each row's counters to the row with its keys; ``create``: a missing row starts
+        at these counters (otherwise it must exist)."""
+        source = f"jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
+        if create:
+            sql = _add_sql(table, keys, counters,
+                           f"SELECT {', '.join([*keys, *counters])} FROM {source}")
+        else:
+            adds = ", ".join(f"{c} = {table}.{c} + x.{c}" for c in counters)
+            where = " AND ".join(f"{table}.{k} = x.{k}" for k in keys)
+            sql = f"UPDATE {table} SET {adds} FROM {source} AS x WHERE {where}"
+        self.conn.execute(sql, [_json_rows(rows)])
+
+    def delete(self, table: str, key: str, keys: Sequence[str]) -> None:
+        self.conn.execute(f"DELETE FROM {table} WHERE {key} = ANY(%s)", [list(keys)])
 
 
 class SqliteTx:
@@ -54,3 +103,25 @@ class SqliteTx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql.replace("%s", "?"),
                               [[_sqlite_param(p) for p in r] for r in rows])
+
+    def upsert(self, table: str, key: str, rows: Sequence[Row]) -> None:
+        columns = list(rows[0])
+        source = f"VALUES ({', '.join(['%s'] * len(columns))})"
+        self.executemany(_upsert_sql(table, key, columns, source),
+                         [[r[c] for c in columns] for r in rows])
+
+    def add(self, table: str, keys: Sequence[str], counters: Sequence[str],
+            rows: Sequence[Row], *, create: bool) -> None:
+        if create:
+            source = f"VALUES ({', '.join(['%s'] * (len(keys) + len(counters)))})"
+            self.executemany(_add_sql(table, keys, counters, source),
+                             [[r[c] for c in (*keys, *counters)] for r in rows])
+        else:
+            adds = ", ".join(f"{c} = {c} + %s" for c in counters)
+            where = " AND ".join(f"{k} = %s" for k in keys)
+            self.executemany(f"UPDATE {table} SET {adds} WHERE {where}",
+                             [[*(r[c] for c in counters), *(r[k] for k in keys)]
+                              for r in rows])
+
+    def delete(self, table: str, key: str, keys: Sequence[str]) -> None:
+        self.executemany(f"DELETE FROM {table} WHERE {key} = %s", [[k] for k in keys])

@@ -39,6 +39,17 @@ class Tx(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
 
+class BulkTx(Tx, Protocol):
+    """A transaction that also writes a batch's rows in bulk (``projections.cursors``)."""
+
+    def upsert(self, table: str, key: str, rows: Sequence[Row]) -> None: ...
+
+    def add(self, table: str, keys: Sequence[str], counters: Sequence[str],
+            rows: Sequence[Row], *, create: bool) -> None: ...
+
+    def delete(self, table: str, key: str, keys: Sequence[str]) -> None: ...
+
+
 class ReadDb:
     """One pool (PostgreSQL) or one serialised connection (SQLite) for all read models."""
 
@@ -64,7 +75,7 @@ class ReadDb:
             self._read_lock = threading.Lock()
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self) -> Iterator[BulkTx]:
         """One atomic unit: everything executed inside commits together or not at all."""
         if self._pool is not None:
             with self._pool.connection() as conn, conn.transaction():

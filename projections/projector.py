@@ -19,7 +19,7 @@ from eventsourcing.persistence import Notification
 
 from projections import generations as gens
 from projections.batch import Batch
-from projections.db import ReadDb, Tx
+from projections.db import BulkTx, ReadDb
 from projections.generations import Generation
 from projections.models.base import ReadModel
 from projections.models.due_enrollments import DueEnrollmentsModel
@@ -55,7 +55,7 @@ class Projector:
             if not behind:
                 return
             try:
-                self._live_batch(behind)
+                self._batch(behind)
             except Exception:
                 if len(behind) == 1:
                     raise
@@ -74,9 +74,10 @@ class Projector:
         if failure is not None:
             raise failure
 
-    def _live_batch(self, seen: Sequence[Generation]) -> None:
-        """One batch for several live generations: the log is read once, from the lowest of
-        their positions, for all their topics, and each event is decoded once."""
+    def _batch(self, seen: Sequence[Generation]) -> list[Generation]:
+        """One batch for several generations (all live, or all being rebuilt): the log is read
+        once, from the lowest of their positions, for all their topics, and each event is
+        decoded once; their states afterwards (a rebuild that reached the head is live)."""
         models = {g.name: self.models[g.name] for g in seen}
         # Decode only what some model has not applied yet: the models start at different
         # positions, and the read starts at the lowest.
@@ -93,6 +94,7 @@ class Projector:
         full = len(notes) == self.batch_size
         # Decoded here, outside the lock, which on SQLite holds off every writer of the file.
         decoded = [(n, self.mapper.to_domain_event(n)) for n in notes if n.id > floor[n.topic]]
+        after = []
         with self.db.transaction() as tx:
             moves = []
             # The scheduler's model first: it is the one a caller is usually waiting for.
@@ -106,18 +108,23 @@ class Projector:
                 # on meanwhile: what it applied is skipped, and the position keeps its lead.
                 events = [e for n, e in decoded if n.topic in topics and n.id > g.position]
                 position = max(notes[-1].id if full else head, g.position)
-                self._apply(tx, model, g, events, at_head=not full)
+                status = self._apply(tx, model, g, events, at_head=not full)
                 moves.append((g, position))
+                after.append(Generation(g.name, g.generation, status, position))
             gens.set_positions(tx, moves)
+        return after
 
     def step_rebuilds(self) -> bool:
         """One batch of every generation being rebuilt; True while any has more to do."""
-        more = False
-        for g in gens.all_generations(self.db):
-            if g.status == "building" and g.name in self.models:
-                state = self.process_batch(g.name, g.generation)
-                more = more or (state is not None and state.status == "building")
-        return more
+        building = [g for g in gens.all_generations(self.db)
+                    if g.status == "building" and g.name in self.models]
+        return bool(building) and any(g.status == "building"
+                                      for g in self.rebuild_batch(building))
+
+    def rebuild_batch(self, building: Sequence[Generation]) -> list[Generation]:
+        """One batch of these generations being rebuilt, in one pass over the log (each event
+        read and decoded once for all of them); their states afterwards."""
+        return self._batch(building)
 
     def process_batch(self, name: str, generation: int) -> Generation | None:
         """One batch for one generation; its state afterwards (None once it was replaced)."""
@@ -168,7 +175,7 @@ class Projector:
         # The tracking check: an event at or before the position was applied already.
         return [self.mapper.to_domain_event(n) for n in notes if n.id > g.position]
 
-    def _apply(self, tx: Tx, model: ReadModel, g: Generation, events: Sequence[Any],
+    def _apply(self, tx: BulkTx, model: ReadModel, g: Generation, events: Sequence[Any],
                at_head: bool) -> str:
         """Apply ``events`` (none at or before ``g``'s position); the generation's status
         afterwards. The caller stores the new position, in the same transaction."""

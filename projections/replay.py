@@ -8,7 +8,7 @@ its position stay in ``rm_state``: the next replay (or any running runner) resum
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from projections import generations as gens
 from projections.generations import Generation
@@ -25,14 +25,31 @@ def rebuild(read_models: ReadModels, name: str, on_batch: Progress | None = None
             max_batches: int | None = None) -> Generation | None:
     """Rebuild ``name`` (or resume its rebuild) until it is live; the final state. With
     ``max_batches``, stop early (what an interruption looks like, for tests)."""
-    g: Generation | None = start(read_models, name)
+    return rebuild_many(read_models, [name], on_batch, max_batches).get(name)
+
+
+def rebuild_many(read_models: ReadModels, names: Sequence[str],
+                 on_batch: Progress | None = None,
+                 max_batches: int | None = None) -> dict[str, Generation]:
+    """Rebuild the named models together (or resume their rebuilds) until all are live, in
+    one pass over the log: each batch of events is read and decoded once for all of them.
+    Their final states by name (a model whose rebuild another process replaced is left
+    out)."""
+    states = {name: start(read_models, name) for name in names}
     projector = read_models.projector
     done = 0
-    while g is not None and g.status == "building":
+    while building := [g for g in states.values() if g.status == "building"]:
         if max_batches is not None and done >= max_batches:
             break
-        g = projector.process_batch(name, g.generation)
+        after = {g.name: g for g in projector.rebuild_batch(building)}
+        for g in building:
+            if g.name in after:
+                states[g.name] = after[g.name]
+            else:
+                del states[g.name]  # its generation is gone: replaced by another rebuild
         done += 1
-        if g is not None and on_batch is not None:
-            on_batch(g, projector.head())
-    return g
+        if on_batch is not None:
+            head = projector.head()
+            for g in after.values():
+                on_batch(g, head)
+    return states
