@@ -42,7 +42,7 @@ from consumers.processes import run_intake, run_relay
 from consumers.relay import RELAY, relay_positions
 from consumers.settings import KafkaSettings
 from consumers.tracked import TrackedApp, tracking_name
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 from tests.kafka.broker import start_tansu
 from tests.kafka.support import create_topic, produce
 

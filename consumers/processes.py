@@ -23,9 +23,9 @@ from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
 from domain.lookups import Lookups
 from domain.unit_of_work import AggregateCache
-from dripline.persistence import eventsourcing_env, schema_lock
 from projections.read_models import ReadModels
 from projections.storage.upgrade import check_format
+from projections.storage.urls import eventsourcing_env, schema_lock
 
 log = logging.getLogger("dripline.kafka")
 RELAY_LOCK = 726_473_010  # the advisory lock whose holder is the one publishing relay

@@ -28,8 +28,8 @@ from dripline.metrics import (
     SchedulerCollector,
     serve_metrics,
 )
-from dripline.persistence import is_postgres
 from dripline.settings import Settings
+from projections.storage.urls import is_postgres
 
 if TYPE_CHECKING:
     from api.auth import ApiKeys

@@ -20,7 +20,7 @@ from consumers.tracked import position, tracking_name
 from domain.application import DriplineApp
 from domain.clock import ManualClock
 from dripline.cli_kafka import register
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 from tests.consumers.scenario import contact, enrollment, sequence
 from tests.kafka.support import create_topic, envelope, produce, wait_for
 
