@@ -29,13 +29,13 @@ from faststream.middlewares import AckPolicy
 from faststream.specification import AsyncAPI
 
 from consumers.dlq import DeadLetter
-from consumers.envelope import CrmEnvelope
 from consumers.intake import Intake
 from consumers.relay import OutRecord
 from consumers.schemas import DeadLetterHeaders, IntegrationEventOut, MessageRequestOut
 from consumers.settings import KafkaSettings
 from consumers.tracked import position, tracking_name
 from domain.application import DriplineApp
+from domain.envelope import CrmEnvelope
 
 log = logging.getLogger("dripline.kafka")
 
