@@ -1,8 +1,9 @@
 """The FastStream Kafka edge: the intake subscriber on ``crm.events`` and the publishers of
 ``dripline.messages``, ``dripline.events`` and ``crm.events.dlq`` (DESIGN 3.2).
 
-``create_app`` is the composition root of the ``dripline consume`` and ``dripline relay``
-processes (nothing is built at import time); ``docs_app`` is the same topology for
+``build_edge`` makes the edge of the ``dripline consume`` and ``dripline relay`` processes,
+whose composition root (``dripline.kafka_roles``) calls it: nothing is built at import time.
+``docs_app`` is the same topology for
 ``faststream docs gen consumers.kafka_app:docs_app --factory``.
 """
 

@@ -94,7 +94,7 @@ class _KafkaRoles:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        from consumers.processes import run_intake, run_relay
+        from dripline.kafka_roles import run_intake, run_relay
 
         self.loop = asyncio.get_running_loop()
         self.stop_event = asyncio.Event()
