@@ -30,7 +30,7 @@ from api.routes import (
     sequences,
     steps,
 )
-from dripline.bootstrap import Runtime
+from api.runtime import Runtime
 
 DESCRIPTION = (
     "Drip sequences for CRMs: ordered message steps with delays, conditions and exit rules. "
@@ -46,7 +46,7 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     """The API over ``runtime``. Keys come from ``api_keys``, else the runtime's settings;
     with none configured a random key is made for tenant "default", logged once and kept in
     ``app.state.generated_api_key`` (None when keys were configured)."""
-    keys = api_keys or ApiKeys.from_settings(runtime.settings)
+    keys = api_keys or ApiKeys.from_text(runtime.settings.api_keys)
     app = FastAPI(title="Dripline", version=version("dripline"), description=DESCRIPTION,
                   docs_url=None, redoc_url=None)
     app.state.runtime = runtime

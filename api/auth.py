@@ -18,7 +18,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.problems import ApiError
 from domain.errors import InvalidInputError
 from domain.validation import TENANT_RULE, tenant_id
-from dripline.settings import Settings
 
 log = logging.getLogger("dripline.api")
 DEFAULT_TENANT = "default"
@@ -59,10 +58,11 @@ class ApiKeys:
         return cls({key: DEFAULT_TENANT}, generated_key=key)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ApiKeys:
-        """The configured keys, or a fresh random key for tenant "default" (logged once)."""
-        if settings.api_keys:
-            return cls.parse(settings.api_keys)
+    def from_text(cls, text: str | None) -> ApiKeys:
+        """The keys ``DRIPLINE_API_KEYS`` names in ``text``, or when it is unset (or empty) a
+        fresh random key for tenant "default" (logged once)."""
+        if text:
+            return cls.parse(text)
         keys = cls.generate()
         log.warning("DRIPLINE_API_KEYS is not set: generated an API key for tenant %r: %s",
                     DEFAULT_TENANT, keys.generated_key)

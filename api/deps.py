@@ -9,8 +9,8 @@ from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.problems import ApiError
+from api.runtime import Runtime
 from domain.application import DriplineApp
-from dripline.bootstrap import Runtime
 from projections.queries import Queries
 
 READ_WAIT_SECONDS = 5.0  # how long a read with ``after`` waits for the read models

@@ -10,7 +10,7 @@ import sqlite3
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from dripline.persistence import is_postgres, postgres_params, sqlite_path
+from projections.storage.urls import is_postgres, postgres_params, sqlite_path
 
 TIMEOUT_SECONDS = 2
 

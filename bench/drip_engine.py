@@ -47,9 +47,9 @@ from bench import harness
 from domain.clock import ManualClock
 from domain.enrollment import Enrollment
 from dripline.bootstrap import bootstrap
-from dripline.persistence import is_postgres, sqlite_path
 from dripline.run import scheduling
 from dripline.settings import Settings
+from projections.storage.urls import is_postgres, sqlite_path
 
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "bench"

@@ -38,11 +38,11 @@ from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
 from bench import harness
 from bench.workloads import Case, case_arguments, median_of, run_cases
-from consumers.processes import run_intake, run_relay
 from consumers.relay import RELAY, relay_positions
 from consumers.settings import KafkaSettings
 from consumers.tracked import TrackedApp, tracking_name
-from dripline.persistence import eventsourcing_env
+from dripline.kafka_roles import run_intake, run_relay
+from projections.storage.urls import eventsourcing_env
 from tests.kafka.broker import start_tansu
 from tests.kafka.support import create_topic, produce
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from dripline.persistence import sqlite_path
+from projections.storage.urls import sqlite_path
 
 STORE_DIR = Path(os.environ.get("BENCH_STORE_DIR",
                                 str(Path.home() / ".cache" / "dripline-bench")))

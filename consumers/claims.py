@@ -19,7 +19,7 @@ from uuid import UUID
 
 import psycopg
 
-from dripline.persistence import is_postgres, postgres_params
+from projections.storage.urls import is_postgres, postgres_params
 
 # The two-key advisory lock space (class, object) is separate from the one-key locks that
 # the schema setup and the relay's leadership use; this class number is the schedulers'.

@@ -23,11 +23,11 @@ from typing import Protocol
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 
 from consumers.dlq import DeadLetter, DeadLetterSink
-from consumers.envelope import MalformedEventError, parse_envelope
 from consumers.tracked import position, tracking_name
 from domain.app_crm import CrmOutcome, CrmStatus
 from domain.application import DriplineApp
 from domain.crm import CrmEvent
+from domain.envelope import MalformedEventError, parse_envelope
 from domain.errors import DomainError
 
 log = logging.getLogger("dripline.intake")

@@ -1,8 +1,9 @@
 """The FastStream Kafka edge: the intake subscriber on ``crm.events`` and the publishers of
 ``dripline.messages``, ``dripline.events`` and ``crm.events.dlq`` (DESIGN 3.2).
 
-``create_app`` is the composition root of the ``dripline consume`` and ``dripline relay``
-processes (nothing is built at import time); ``docs_app`` is the same topology for
+``build_edge`` makes the edge of the ``dripline consume`` and ``dripline relay`` processes,
+whose composition root (``dripline.kafka_roles``) calls it: nothing is built at import time.
+``docs_app`` is the same topology for
 ``faststream docs gen consumers.kafka_app:docs_app --factory``.
 """
 
@@ -29,13 +30,13 @@ from faststream.middlewares import AckPolicy
 from faststream.specification import AsyncAPI
 
 from consumers.dlq import DeadLetter
-from consumers.envelope import CrmEnvelope
 from consumers.intake import Intake
 from consumers.relay import OutRecord
 from consumers.schemas import DeadLetterHeaders, IntegrationEventOut, MessageRequestOut
 from consumers.settings import KafkaSettings
 from consumers.tracked import position, tracking_name
 from domain.application import DriplineApp
+from domain.envelope import CrmEnvelope
 
 log = logging.getLogger("dripline.kafka")
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import psycopg
 
-from dripline.persistence import is_postgres, postgres_params
+from projections.storage.urls import is_postgres, postgres_params
 
 log = logging.getLogger("dripline.leadership")
 

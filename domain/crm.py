@@ -1,7 +1,8 @@
 """CRM events as the domain sees them (DESIGN 3.1), and the checks on their data.
 
-The edges (Kafka, HTTP) validate the envelope with their own models and map it to
-``CrmEvent``; the data checks per type live here so that every path applies the same rules.
+The edges (Kafka, HTTP) validate the envelope's shape with one model (``domain.envelope``)
+and map it to ``CrmEvent``; the data checks per type live here so that every path applies the
+same rules.
 """
 
 from __future__ import annotations

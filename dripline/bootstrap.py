@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
 from domain.unit_of_work import AggregateCache
-from dripline.persistence import eventsourcing_env, schema_lock
 from dripline.settings import Settings
 from projections.queries import Queries
 from projections.read_models import ReadModels
 from projections.storage.upgrade import StoreUpgradeNeededError, check_format
+from projections.storage.urls import eventsourcing_env, schema_lock
 
 
 @dataclass

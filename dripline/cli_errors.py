@@ -22,9 +22,9 @@ from aiokafka.errors import (  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
 from api.auth import ApiKeysError
-from dripline.persistence import is_postgres, postgres_params
 from dripline.settings import Settings
 from projections.storage.upgrade import StoreUpgradeNeededError
+from projections.storage.urls import is_postgres, postgres_params
 
 UNREACHABLE = 2
 # libpq waits over two minutes for an address that does not answer; aiokafka 40 s.

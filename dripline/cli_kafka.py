@@ -35,7 +35,7 @@ def _settings() -> tuple[KafkaSettings, str]:
 
 def consume() -> None:
     """Apply CRM events from Kafka (crm.events) exactly once in effect; several may run."""
-    from consumers.processes import run_intake
+    from dripline.kafka_roles import run_intake
     kafka, url = _settings()
     settings = Settings()
     configure_logging(settings.log_format)
@@ -46,7 +46,7 @@ def consume() -> None:
 
 def relay() -> None:
     """Publish message requests and domain events from the event store to Kafka."""
-    from consumers.processes import run_relay
+    from dripline.kafka_roles import run_relay
     kafka, url = _settings()
     configure_logging(Settings().log_format)
     asyncio.run(run_relay(kafka, url))

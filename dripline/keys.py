@@ -7,8 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
-from dripline.persistence import is_postgres, sqlite_path
 from dripline.settings import Settings
+from projections.storage.urls import is_postgres, sqlite_path
 
 DEFAULT_TENANT = "default"
 

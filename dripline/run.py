@@ -28,8 +28,8 @@ from dripline.metrics import (
     SchedulerCollector,
     serve_metrics,
 )
-from dripline.persistence import is_postgres
 from dripline.settings import Settings
+from projections.storage.urls import is_postgres
 
 if TYPE_CHECKING:
     from api.auth import ApiKeys
@@ -94,7 +94,7 @@ class _KafkaRoles:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        from consumers.processes import run_intake, run_relay
+        from dripline.kafka_roles import run_intake, run_relay
 
         self.loop = asyncio.get_running_loop()
         self.stop_event = asyncio.Event()

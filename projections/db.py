@@ -18,8 +18,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from dripline.persistence import is_postgres, postgres_params, sqlite_path
 from projections.cursors import PgTx, Row, SqliteTx
+from projections.storage.urls import is_postgres, postgres_params, sqlite_path
 
 _SQLITE_TYPES = {"TIMESTAMPTZ": "TEXT", "BIGINT": "INTEGER", "BOOLEAN": "INTEGER"}
 

@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.common import StorableStrings
-from consumers.envelope import CrmEnvelope
 from domain.crm import CrmEvent
+from domain.envelope import CrmEnvelope
 
 
 class Envelope(CrmEnvelope, StorableStrings):

@@ -20,7 +20,7 @@ from consumers.kafka_app import KafkaEdge, build_edge
 from consumers.settings import KafkaSettings
 from domain.application import DriplineApp
 from domain.clock import ManualClock
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 
 TENANT = "acme"
 

@@ -17,7 +17,7 @@ from consumers.settings import KafkaSettings
 from domain import ids
 from domain.application import DriplineApp
 from domain.clock import ManualClock
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 from tests.consumers.scenario import sequence
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from api.auth import ApiKeys
-from dripline.persistence import is_postgres
 from dripline.settings import Settings
+from projections.storage.urls import is_postgres
 from tests.deploy.support import (
     DEPLOY,
     ROLES,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from dripline.bootstrap import bootstrap
-from dripline.persistence import eventsourcing_env
 from dripline.settings import Settings
+from projections.storage.urls import eventsourcing_env
 
 URL = "postgresql://dripline@db.example:5432/dripline"
 

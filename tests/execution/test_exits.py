@@ -18,7 +18,7 @@ from domain.application import DriplineApp
 from domain.clock import ManualClock
 from domain.crm import CrmEvent
 from domain.ids import contact_id
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 from tests.execution.support import (
     TENANT,
     active_sequence,

@@ -21,7 +21,7 @@ from uuid import UUID
 from domain.application import DriplineApp
 from domain.clock import ManualClock
 from domain.errors import DomainError
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 from tests.integration.factories import TENANT
 
 WAIT = 120.0  # seconds a worker waits for its peers before giving up (a hang, not a race)

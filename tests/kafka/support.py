@@ -118,12 +118,12 @@ def settings_env(settings: KafkaSettings, database_url: str) -> dict[str, str]:
 
 
 class RoleProcess:
-    """``python -m consumers.processes <role>`` as a child process, stopped by its pid."""
+    """``python -m dripline.kafka_roles <role>`` as a child process, stopped by its pid."""
 
     def __init__(self, role: str, env: dict[str, str], log: Path) -> None:
         self.log = log
         with log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "consumers.processes", role],
+            self.process = subprocess.Popen([sys.executable, "-m", "dripline.kafka_roles", role],
                                             env=env, cwd=ROOT, stdout=out,
                                             stderr=subprocess.STDOUT)
 

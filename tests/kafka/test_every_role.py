@@ -21,7 +21,7 @@ from consumers.relay import MESSAGE_ID
 from consumers.settings import KafkaSettings
 from domain.application import DriplineApp
 from domain.clock import system_clock
-from dripline.persistence import eventsourcing_env, postgres_params
+from projections.storage.urls import eventsourcing_env, postgres_params
 from tests.e2e.server import dripline_command, free_port
 from tests.kafka.support import (
     Received,

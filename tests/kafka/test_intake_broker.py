@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 
 from consumers import dlq
 from consumers.intake import Intake
-from consumers.processes import run_intake
 from consumers.settings import KafkaSettings
 from consumers.tracked import position, tracking_name
 from domain.application import DriplineApp
 from domain.clock import ManualClock
 from dripline.cli_kafka import register
-from dripline.persistence import eventsourcing_env
+from dripline.kafka_roles import run_intake
+from projections.storage.urls import eventsourcing_env
 from tests.consumers.scenario import contact, enrollment, sequence
 from tests.kafka.support import create_topic, envelope, produce, wait_for
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from consumers.settings import KafkaSettings
 from consumers.tracked import position, tracking_name
 from domain.application import DriplineApp
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 from tests.consumers.scenario import sequence
 from tests.integration.store import census, decoded
 from tests.kafka.support import (

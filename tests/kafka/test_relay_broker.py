@@ -16,7 +16,7 @@ from consumers.settings import KafkaSettings
 from domain import ids
 from domain.application import DriplineApp
 from domain.clock import ManualClock
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 from tests.consumers.scenario import sequence
 from tests.kafka.support import RoleProcess, read_all, settings_env, wait_for
 

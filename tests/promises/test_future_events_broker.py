@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from consumers.processes import run_intake
 from consumers.settings import KafkaSettings
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
+from dripline.kafka_roles import run_intake
 from tests.api.conftest import V1, build_sequence, ok
 from tests.kafka.support import create_topic, envelope, produce, read_all, wait_for
 from tests.promises.support import at, cold_lead_sequence, step

@@ -23,7 +23,7 @@ from consumers.relay import RELAY, relay_positions
 from consumers.settings import KafkaSettings
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
-from dripline.persistence import eventsourcing_env
+from projections.storage.urls import eventsourcing_env
 from tests.api.conftest import V1, build_sequence, ok
 from tests.deploy.support import DOCS, load_yaml
 from tests.kafka.support import RoleProcess, read_all, settings_env, wait_for

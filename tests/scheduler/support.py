@@ -19,8 +19,8 @@ import psycopg
 
 from domain.application import DriplineApp
 from domain.enrollment import Enrollment
-from dripline.persistence import is_postgres, sqlite_path
 from projections.queries import Queries
+from projections.storage.urls import is_postgres, sqlite_path
 from tests.e2e.server import dripline_command, poll
 from tests.integration.store import decoded
 

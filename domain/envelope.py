@@ -1,6 +1,7 @@
 """The CRM event envelope (DESIGN 3.1): one JSON object per Kafka record (key = contact_id),
-the same body as HTTP ingestion. Validation here is about shape; the per-type data rules live
-in the domain (``domain.crm``), so every path applies the same ones."""
+the same body as HTTP ingestion. Both edges take it in through this one model, which is why it
+lives here, below them, and not in either. Validation here is about shape; the per-type data
+rules live in ``domain.crm``, so every path applies the same ones."""
 
 from __future__ import annotations
 

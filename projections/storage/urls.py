@@ -1,4 +1,7 @@
-"""Turning ``DRIPLINE_DATABASE_URL`` into the event store's configuration."""
+"""Turning ``DRIPLINE_DATABASE_URL`` into the event store's configuration: the parts of a
+database URL, the ``eventsourcing`` environment it stands for, and the lock held while
+tables are created. Here, below every user of the store, so that the read side, the Kafka
+roles and the API read a URL the same way without importing the wiring."""
 
 from __future__ import annotations
 

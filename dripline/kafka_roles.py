@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,9 +24,10 @@ from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
 from domain.lookups import Lookups
 from domain.unit_of_work import AggregateCache
-from dripline.persistence import eventsourcing_env, schema_lock
+from dripline.settings import Settings
 from projections.read_models import ReadModels
 from projections.storage.upgrade import check_format
+from projections.storage.urls import eventsourcing_env, schema_lock
 
 log = logging.getLogger("dripline.kafka")
 RELAY_LOCK = 726_473_010  # the advisory lock whose holder is the one publishing relay
@@ -126,11 +128,7 @@ def _relay_app(env: dict[str, str], database_url: str) -> DriplineApp:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m consumers.processes intake|relay``, configured by ``DRIPLINE_*``."""
-    import sys
-
-    from dripline.settings import Settings
-
+    """``python -m dripline.kafka_roles intake|relay``, configured by ``DRIPLINE_*``."""
     role = (list(argv) if argv is not None else sys.argv[1:] or ["intake"])[0]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     kafka, database_url = KafkaSettings(), Settings().database_url
