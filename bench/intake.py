@@ -40,7 +40,8 @@ from bench import harness
 from bench.workloads import Case, case_arguments, median_of, run_cases
 from consumers.relay import RELAY, relay_positions
 from consumers.settings import KafkaSettings
-from consumers.tracked import TrackedApp, tracking_name
+from consumers.tracked import position, tracking_name
+from domain.application import DriplineApp
 from dripline.kafka_roles import run_intake, run_relay
 from projections.storage.urls import eventsourcing_env
 from tests.kafka.broker import start_tansu
@@ -92,11 +93,11 @@ async def raw_rate(bootstrap: str, topic: str, events: int) -> float:
 
 async def intake_rate(settings: KafkaSettings, url: str, events: int,
                       partitions: int) -> float:
-    app = TrackedApp(env=eventsourcing_env(url))
+    app = DriplineApp(env=eventsourcing_env(url))
     names = [tracking_name(settings.topic_crm_events, p) for p in range(partitions)]
 
     def applied() -> int:
-        return sum(app.position(n) for n in names)
+        return sum(position(app, n) for n in names)
 
     stop = asyncio.Event()
     task = asyncio.create_task(run_intake(settings, url, stop=stop))
@@ -117,7 +118,7 @@ async def intake_rate(settings: KafkaSettings, url: str, events: int,
 
 async def relay_rate(settings: KafkaSettings, url: str) -> tuple[float, int]:
     env = eventsourcing_env(url)
-    app = TrackedApp(env=env)
+    app = DriplineApp(env=env)
     head = app.recorder.max_notification_id() or 0
     positions = relay_positions(env)
     stop = asyncio.Event()
@@ -147,7 +148,7 @@ async def one_round(events: int, contacts: int, partitions: int,
             settings = KafkaSettings(kafka_bootstrap_servers=broker.bootstrap,
                                      kafka_group_id="bench-intake")
             topic = settings.topic_crm_events
-            app = TrackedApp(env=eventsourcing_env(url))
+            app = DriplineApp(env=eventsourcing_env(url))
             sequence = app.create_sequence(TENANT, {
                 "name": "bench", "trigger_type": "tag_added",
                 "trigger_data": {"tag_name": "lead"}, "exit_on_reply": True,
