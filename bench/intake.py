@@ -157,10 +157,13 @@ async def one_round(events: int, contacts: int, partitions: int,
             app.activate_sequence(TENANT, sequence.id)
             app.close()
             await create_topic(broker.bootstrap, topic, partitions)
-            # CRM times an hour ahead: an enrollment is stamped with the time it is made, and
-            # a reply must count as after the enrollment it follows in the input.
-            await produce(broker.bootstrap, topic, crm_events(
-                events, contacts, datetime.now(UTC) + timedelta(hours=1)))
+            # CRM times in the recent past, a millisecond apart in input order: an enrollment
+            # enters at its trigger's time, so a later reply counts as after it (and an event
+            # more than five minutes ahead of the clock would be refused). From a whole second,
+            # so that every round has the same outcomes (a reply in the second of its trigger
+            # counts as after it).
+            start = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+            await produce(broker.bootstrap, topic, crm_events(events, contacts, start))
             raw = await raw_rate(broker.bootstrap, topic, events)
             intake = await intake_rate(settings, url, events, partitions)
             relay, notifications = await relay_rate(settings, url)

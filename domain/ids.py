@@ -27,6 +27,7 @@ def contact_id(tenant_id: str, crm_contact_id: str) -> UUID:
     return derive("contact", tenant_id, crm_contact_id)
 
 
+@lru_cache(maxsize=65_536)  # an intake batch asks for the slots of its triggers twice
 def slot_id(sequence_id: UUID, contact_id: str) -> UUID:
     """The stream saying which enrollment of a contact in a sequence is current."""
     return derive("slot", str(sequence_id), contact_id)
