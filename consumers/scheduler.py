@@ -71,7 +71,8 @@ class Scheduler:
         """Up to a batch of due rows, oldest first, that (with claims) no other scheduler
         holds; claimed until ``release``. Past a page of rows others hold it reads on, a few
         pages at most, rather than idle meanwhile."""
-        page = self.batch_size * 2
+        # With claims, a page holds rows other schedulers took too: read past them.
+        page = self.batch_size * 2 if self.claims is not None else self.batch_size
         # Look a little ahead too: the earliest row not yet due says how long to sleep.
         horizon = now + timedelta(seconds=self.idle_seconds)
         chosen: dict[UUID, EnrollmentRow] = {}
