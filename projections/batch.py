@@ -41,14 +41,12 @@ class RowBuffer:
     def prefetch(self, keys: Iterable[object]) -> None:
         rows = self.rows
         missing = [k for k in dict.fromkeys(map(_key, keys)) if k not in rows]
-        for start in range(0, len(missing), 500):
-            chunk = missing[start:start + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            for row in self.tx.execute(f"SELECT * FROM {self.table} WHERE {self.key} "
-                                       f"IN ({marks})", chunk):
-                rows[_key(row[self.key])] = row
-            for key in chunk:
-                rows.setdefault(key, None)
+        if not missing:
+            return
+        for row in self.tx.rows_by_key(self.table, self.key, missing):
+            rows[_key(row[self.key])] = row
+        for key in missing:
+            rows.setdefault(key, None)
 
     def get(self, key: object) -> Row | None:
         k = _key(key)
@@ -119,15 +117,21 @@ class Batch:
         self.tx.executemany(sql, rows)
 
     def rows(self, table: str, key: str) -> RowBuffer:
-        found = self._buffers.setdefault(table, RowBuffer(self.tx, table, key))
-        assert isinstance(found, RowBuffer)
+        found = self._buffers.get(table)
+        if found is None:
+            found = self._buffers[table] = RowBuffer(self.tx, table, key)
+        if not isinstance(found, RowBuffer):
+            raise TypeError(f"{table} is buffered as counters, not rows")
         return found
 
     def counters(self, table: str, keys: Sequence[str], counters: Sequence[str], *,
                  create: bool) -> Counters:
-        found = self._buffers.setdefault(
-            table, Counters(self.tx, table, keys, counters, create=create))
-        assert isinstance(found, Counters)
+        found = self._buffers.get(table)
+        if found is None:
+            found = self._buffers[table] = Counters(self.tx, table, keys, counters,
+                                                    create=create)
+        if not isinstance(found, Counters):
+            raise TypeError(f"{table} is buffered as rows, not counters")
         return found
 
     def flush(self) -> None:

@@ -89,7 +89,12 @@ class PgTx:
         self.conn.execute(sql, [_json_rows(rows)])
 
     def delete(self, table: str, key: str, keys: Sequence[str]) -> None:
-        self.conn.execute(f"DELETE FROM {table} WHERE {key} = ANY(%s)", [list(keys)])
+        self.conn.execute(f"DELETE FROM {table} WHERE {key} = ANY(%b::text[])", [list(keys)])
+
+    def rows_by_key(self, table: str, key: str, keys: Sequence[str]) -> list[Row]:
+        """The rows with these (text) keys, in one statement."""
+        return self.conn.execute(f"SELECT * FROM {table} WHERE {key} = ANY(%b::text[])",
+                                 [list(keys)]).fetchall()
 
 
 class SqliteTx:
@@ -125,3 +130,11 @@ class SqliteTx:
 
     def delete(self, table: str, key: str, keys: Sequence[str]) -> None:
         self.executemany(f"DELETE FROM {table} WHERE {key} = %s", [[k] for k in keys])
+
+    def rows_by_key(self, table: str, key: str, keys: Sequence[str]) -> list[Row]:
+        found: list[Row] = []
+        for start in range(0, len(keys), 500):  # SQLite's limit on parameters is lower
+            chunk = keys[start:start + 500]
+            found += self.execute(f"SELECT * FROM {table} WHERE {key} IN "
+                                  f"({', '.join(['%s'] * len(chunk))})", chunk)
+        return found

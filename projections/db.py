@@ -49,6 +49,8 @@ class BulkTx(Tx, Protocol):
 
     def delete(self, table: str, key: str, keys: Sequence[str]) -> None: ...
 
+    def rows_by_key(self, table: str, key: str, keys: Sequence[str]) -> list[Row]: ...
+
 
 class ReadDb:
     """One pool (PostgreSQL) or one serialised connection (SQLite) for all read models."""
