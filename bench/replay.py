@@ -6,7 +6,7 @@ PostgreSQL, side by side.
 
 The store (1,000,000 events; ``--quick`` 20,000) is built once through the engine's public
 write paths and kept (``bench/stores.py``): cohorts of 1,000 contacts, each contact's profile
-recorded (``record_crm_event``, ``contact_updated``), one in four tagged with a tag that
+recorded (``record_batch`` of ``contact_updated``), one in four tagged with a tag that
 triggers a one-step sequence, everyone bulk-enrolled (``enroll_many``) in a three-step
 sequence with zero delays, every enrollment executed (``execute_due``: the chain of three
 requests), one in ten replying afterwards: about 11 events per contact. A cohort is noted
@@ -91,19 +91,23 @@ def _cohort(app: DriplineApp, clock: ManualClock, number: int,
     main, side = sequences
     contacts = [f"c-{number * COHORT + i}" for i in range(COHORT)]
 
-    def crm(kind: str, contact: str, **data: Any) -> None:
-        app.record_crm_event(CrmEvent(f"{kind}-{contact}", kind, TENANT, contact, clock(),
-                                      data))
+    def crm(kind: str, contact: str, **data: Any) -> CrmEvent:
+        return CrmEvent(f"{kind}-{contact}", kind, TENANT, contact, clock(), data)
+
+    # In batches, as the intake applies them (one unit of work each).
+    profiles: list[CrmEvent] = []
     for i, contact in enumerate(contacts):
-        crm("contact_updated", contact, name=f"Contact {contact}", email=f"{contact}@x.test")
+        profiles.append(crm("contact_updated", contact, name=f"Contact {contact}",
+                            email=f"{contact}@x.test"))
         if i % 4 == 0:
-            crm("tag_added", contact, tag_name="lead")
+            profiles.append(crm("tag_added", contact, tag_name="lead"))
+    app.record_batch(profiles)
     app.enroll_many(TENANT, main, contacts)
     app.execute_due([ids.enrollment_id(main, c, 1) for c in contacts]
                     + [ids.enrollment_id(side, c, 1) for c in contacts[::4]])
     clock.advance(timedelta(milliseconds=500))
-    for contact in contacts[::10]:
-        crm("contact_replied", contact, channel="whatsapp")
+    app.record_batch([crm("contact_replied", contact, channel="whatsapp")
+                      for contact in contacts[::10]])
 
 
 def read_log(url: str) -> tuple[int, float]:
