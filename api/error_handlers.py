@@ -67,7 +67,8 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     errors = [FieldProblem(field=_field_of(loc), message=str(e.get("msg")))
               for e in exc.errors() if (loc := _branch_loc(tuple(e.get("loc", ())), exc.body))]
     names = ", ".join(dict.fromkeys(e.field for e in errors))
@@ -75,7 +76,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):
+        raise exc
     if exc.status_code == 400:  # FastAPI: a body it could not decode (e.g. not UTF-8)
         return problem(422, "the body could not be parsed: it must be UTF-8 JSON, nested "
                             "less deeply, with numbers of fewer than 4,300 digits",
@@ -84,7 +86,8 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_api_problem(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+    if not isinstance(exc, ApiError):
+        raise exc
     errors = [FieldProblem(field=exc.field, message=exc.detail)] if exc.field else None
     return problem(exc.status, exc.detail, headers=exc.headers, errors=errors)
 

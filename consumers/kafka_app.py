@@ -125,7 +125,8 @@ def build_edge(settings: KafkaSettings, *, intake: Callable[[], Intake | None] |
     if docs:
         subscriber(_contract)
         return edge
-    assert intake is not None
+    if intake is None:
+        raise ValueError("the CRM events subscriber needs the intake (none only for docs)")
     running = intake
 
     async def on_crm_events(message: KafkaMessage) -> None:
@@ -133,7 +134,8 @@ def build_edge(settings: KafkaSettings, *, intake: Callable[[], Intake | None] |
         records = message.raw_message
         batch = tuple(records) if isinstance(records, tuple | list) else (records,)
         try:
-            assert handler is not None, "the intake is not started"
+            if handler is None:
+                raise RuntimeError("the intake is not started")
             await handler.handle(batch)
         except Exception:
             # Only the database failing gets here: rewind to the first record of the batch

@@ -83,7 +83,8 @@ class ReadDb:
             with self._pool.connection() as conn, conn.transaction():
                 yield PgTx(conn)
             return
-        assert self._sqlite is not None
+        if self._sqlite is None:
+            raise RuntimeError("this read database is closed")
         with self._lock:
             # IMMEDIATE takes the write lock up front, so two processes projecting the same
             # file serialise at BEGIN rather than failing at their first write.

@@ -164,7 +164,8 @@ class Projector:
         model = self.models[name]
         with self.db.transaction() as tx:
             g = gens.lock(self.db, tx, name, generation)
-            assert g is not None, f"no generation {generation} of {name}"
+            if g is None:
+                raise LookupError(f"no generation {generation} of {name}")
             last = max((n.id for n in notes), default=g.position)
             position = max(last, g.position)
             status = self._apply(tx, model, g, self._decode(notes, g), at_head=False)

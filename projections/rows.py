@@ -73,7 +73,8 @@ def stats(head: Row, exits: list[Row], steps: list[Row], skips: list[Row]) -> Ro
 
 def due(r: Row) -> DueEnrollment:
     due_at = as_datetime(r["due_at"])
-    assert due_at is not None  # the query selects only rows with a due time
+    if due_at is None:  # the query selects only rows with a due time
+        raise ValueError(f"due row {r['enrollment_id']} has no due time")
     return DueEnrollment(enrollment_id=UUID(r["enrollment_id"]), tenant_id=r["tenant_id"],
                          sequence_id=UUID(r["sequence_id"]), contact_id=r["contact_id"],
                          step_order=int(r["step_order"]), due_at=due_at,
