@@ -208,10 +208,7 @@ class PgEventStore(PostgresProcessRecorder):
         # Tuples, not the dict rows of the other reads: a scan reads a thousand rows a batch.
         with self.datastore.get_connection() as conn, \
                 conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(f"SELECT enrollment_id, tenant_id, sequence_id, contact_id, status, "
-                        f"due_at FROM {t.ENROLLMENTS} WHERE due_at IS NOT NULL "
-                        "AND due_at <= %s ORDER BY due_at, enrollment_id LIMIT %s OFFSET %s",
-                        [until, limit, offset])
+            cur.execute(t.due_scan("%s"), [until, limit, offset])
             return [EnrollmentRow(UUID(e), tenant, UUID(s), contact, status, due)
                     for e, tenant, s, contact, status, due in cur.fetchall()]
 

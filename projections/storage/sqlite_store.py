@@ -211,9 +211,7 @@ class SqliteEventStore(SQLiteProcessRecorder):
 
     def due_enrollments(self, until: datetime, limit: int,
                         offset: int = 0) -> list[EnrollmentRow]:
-        return _enrollments(self._rows(
-            f"SELECT * FROM {t.ENROLLMENTS} WHERE due_at IS NOT NULL AND due_at <= ? "
-            "ORDER BY due_at, enrollment_id LIMIT ? OFFSET ?", [_time(until), limit, offset]))
+        return _enrollments(self._rows(t.due_scan("?"), [_time(until), limit, offset]))
 
     def trigger_view(self, tenants: Collection[str]) -> TriggerView:
         wanted = sorted(set(tenants))

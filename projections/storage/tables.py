@@ -29,6 +29,14 @@ META = "dripline_meta"
 FORMAT_KEY, FORMAT = "store_format", "2"
 
 
+def due_scan(mark: str) -> str:
+    """The scheduler's scan: due now, oldest first, a page at a time (``mark``: the driver's
+    parameter mark). It must use the partial index on ``due_at`` (tested with EXPLAIN)."""
+    return (f"SELECT enrollment_id, tenant_id, sequence_id, contact_id, status, due_at "
+            f"FROM {ENROLLMENTS} WHERE due_at IS NOT NULL AND due_at <= {mark} "
+            f"ORDER BY due_at, enrollment_id LIMIT {mark} OFFSET {mark}")
+
+
 def mark_new_store(events_table: str) -> str:
     """Set the format, if the store holds no events yet (a new store is born current)."""
     return (f"INSERT INTO {META} (key, value) SELECT '{FORMAT_KEY}', '{FORMAT}' "
