@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from projections.cursors import PgTx, Row, SqliteTx
+from projections.storage.pg_store import NO_JIT
 from projections.storage.urls import is_postgres, postgres_params, sqlite_path
 
 _SQLITE_TYPES = {"TIMESTAMPTZ": "TEXT", "BIGINT": "INTEGER", "BOOLEAN": "INTEGER"}
@@ -65,7 +66,8 @@ class ReadDb:
             self.conninfo = psycopg.conninfo.make_conninfo(**p)
             self._pool: ConnectionPool[psycopg.Connection[Row]] | None = ConnectionPool(
                 self.conninfo, min_size=1, max_size=pool_size, open=True,
-                kwargs={"row_factory": dict_row}, connection_class=psycopg.Connection[Row])
+                kwargs={"row_factory": dict_row, "options": NO_JIT},
+                connection_class=psycopg.Connection[Row])
             self._sqlite: sqlite3.Connection | None = None
         else:
             self._pool = None

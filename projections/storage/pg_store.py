@@ -27,11 +27,24 @@ from domain.store import EnrollmentRow, StaleDecisionError, TriggerRow, TriggerV
 from projections.storage import tables as t
 
 _RETRY = (InterfaceError, OperationalError)
+NO_JIT = "-c jit=off"
+# A probe of the (tenant, contact) index per contact, as LATERAL: with ``contact_id =
+# ANY(...)`` and no statistics the planner read every open enrollment of the tenant.
+OPEN_OF_CONTACTS = (
+    f"SELECT i.* FROM unnest(%b::text[]) AS x(contact_id) CROSS JOIN LATERAL "
+    f"(SELECT * FROM {t.ENROLLMENTS} WHERE tenant_id = %s AND contact_id = x.contact_id "
+    "OFFSET 0) AS i ORDER BY i.enrollment_id")
 
 
 class PgEventStore(PostgresProcessRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events",
                  tracking_table_name: str = "notification_tracking") -> None:
+        # No JIT: every statement here is a short index lookup, and on a big table whose
+        # statistics are stale (a young table; autovacuum late or off) the planner's cost
+        # guess can pass the JIT threshold and spend 300 ms compiling a 10 ms query.
+        if not isinstance(datastore.pool.kwargs, dict):
+            raise TypeError("the datastore's pool must take its connection settings as a dict")
+        datastore.pool.kwargs["options"] = NO_JIT
         super().__init__(datastore, events_table_name=events_table_name,
                          tracking_table_name=tracking_table_name)
         self.events = Identifier(self.datastore.schema, self.events_table_name)
@@ -41,6 +54,21 @@ class PgEventStore(PostgresProcessRecorder):
         self.last_position_statement = SQL(
             "SELECT currval(pg_get_serial_sequence(%s, 'notification_id'))")
         self.qualified_events = f'"{self.datastore.schema}"."{self.events_table_name}"'
+        # The two reads of the write path, (ids, versions) → events after each version. Both
+        # LATERAL, so that each id is one index probe whatever the table's statistics say:
+        # as plain joins they were planned, on a big table not yet analyzed, as a merge over
+        # the whole table (seconds per batch). OFFSET 0 keeps the subquery from being
+        # flattened back into a join; rows come per id in version order.
+        self.streams_statement = SQL(
+            "SELECT x.id AS originator_id, e.originator_version, e.topic, e.state "
+            "FROM unnest(%b::uuid[], %b::bigint[]) AS x(id, v) CROSS JOIN LATERAL "
+            "(SELECT originator_version, topic, state FROM {events} "
+            "WHERE originator_id = x.id AND originator_version > x.v "
+            "ORDER BY originator_version OFFSET 0) AS e").format(events=self.events)
+        self.moved_statement = SQL(
+            "SELECT x.id AS originator_id FROM unnest(%b::uuid[], %b::bigint[]) AS x(id, v) "
+            "CROSS JOIN LATERAL (SELECT 1 FROM {events} e WHERE e.originator_id = x.id "
+            "AND e.originator_version > x.v LIMIT 1) AS moved LIMIT 1").format(events=self.events)
         for statement in t.ddl("TIMESTAMPTZ", "BYTEA", "UUID"):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
@@ -85,10 +113,7 @@ class PgEventStore(PostgresProcessRecorder):
     def _check(self, cur: Cursor[DictRow], batch: WriteBatch) -> None:
         if batch.expect_versions:
             ids = list(batch.expect_versions)
-            cur.execute(SQL(
-                "SELECT e.originator_id FROM unnest(%b::uuid[], %b::bigint[]) AS x(id, v) "
-                "JOIN {events} e ON e.originator_id = x.id AND e.originator_version > x.v "
-                "LIMIT 1").format(events=self.events),
+            cur.execute(self.moved_statement,
                 [ids, [batch.expect_versions[i] for i in ids]])
             moved = cur.fetchone()
             if moved is not None:
@@ -155,12 +180,7 @@ class PgEventStore(PostgresProcessRecorder):
         if not after:
             return {}
         ids = list(after)
-        rows = self._rows(SQL(
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-            "FROM unnest(%b::uuid[], %b::bigint[]) AS x(id, v) JOIN {events} e "
-            "ON e.originator_id = x.id AND e.originator_version > x.v "
-            "ORDER BY e.originator_id, e.originator_version").format(events=self.events),
-            [ids, [after[i] for i in ids]])
+        rows = self._rows(self.streams_statement, [ids, [after[i] for i in ids]])
         return _streams(rows)
 
     @retry(_RETRY, max_attempts=10, wait=0.2)
@@ -194,9 +214,7 @@ class PgEventStore(PostgresProcessRecorder):
 
     def open_enrollments_of_contacts(self, tenant_id: str,
                                      contact_ids: Collection[str]) -> list[EnrollmentRow]:
-        return _enrollments(self._rows(
-            f"SELECT * FROM {t.ENROLLMENTS} WHERE tenant_id = %s AND contact_id = ANY(%b::text[]) "
-            "ORDER BY enrollment_id", [tenant_id, list(contact_ids)]))
+        return _enrollments(self._rows(OPEN_OF_CONTACTS, [list(contact_ids), tenant_id]))
 
     def open_enrollments_of_sequence(self, sequence_id: UUID) -> list[EnrollmentRow]:
         return _enrollments(self._rows(
@@ -237,6 +255,8 @@ def _streams(rows: Sequence[Any]) -> dict[UUID, list[StoredEvent]]:
         streams.setdefault(key, []).append(StoredEvent(
             originator_id=key, originator_version=row["originator_version"],
             topic=row["topic"], state=bytes(row["state"])))
+    for events in streams.values():  # in version order already; cheap to make sure
+        events.sort(key=lambda e: e.originator_version)
     return streams
 
 
