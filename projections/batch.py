@@ -109,9 +109,16 @@ class Batch:
     def __init__(self, tx: BulkTx) -> None:
         self.tx = tx
         self._buffers: dict[str, RowBuffer | Counters] = {}
+        self._deferred: list[tuple[str, Sequence[Any]]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self.tx.execute(sql, params)
+
+    def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write sent at the end of the batch, in order with the other deferred writes,
+        all at once (PostgreSQL: pipelined). Only for a model that never reads back what
+        it writes within a batch."""
+        self._deferred.append((sql, params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.tx.executemany(sql, rows)
@@ -137,3 +144,6 @@ class Batch:
     def flush(self) -> None:
         for buffer in self._buffers.values():
             buffer.flush()
+        if self._deferred:
+            self.tx.execute_all(self._deferred)
+            self._deferred = []

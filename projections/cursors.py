@@ -91,6 +91,12 @@ class PgTx:
     def delete(self, table: str, key: str, keys: Sequence[str]) -> None:
         self.conn.execute(f"DELETE FROM {table} WHERE {key} = ANY(%b::text[])", [list(keys)])
 
+    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Writes in order, pipelined: sent without waiting for each answer."""
+        with self.conn.pipeline():
+            for sql, params in statements:
+                self.conn.execute(sql, [_pg_param(p) for p in params])
+
     def rows_by_key(self, table: str, key: str, keys: Sequence[str]) -> list[Row]:
         """The rows with these (text) keys, in one statement."""
         return self.conn.execute(f"SELECT * FROM {table} WHERE {key} = ANY(%b::text[])",
@@ -138,3 +144,7 @@ class SqliteTx:
             found += self.execute(f"SELECT * FROM {table} WHERE {key} IN "
                                   f"({', '.join(['%s'] * len(chunk))})", chunk)
         return found
+
+    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        for sql, params in statements:
+            self.execute(sql, params)

@@ -52,6 +52,8 @@ class BulkTx(Tx, Protocol):
 
     def rows_by_key(self, table: str, key: str, keys: Sequence[str]) -> list[Row]: ...
 
+    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None: ...
+
 
 class ReadDb:
     """One pool (PostgreSQL) or one serialised connection (SQLite) for all read models."""

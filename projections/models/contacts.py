@@ -1,5 +1,7 @@
 """``contacts``: the CRM facts that decide who already matches a trigger (tags by id and
-name, lists, forms submitted, pipelines), for the activation workflow's "enroll existing"."""
+name, lists, forms submitted, pipelines), for the activation workflow's "enroll existing".
+Its handlers only write, so their statements are deferred and sent together at the end of
+the batch, in event order."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from domain.contact import Contact
-from projections.db import Tx
+from projections.batch import Batch
 from projections.models.base import Handler, ReadModel
 
 C = Contact
@@ -50,50 +52,50 @@ class ContactsModel(ReadModel):
                 C.PipelineStatusChanged: self._pipeline, C.Unsubscribed: self._unsubscribed,
                 C.Deleted: self._deleted, C.Retired: self._retired}
 
-    def _created(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
-        tx.execute(f"INSERT INTO {t['contacts']} VALUES (%s, %s, %s, FALSE, FALSE)",
+    def _created(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        b.defer(f"INSERT INTO {t['contacts']} VALUES (%s, %s, %s, FALSE, FALSE)",
                    [e.originator_id, e.tenant_id, e.contact_id])
 
-    def _upsert(self, tx: Tx, table: str, key: str, values: list[Any],
+    def _upsert(self, b: Batch, table: str, key: str, values: list[Any],
                 update: str = "") -> None:
         marks = ", ".join(["%s"] * len(values))
         action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
-        tx.execute(f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT (contact_uuid, {key}) "
+        b.defer(f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT (contact_uuid, {key}) "
                    f"{action}", values)
 
     # Same keying as the aggregate: a tag is known by its id, or by its name when the CRM
     # sent no id.
-    def _tag_added(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
-        self._upsert(tx, t["contact_tags"], "tag_key",
+    def _tag_added(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        self._upsert(b, t["contact_tags"], "tag_key",
                      [e.originator_id, e.tag_id or e.tag_name, e.tag_name or e.tag_id],
                      "tag_name = excluded.tag_name")
 
-    def _tag_removed(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
-        tx.execute(f"DELETE FROM {t['contact_tags']} WHERE contact_uuid = %s AND tag_key = %s",
+    def _tag_removed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        b.defer(f"DELETE FROM {t['contact_tags']} WHERE contact_uuid = %s AND tag_key = %s",
                    [e.originator_id, e.tag_id or e.tag_name])
         if not e.tag_id:
-            tx.execute(f"DELETE FROM {t['contact_tags']} WHERE contact_uuid = %s "
+            b.defer(f"DELETE FROM {t['contact_tags']} WHERE contact_uuid = %s "
                        "AND tag_name = %s", [e.originator_id, e.tag_name])
 
-    def _list_joined(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
-        self._upsert(tx, t["contact_lists"], "list_id", [e.originator_id, e.list_id])
+    def _list_joined(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        self._upsert(b, t["contact_lists"], "list_id", [e.originator_id, e.list_id])
 
-    def _form_submitted(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
-        self._upsert(tx, t["contact_forms"], "form_id", [e.originator_id, e.form_id])
+    def _form_submitted(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        self._upsert(b, t["contact_forms"], "form_id", [e.originator_id, e.form_id])
 
-    def _pipeline(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
-        self._upsert(tx, t["contact_pipelines"], "pipeline_id",
+    def _pipeline(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        self._upsert(b, t["contact_pipelines"], "pipeline_id",
                      [e.originator_id, e.pipeline_id, e.status], "status = excluded.status")
 
-    def _unsubscribed(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
+    def _unsubscribed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         if not e.channel or e.channel == "all":
-            tx.execute(f"UPDATE {t['contacts']} SET unsubscribed_all = TRUE "
+            b.defer(f"UPDATE {t['contacts']} SET unsubscribed_all = TRUE "
                        "WHERE contact_uuid = %s", [e.originator_id])
 
-    def _retired(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
+    def _retired(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         for table in ("contacts", *_FACT_TABLES):
-            tx.execute(f"DELETE FROM {t[table]} WHERE contact_uuid = %s", [e.originator_id])
+            b.defer(f"DELETE FROM {t[table]} WHERE contact_uuid = %s", [e.originator_id])
 
-    def _deleted(self, tx: Tx, e: Any, t: Mapping[str, str]) -> None:
-        tx.execute(f"UPDATE {t['contacts']} SET deleted = TRUE WHERE contact_uuid = %s",
+    def _deleted(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        b.defer(f"UPDATE {t['contacts']} SET deleted = TRUE WHERE contact_uuid = %s",
                    [e.originator_id])
