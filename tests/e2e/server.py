@@ -62,14 +62,19 @@ class Server:
 
     def stop(self) -> int:
         """SIGTERM by pid; the exit code (raises if it does not exit in time)."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-        try:
-            return self.process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-            raise AssertionError(f"dripline serve ignored SIGTERM:\n{self.output()}") from None
+        return terminate(self.process, "serve", self.output)
+
+
+def terminate(process: subprocess.Popen[bytes], name: str, output: Callable[[], str]) -> int:
+    """SIGTERM by pid and wait; SIGKILL and fail, with the log's end, if it does not exit."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        raise AssertionError(f"dripline {name} ignored SIGTERM:\n{output()[-3000:]}") from None
 
 
 def start(database: Path, *, api_keys: str | None = None) -> Server:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.server import START_TIMEOUT, STOP_TIMEOUT, dripline_command, free_port, poll
+from tests.e2e.server import START_TIMEOUT, dripline_command, free_port, poll, terminate
 
 TENANT, KEY = "acme", "acme-key-0123456789"
 V1 = "/api/v1"
@@ -48,14 +48,7 @@ class Role:
         """SIGTERM by pid (thawed first: a frozen process would not act on it)."""
         if self.process.poll() is None:
             self.thaw()
-            os.kill(self.process.pid, signal.SIGTERM)
-        try:
-            return self.process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-            raise AssertionError(f"dripline {self.name} ignored SIGTERM:\n"
-                                 f"{self.output()[-3000:]}") from None
+        return terminate(self.process, self.name, self.output)
 
 
 class Deployment:
