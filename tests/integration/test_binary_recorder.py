@@ -41,6 +41,10 @@ def test_events_round_trip_byte_for_byte(postgres_url: str) -> None:
         # After the refused insert's id (a sequence value is never given back), in order.
         assert positions == list(range(positions[0], positions[0] + len(AWKWARD)))
         assert positions[0] > ids[-1]
+        # The positions are the events' own places in the log, event by event.
+        notes = recorder.select_notifications(start=positions[0], limit=len(again))
+        assert [(n.id, n.originator_id) for n in notes] == [
+            (position, e.originator_id) for position, e in zip(positions, again, strict=True)]
         assert [recorder.select_events(e.originator_id)[0].state for e in again] == AWKWARD
         with pytest.raises(IntegrityError):
             recorder.write(WriteBatch(events=again[:1]))
