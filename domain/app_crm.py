@@ -228,7 +228,7 @@ class _Batch:
                 continue
             if reason == "contact_replied":
                 sequence = self.uow.get(enrollment.sequence_id, DripSequence)
-                if sequence is None or not sequence.exit_on_reply:
+                if sequence is None or not sequence.pinned(enrollment.revision).exit_on_reply:
                     continue
             enrollment.exit(reason, self.now)
             outcome.exited.append(enrollment.id)
@@ -268,7 +268,8 @@ class _Batch:
         sequence = self.uow.get(enrollment.sequence_id, DripSequence)
         contact = self.uow.get(ids.contact_id(enrollment.tenant_id, enrollment.contact_id),
                                Contact)
-        return in_window(earliest, sequence, contact.timezone if contact else None)
+        revision = sequence.pinned(enrollment.revision) if sequence is not None else None
+        return in_window(earliest, revision, contact.timezone if contact else None)
 
 
 def _fact_of(e: CrmEvent, now: datetime) -> Callable[[Contact], None]:

@@ -100,7 +100,8 @@ class LifecycleCommands:
                 return False
             contact = uow.get(ids.contact_id(enrollment.tenant_id, enrollment.contact_id),
                               Contact)
-            resuming.resume(enrollment, current, contact.timezone if contact else None, now)
+            resuming.resume(enrollment, current.pinned(enrollment.revision),
+                            contact.timezone if contact else None, now)
             return True
 
         self._each_enrollment(sequence, wake, with_contacts=True)
