@@ -1,0 +1,208 @@
+"""Revisions of a live sequence: enrollments stay pinned to the revision they started on;
+publishing with a migration moves the waiting ones (never to a step already executed), a dry
+run writes nothing, and the migration runs in batches that resume where they stopped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from domain.application import DriplineApp
+from domain.clock import ManualClock
+from domain.enrollment import Enrollment
+from domain.errors import (
+    InvalidInputError,
+    InvalidTransitionError,
+    RevisionNotDraftError,
+    SequenceNotDraftError,
+)
+from domain.migration import Migration, migration_id
+from tests.execution.support import TENANT, contents, enrollment, events_of, step
+
+HOUR = timedelta(hours=1)
+
+
+def live(app: DriplineApp) -> UUID:
+    """Active: s0 at once, s1 an hour later, s2 an hour after that."""
+    sequence = app.create_sequence(TENANT, {"name": "seq", "steps": [
+        step(0, "zero"), step(1, "one", amount=1, unit="hours"),
+        step(2, "two", amount=1, unit="hours")]})
+    app.activate_sequence(TENANT, sequence.id)
+    return sequence.id
+
+
+def steps_of(app: DriplineApp, sequence_id: UUID, revision: int) -> dict[int, UUID]:
+    return {s.order: s.id for s in app.get_sequence(TENANT, sequence_id).revision(revision).steps}
+
+
+def draft_without_s1(app: DriplineApp, sequence_id: UUID) -> tuple[int, UUID]:
+    """Revision 2: s1 removed, s1' (order 1, new content) added; returns (2, s1')."""
+    _, number = app.revisions.create_revision(TENANT, sequence_id)
+    old = steps_of(app, sequence_id, number)
+    app.remove_step(TENANT, sequence_id, old[1], revision=number)
+    _, added = app.add_step(TENANT, sequence_id, step(1, "one prime", amount=1, unit="hours"),
+                            revision=number)
+    return number, added.id
+
+
+def test_an_enrollment_keeps_the_revision_it_started_on(app: DriplineApp,
+                                                       clock: ManualClock) -> None:
+    sequence_id = live(app)
+    first = app.enroll(TENANT, sequence_id, "c-1").id
+    _, number = app.revisions.create_revision(TENANT, sequence_id)
+    assert number == 2
+    s1 = steps_of(app, sequence_id, 2)[1]
+    assert s1 == steps_of(app, sequence_id, 1)[1]  # a new revision keeps its base's ids
+    app.update_step(TENANT, sequence_id, s1, {"message_template": {
+        "type": "text", "content": "one, edited"}}, revision=2)
+    assert app.get_sequence(TENANT, sequence_id).live_revision == 1  # a draft is not live
+    app.revisions.publish_revision(TENANT, sequence_id, 2)
+    second = app.enroll(TENANT, sequence_id, "c-2").id
+    assert enrollment(app, first).revision == 1
+    assert enrollment(app, second).revision == 2
+    clock.advance(HOUR)
+    app.execute_due([first, second])
+    assert contents(app, first) == ["zero", "one"]
+    assert contents(app, second) == ["zero", "one, edited"]
+
+
+def test_published_revisions_never_change_and_one_draft_at_a_time(app: DriplineApp) -> None:
+    sequence_id = live(app)
+    s1 = steps_of(app, sequence_id, 1)[1]
+    with pytest.raises(SequenceNotDraftError, match="create a revision"):
+        app.update_step(TENANT, sequence_id, s1, {"name": "x"})
+    with pytest.raises(RevisionNotDraftError):
+        app.update_step(TENANT, sequence_id, s1, {"name": "x"}, revision=1)
+    app.revisions.create_revision(TENANT, sequence_id)
+    with pytest.raises(InvalidTransitionError, match="already has a draft revision"):
+        app.revisions.create_revision(TENANT, sequence_id)
+    app.revisions.discard_revision(TENANT, sequence_id, 2)
+    _, number = app.revisions.create_revision(TENANT, sequence_id)
+    assert number == 3  # a discarded number is not used again
+    with pytest.raises(InvalidTransitionError, match="never activated"):
+        draft = app.create_sequence(TENANT, {"name": "d", "steps": [step(0, "x")]})
+        app.revisions.discard_revision(TENANT, draft.id, 1)
+
+
+def test_a_mapped_migration_moves_the_waiting_enrollments(app: DriplineApp,
+                                                          clock: ManualClock) -> None:
+    sequence_id = live(app)
+    waiting = [app.enroll(TENANT, sequence_id, f"c-{i}").id for i in range(3)]
+    app.execute_due(waiting)  # s0 sent; all wait at s1
+    dues = {i: enrollment(app, i).next_scheduled_at for i in waiting}
+    old_s1 = steps_of(app, sequence_id, 1)[1]
+    number, s1_prime = draft_without_s1(app, sequence_id)
+    before = app.recorder.max_notification_id()
+
+    dry = app.revisions.publish_revision(
+        TENANT, sequence_id, number, {"step_map": {str(old_s1): {"to": str(s1_prime)}}},
+        dry_run=True)
+
+    assert dry.plan.planned() == [{"from_step": str(old_s1), "to_step": str(s1_prime),
+                                   "count": 3}]
+    assert app.recorder.max_notification_id() == before  # a dry run writes nothing
+    app.revisions.publish_revision(
+        TENANT, sequence_id, number, {"step_map": {str(old_s1): {"to": str(s1_prime)}}})
+    assert all(enrollment(app, i).revision == 1 for i in waiting)  # the background moves them
+    while app.revisions.run_migrations():
+        pass
+    m = app.revisions.migration(TENANT, sequence_id, number)
+    assert (m.total, m.migrated, m.exited, m.conflicts, m.done) == (3, 3, 0, 0, True)
+    for i in waiting:
+        e = enrollment(app, i)
+        assert e.revision == number and e.next_scheduled_at == dues[i]  # due kept
+        [moved] = events_of(app, i, Enrollment.Migrated)
+        assert (moved.from_step_id, moved.to_step_id) == (str(old_s1), str(s1_prime))
+    clock.advance(HOUR)
+    app.execute_due(waiting)
+    for i in waiting:
+        assert contents(app, i) == ["zero", "one prime"]
+        ids = [m for m in enrollment(app, i).messages]
+        assert len(ids) == len(set(ids)) == 2
+
+
+def test_an_occupied_step_left_unmapped_is_refused(app: DriplineApp) -> None:
+    sequence_id = live(app)
+    waiting = app.enroll(TENANT, sequence_id, "c-1").id
+    app.execute_due([waiting])
+    old_s1 = steps_of(app, sequence_id, 1)[1]
+    number, _ = draft_without_s1(app, sequence_id)
+    with pytest.raises(InvalidInputError) as caught:
+        app.revisions.publish_revision(TENANT, sequence_id, number, {"step_map": {}})
+    assert caught.value.field == f"migrate.step_map.{old_s1}"
+    assert app.get_sequence(TENANT, sequence_id).live_revision == 1
+    # Without a migration, everyone stays pinned and the publish goes through.
+    done = app.revisions.publish_revision(TENANT, sequence_id, number)
+    assert done.plan.pinned == 1 and done.migration_id is None
+
+
+def test_a_target_at_or_before_the_last_executed_step_is_a_conflict(
+        app: DriplineApp, clock: ManualClock) -> None:
+    sequence_id = live(app)
+    ahead = app.enroll(TENANT, sequence_id, "c-1").id
+    app.execute_due([ahead])
+    clock.advance(HOUR)
+    app.execute_due([ahead])  # s0 and s1 executed: waits at s2 (order 2)
+    s = steps_of(app, sequence_id, 1)
+    _, number = app.revisions.create_revision(TENANT, sequence_id)
+    plan = app.revisions.publish_revision(
+        TENANT, sequence_id, number, {"step_map": {str(s[2]): {"to": str(s[1])}}}).plan
+    assert plan.conflicts == [{"enrollment_id": str(ahead), "from_step": str(s[2]),
+                               "to_step": str(s[1])}]
+    while app.revisions.run_migrations():
+        pass
+    assert enrollment(app, ahead).revision == 1
+    m = app.get_enrollment(TENANT, ahead)
+    assert m.current_step_order == 2
+    progress = app.revisions.migration(TENANT, sequence_id, number)
+    assert (progress.migrated, progress.conflicts, progress.done) == (0, 1, True)
+
+
+def test_exit_mapping_ends_with_step_removed_and_paused_ones_stay_paused(
+        app: DriplineApp, clock: ManualClock) -> None:
+    sequence_id = live(app)
+    leaving, resting = (app.enroll(TENANT, sequence_id, f"c-{i}").id for i in range(2))
+    app.execute_due([leaving, resting])
+    app.pause_enrollment(TENANT, resting)
+    old_s1 = steps_of(app, sequence_id, 1)[1]
+    number, s1_prime = draft_without_s1(app, sequence_id)
+    # Both wait at s1: map it to s1' with a recomputed due time; exit nobody.
+    app.revisions.publish_revision(TENANT, sequence_id, number, {
+        "step_map": {str(old_s1): {"to": str(s1_prime)}}, "due": "recompute"})
+    clock.advance(timedelta(minutes=10))
+    while app.revisions.run_migrations():
+        pass
+    paused = enrollment(app, resting)
+    assert paused.status == "paused" and paused.revision == number
+    # A second revision removes s1' and exits whoever waits there.
+    _, third = app.revisions.create_revision(TENANT, sequence_id)
+    app.remove_step(TENANT, sequence_id, s1_prime, revision=third)
+    app.revisions.publish_revision(TENANT, sequence_id, third,
+                                   {"step_map": {str(s1_prime): {"exit": True}}})
+    while app.revisions.run_migrations():
+        pass
+    assert enrollment(app, leaving).exit_reason == "step_removed"
+    assert enrollment(app, resting).exit_reason == "step_removed"
+
+
+def test_a_migration_resumes_where_it_stopped(app: DriplineApp,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    sequence_id = live(app)
+    waiting = [app.enroll(TENANT, sequence_id, f"c-{i}").id for i in range(5)]
+    app.execute_due(waiting)
+    old_s1 = steps_of(app, sequence_id, 1)[1]
+    number, s1_prime = draft_without_s1(app, sequence_id)
+    app.revisions.publish_revision(TENANT, sequence_id, number,
+                                   {"step_map": {str(old_s1): {"to": str(s1_prime)}}})
+    mid = migration_id(sequence_id, number)
+    monkeypatch.setattr("domain.app_revisions.BATCH", 2)
+    assert app.revisions.run_migrations() == 2
+    assert app.revisions.migration(TENANT, sequence_id, number).migrated == 2
+    while app.revisions.run_migrations():
+        pass
+    m = app.events.get(mid)
+    progressed = [e for e in m if isinstance(e, Migration.Progressed)]
+    assert [e.migrated for e in progressed] == [2, 2, 1]
+    assert all(enrollment(app, i).revision == number for i in waiting)
