@@ -98,8 +98,7 @@ class RevisionCommands:
                 'does not have: map it to one of its steps ({"to": "<step id>"}) or '
                 'let them leave ({"exit": true})')
         if dry_run:
-            return Publication(current, number, True, plan,
-                               migration_id(sequence_id, number) if spec else None)
+            return Publication(current, number, True, plan)
 
         def decision(uow: UnitOfWork) -> DripSequence:
             sequence = self.core.sequence(uow, tenant_id, sequence_id)

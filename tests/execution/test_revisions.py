@@ -81,8 +81,8 @@ def test_published_revisions_never_change_and_one_draft_at_a_time(app: DriplineA
     app.revisions.discard_revision(TENANT, sequence_id, 2)
     _, number = app.revisions.create_revision(TENANT, sequence_id)
     assert number == 3  # a discarded number is not used again
+    draft = app.create_sequence(TENANT, {"name": "d", "steps": [step(0, "x")]})
     with pytest.raises(InvalidTransitionError, match="never activated"):
-        draft = app.create_sequence(TENANT, {"name": "d", "steps": [step(0, "x")]})
         app.revisions.discard_revision(TENANT, draft.id, 1)
 
 
@@ -112,14 +112,15 @@ def test_a_mapped_migration_moves_the_waiting_enrollments(app: DriplineApp,
     assert (m.total, m.migrated, m.exited, m.conflicts, m.done) == (3, 3, 0, 0, True)
     for i in waiting:
         e = enrollment(app, i)
-        assert e.revision == number and e.next_scheduled_at == dues[i]  # due kept
+        assert e.revision == number
+        assert e.next_scheduled_at == dues[i]
         [moved] = events_of(app, i, Enrollment.Migrated)
         assert (moved.from_step_id, moved.to_step_id) == (str(old_s1), str(s1_prime))
     clock.advance(HOUR)
     app.execute_due(waiting)
     for i in waiting:
         assert contents(app, i) == ["zero", "one prime"]
-        ids = [m for m in enrollment(app, i).messages]
+        ids = list(enrollment(app, i).messages)
         assert len(ids) == len(set(ids)) == 2
 
 
@@ -135,7 +136,8 @@ def test_an_occupied_step_left_unmapped_is_refused(app: DriplineApp) -> None:
     assert app.get_sequence(TENANT, sequence_id).live_revision == 1
     # Without a migration, everyone stays pinned and the publish goes through.
     done = app.revisions.publish_revision(TENANT, sequence_id, number)
-    assert done.plan.pinned == 1 and done.migration_id is None
+    assert done.plan.pinned == 1
+    assert done.migration_id is None
 
 
 def test_a_target_at_or_before_the_last_executed_step_is_a_conflict(
@@ -175,7 +177,8 @@ def test_exit_mapping_ends_with_step_removed_and_paused_ones_stay_paused(
     while app.revisions.run_migrations():
         pass
     paused = enrollment(app, resting)
-    assert paused.status == "paused" and paused.revision == number
+    assert paused.status == "paused"
+    assert paused.revision == number
     # A second revision removes s1' and exits whoever waits there.
     _, third = app.revisions.create_revision(TENANT, sequence_id)
     app.remove_step(TENANT, sequence_id, s1_prime, revision=third)
