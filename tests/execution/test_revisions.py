@@ -209,3 +209,49 @@ def test_a_migration_resumes_where_it_stopped(app: DriplineApp,
     progressed = [e for e in m if isinstance(e, Migration.Progressed)]
     assert [e.migrated for e in progressed] == [2, 2, 1]
     assert all(enrollment(app, i).revision == number for i in waiting)
+
+
+def test_pause_resume_and_archive_act_on_every_revision(app: DriplineApp) -> None:
+    sequence_id = live(app)
+    old = app.enroll(TENANT, sequence_id, "c-1").id
+    _, number = app.revisions.create_revision(TENANT, sequence_id)
+    app.revisions.publish_revision(TENANT, sequence_id, number)
+    new = app.enroll(TENANT, sequence_id, "c-2").id
+    assert (enrollment(app, old).revision, enrollment(app, new).revision) == (1, number)
+    app.pause_sequence(TENANT, sequence_id)
+    assert {enrollment(app, i).status for i in (old, new)} == {"paused"}
+    app.resume_sequence(TENANT, sequence_id)
+    assert {enrollment(app, i).status for i in (old, new)} == {"active"}
+    app.archive_sequence(TENANT, sequence_id)
+    assert {enrollment(app, i).exit_reason for i in (old, new)} == {"sequence_archived"}
+
+
+def test_a_migration_of_an_archived_sequence_ends(app: DriplineApp) -> None:
+    sequence_id = live(app)
+    waiting = app.enroll(TENANT, sequence_id, "c-1").id
+    app.execute_due([waiting])
+    old_s1 = steps_of(app, sequence_id, 1)[1]
+    number, s1_prime = draft_without_s1(app, sequence_id)
+    app.revisions.publish_revision(TENANT, sequence_id, number,
+                                   {"step_map": {str(old_s1): {"to": str(s1_prime)}}})
+    app.archive_sequence(TENANT, sequence_id)
+    assert app.revisions.run_migrations() == 0
+    m = app.revisions.migration(TENANT, sequence_id, number)
+    assert (m.done, m.end, m.migrated) == (True, "archived", 0)
+    assert not app.store.running_migrations()
+
+
+def test_a_newer_publish_supersedes_a_running_migration(app: DriplineApp) -> None:
+    sequence_id = live(app)
+    waiting = [app.enroll(TENANT, sequence_id, f"c-{i}").id for i in range(2)]
+    app.execute_due(waiting)
+    _, second = app.revisions.create_revision(TENANT, sequence_id)
+    app.revisions.publish_revision(TENANT, sequence_id, second, {"step_map": {}})
+    _, third = app.revisions.create_revision(TENANT, sequence_id)
+    done = app.revisions.publish_revision(TENANT, sequence_id, third, {"step_map": {}})
+    assert done.plan.planned()[0]["count"] == 2  # unchanged ids map to themselves
+    while app.revisions.run_migrations():
+        pass
+    assert app.revisions.migration(TENANT, sequence_id, second).end == "superseded"
+    assert app.revisions.migration(TENANT, sequence_id, third).migrated == 2
+    assert {enrollment(app, i).revision for i in waiting} == {third}
