@@ -114,6 +114,16 @@ def test_a_dry_run_writes_nothing_and_says_what_would_move(acme: TestClient,
     runtime.catch_up()
     enrollments = ok(acme.get(f"{base}/enrollments"))["items"]
     assert {e["revision"] for e in enrollments} == {2}
+    # Stats by step id: s0 keeps one history across both revisions; s1 stays in revision 1's.
+    every = {f["step_id"]: f for f in ok(acme.get(f"{base}/stats"))["steps"]}
+    s0 = sequence["steps"][0]["id"]
+    assert (every[s0]["reached"], every[s0]["message_requested"]) == (3, 3)
+    assert (every[s1]["reached"], every[prime]["reached"]) == (3, 3)
+    second = ok(acme.get(f"{base}/stats", params={"revision": 2}))
+    assert second["revision"] == 2
+    assert {f["step_id"] for f in second["steps"]} == {s0, prime, s2}
+    assert {f["step_id"]: f["reached"] for f in second["steps"]}[prime] == 3
+    assert ok(acme.get(f"{base}/stats", params={"revision": 9}), 404)
 
 
 def test_another_tenant_sees_no_revision(acme: TestClient, globex: TestClient) -> None:
