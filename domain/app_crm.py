@@ -251,13 +251,16 @@ class _Batch:
         else:
             attempt = enrollment.messages[message_id]["attempt"]
             permanent = bool(e.data.get("permanent", False))
-            retry = not permanent and attempt < MAX_SEND_ATTEMPTS
+            # A message of a revision the enrollment left (a migration) is never retried:
+            # its step is not in the revision it follows now; nor does its failure end it.
+            stale = enrollment.sent_before_migration(message_id)
+            retry = not permanent and attempt < MAX_SEND_ATTEMPTS and not stale
             retry_at = (self._retry_time(enrollment, self.now + RETRY_BACKOFF[attempt - 1])
                         if retry else None)
             changed = enrollment.record_failure(
                 message_id=message_id, error=str(e.data.get("error") or "unknown error"),
                 permanent=permanent, at=self.now, retry_at=retry_at)
-            if changed and not retry and enrollment.is_open:
+            if changed and not retry and not stale and enrollment.is_open:
                 enrollment.exit("error", self.now, detail=f"message {message_id} failed")
         if not changed:
             return CrmOutcome(CrmStatus.DUPLICATE)

@@ -5,6 +5,7 @@ batches (``domain.migration``). Steps of a draft revision are edited through
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -15,10 +16,12 @@ from domain.app_base import Core
 from domain.app_sequences import validated_settings
 from domain.contact import Contact
 from domain.enrollment import Enrollment
-from domain.errors import InvalidInputError, MigrationNotFoundError
+from domain.errors import ConcurrencyConflictError, InvalidInputError, MigrationNotFoundError
 from domain.migration import BATCH, MigrateSpec, Migration, Plan, carry_out, decide, migration_id
 from domain.sequence import JOURNEY, DripSequence, Revision
 from domain.unit_of_work import UnitOfWork, loaded_of
+
+log = logging.getLogger("dripline.migrations")
 
 
 @dataclass
@@ -67,7 +70,7 @@ class RevisionCommands:
             if changes:
                 sequence.update(changes, self.core.clock(), revision=number)
             else:
-                sequence.revision(number)  # still 404 / 409 as an edit would
+                sequence.check_editable(number)  # nothing to change: still 404 / 409
 
         return self._change(tenant_id, sequence_id, expected_version, change)[0]
 
@@ -88,15 +91,18 @@ class RevisionCommands:
         current = self._read(tenant_id, sequence_id)
         self.core.check_version(current, expected_version)
         draft = current.check_publishable(number)
-        spec = MigrateSpec.from_dict(migrate, draft) if migrate is not None else None
-        plan = self.plan(current, draft, spec)
+        spec = self._spec(current, draft, migrate)
+        if spec is None:  # nobody moves: every open enrollment stays pinned
+            plan = Plan(pinned=len(self.core.store.open_enrollments_of_sequence(sequence_id)))
+        else:
+            plan = self.plan(current, draft, spec)
         if spec is not None and plan.unmapped:
-            step, count = sorted(plan.unmapped.items())[0]
+            steps = sorted(plan.unmapped)
             raise InvalidInputError(
-                f"migrate.step_map.{step}",
-                f"{count} open enrollment(s) wait at step {step}, which revision {number} "
-                'does not have: map it to one of its steps ({"to": "<step id>"}) or '
-                'let them leave ({"exit": true})')
+                f"migrate.step_map.{steps[0]}",
+                f"open enrollments wait at step(s) {', '.join(steps)}, which revision "
+                f"{number} does not have: map each to one of its steps "
+                '({"to": "<step id>"}) or let them leave ({"exit": true})')
         if dry_run:
             return Publication(current, number, True, plan)
 
@@ -104,6 +110,9 @@ class RevisionCommands:
             sequence = self.core.sequence(uow, tenant_id, sequence_id)
             self.core.check_version(sequence, expected_version)
             now = self.core.clock()
+            # The draft may have changed since the plan: the map must hold for it as it is.
+            if spec is not None:
+                self._spec(sequence, sequence.check_publishable(number), migrate)
             sequence.publish_revision(number, now, spec.to_dict() if spec else None)
             if spec is not None:
                 uow.add(Migration.start(tenant_id=sequence.tenant_id, sequence_id=sequence.id,
@@ -115,6 +124,21 @@ class RevisionCommands:
         return Publication(sequence, number, False, plan,
                            migration_id(sequence_id, number) if spec else None,
                            committed.position)
+
+    @staticmethod
+    def _spec(sequence: DripSequence, draft: Revision, migrate: object) -> MigrateSpec | None:
+        """The validated ``migrate`` (None if not given): its targets are steps of the
+        draft, its keys steps of a published revision."""
+        if migrate is None:
+            return None
+        spec = MigrateSpec.from_dict(migrate, draft)
+        known = {i for r in sequence.revisions.values() if r.published for i in r.steps_by_id}
+        for old in spec.step_map:
+            if old not in known:
+                raise InvalidInputError(f"migrate.step_map.{old}",
+                                        f"no published revision of sequence {sequence.id} "
+                                        f"has step {old}")
+        return spec
 
     def plan(self, sequence: DripSequence, new: Revision, spec: MigrateSpec | None) -> Plan:
         """What migrating to ``new`` would do to the open enrollments, as they are now."""
@@ -159,11 +183,14 @@ class RevisionCommands:
         """Up to ``batches`` batches of every running migration; the enrollments looked at."""
         handled = 0
         for mid in self.core.store.running_migrations():
-            for _ in range(batches):
-                looked, more = self._batch(mid)
-                handled += looked
-                if not more:
-                    break
+            try:
+                for _ in range(batches):
+                    looked, more = self._batch(mid)
+                    handled += looked
+                    if not more:
+                        break
+            except ConcurrencyConflictError:  # others moved these enrollments: next round
+                log.info("migration %s met concurrent changes; it goes on later", mid)
         return handled
 
     def _batch(self, mid: UUID) -> tuple[int, bool]:
@@ -181,7 +208,11 @@ class RevisionCommands:
                 return 0, False
             uow.expect(sequence)
             new = sequence.revisions[m.revision]
-            spec = MigrateSpec.from_dict(m.migrate, new)
+            try:
+                spec = MigrateSpec.from_dict(m.migrate, new)
+            except InvalidInputError:  # cannot be recorded so; never block the others
+                m.finish("invalid", now)
+                return 0, False
             rows = self.core.store.open_enrollments_of_sequence(sequence.id, m.cursor, BATCH)
             if not rows:
                 m.finish("done", now)

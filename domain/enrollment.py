@@ -74,7 +74,7 @@ class Enrollment(Aggregate):
         def apply(self, e: Any) -> None:
             e.tenant_id, e.sequence_id, e.contact_id = (self.tenant_id, self.sequence_id,
                                                         self.contact_id)
-            e.revision, e.last_order = self.revision, None
+            e.revision, e.last_order, e.migrated_at_order = self.revision, None, None
             e.number, e.source, e.status = self.number, self.source, "active"
             e.current_step_order, e.attempt = self.step_order, 1
             e.next_scheduled_at = e.step_due_at = self.due_at
@@ -223,6 +223,7 @@ class Enrollment(Aggregate):
 
         def apply(self, e: Any) -> None:
             e.revision, e.current_step_order, e.attempt = (self.to_revision, self.step_order, 1)
+            e.migrated_at_order = self.step_order
             e.pending_retry, e.step_due_at = None, self.due_at
             if e.status == "active":
                 e.next_scheduled_at = self.due_at
@@ -273,6 +274,7 @@ class Enrollment(Aggregate):
         number: int
         revision: int
         last_order: int | None  # the order of the last step executed or skipped
+        migrated_at_order: int | None  # steps below it were sent on an earlier revision
         source: str
         status: str
         current_step_order: int
@@ -443,6 +445,13 @@ class Enrollment(Aggregate):
         self._emit(self.MessageDelivered, message_id=message_id,
                    step_order=sent["step_order"], at=at)
         return True
+
+    def sent_before_migration(self, message_id: str) -> bool:
+        """Was this message sent on a revision the enrollment has since left? Its step is
+        not in the revision it follows now, so it is never tried again."""
+        sent = self.messages.get(message_id)
+        return (sent is not None and self.migrated_at_order is not None
+                and sent["step_order"] < self.migrated_at_order)
 
     def is_last_message(self, message_id: str) -> bool:
         """Is this the latest request of the last step, whose fate settles the enrollment?"""

@@ -38,6 +38,7 @@ from domain.steps import Step
 
 DUE_POLICIES = ("keep", "recompute")
 BATCH = 500  # enrollments per transaction
+MAX_LISTED = 1000  # conflicts listed in a plan (all are counted)
 
 
 def migration_id(sequence_id: UUID, revision: int) -> UUID:
@@ -156,17 +157,20 @@ class Plan:
     """What a migration would do, counted over the open enrollments."""
 
     moves: Counter[tuple[str, str | None]] = field(default_factory=Counter)
-    conflicts: list[dict[str, str]] = field(default_factory=list)
+    conflicts: list[dict[str, str]] = field(default_factory=list)  # the first MAX_LISTED
     pinned: int = 0
+    conflict_count: int = 0
     unmapped: Counter[str] = field(default_factory=Counter)
 
     def count(self, e: Enrollment, d: Decision) -> None:
         if d.kind in ("move", "exit") and d.from_step is not None:
             self.moves[(str(d.from_step.id), str(d.to_step.id) if d.to_step else None)] += 1
         elif d.kind == "conflict" and d.from_step is not None and d.to_step is not None:
-            self.conflicts.append({"enrollment_id": str(e.id),
-                                   "from_step": str(d.from_step.id),
-                                   "to_step": str(d.to_step.id)})
+            self.conflict_count += 1
+            if len(self.conflicts) < MAX_LISTED:
+                self.conflicts.append({"enrollment_id": str(e.id),
+                                       "from_step": str(d.from_step.id),
+                                       "to_step": str(d.to_step.id)})
             self.pinned += 1
         elif d.kind == "unmapped" and d.from_step is not None:
             self.unmapped[str(d.from_step.id)] += 1
@@ -175,7 +179,7 @@ class Plan:
 
     @property
     def total(self) -> int:
-        return sum(self.moves.values()) + len(self.conflicts)
+        return sum(self.moves.values()) + self.conflict_count
 
     def planned(self) -> list[dict[str, Any]]:
         return [{"from_step": f, "to_step": t, "count": n}

@@ -429,6 +429,10 @@ class DripSequence(Aggregate):
         self._require_draft_revision(revision, what)
         return revision
 
+    def check_editable(self, number: int) -> None:
+        """Raise what an edit of revision ``number`` would (not found, not a draft)."""
+        self._editable(number, "change")
+
     def _require_draft_revision(self, number: int, what: str) -> None:
         if self.revision(number).published:
             raise RevisionNotDraftError(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from api.auth import Tenant
 from api.deps import Core, IfMatch, ReadModels
@@ -36,14 +36,18 @@ Number = Annotated[int, Path(ge=1, le=1_000_000, description="The revision numbe
 
 @router.get("", response_model=Page[RevisionSummary], responses=responses(503),
             summary="List the revisions, newest first, with their open enrollments")
-def list_revisions(tenant: Tenant, core: Core, queries: ReadModels,
-                   sequence_id: UUID) -> Page[RevisionSummary]:
+def list_revisions(
+    tenant: Tenant, core: Core, queries: ReadModels, sequence_id: UUID,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[RevisionSummary]:
     sequence = core.get_sequence(tenant, sequence_id)
     counts = queries.revision_counts(tenant, sequence_id)
+    newest_first = sorted(sequence.revisions.values(), key=lambda r: -r.number)
     items = [RevisionSummary(**RevisionOut.of(sequence, r, counts.get(r.number, 0))
                              .model_dump(include=set(RevisionSummary.model_fields)))
-             for r in sorted(sequence.revisions.values(), key=lambda r: -r.number)]
-    return Page[RevisionSummary](items=items, total=len(items), page=1, limit=len(items) or 1)
+             for r in newest_first[(page - 1) * limit:page * limit]]
+    return Page[RevisionSummary](items=items, total=len(newest_first), page=page, limit=limit)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RevisionOut,

@@ -224,11 +224,10 @@ class PgEventStore(PostgresProcessRecorder):
 
     def open_enrollments_of_sequence(self, sequence_id: UUID, after: str = "",
                                      limit: int | None = None) -> list[EnrollmentRow]:
-        # COLLATE "C": text order is byte order, as the caller's cursor compares it.
+        # The cursor is the last id of the previous page: compared and ordered alike.
         return _enrollments(self._rows(
-            f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = %s "
-            'AND enrollment_id COLLATE "C" > %s ORDER BY enrollment_id COLLATE "C" LIMIT %s',
-            [str(sequence_id), after, limit]))
+            f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = %s AND enrollment_id > %s "
+            "ORDER BY enrollment_id LIMIT %s", [str(sequence_id), after, limit]))
 
     def running_migrations(self) -> list[UUID]:
         return [UUID(row["migration_id"]) for row in self._rows(

@@ -56,6 +56,9 @@ def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_contact ON {ENROLLMENTS} "
         "(tenant_id, contact_id)",
         f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_sequence ON {ENROLLMENTS} (sequence_id)",
+        # A sequence's open enrollments a page at a time (migrations), in id order.
+        f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_sequence_page ON {ENROLLMENTS} "
+        "(sequence_id, enrollment_id)",
         f"CREATE TABLE IF NOT EXISTS {TRIGGERS} (sequence_id TEXT PRIMARY KEY, "
         "tenant_id TEXT NOT NULL, trigger_type TEXT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {TRIGGERS}_tenant ON {TRIGGERS} (tenant_id)",

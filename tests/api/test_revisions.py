@@ -56,6 +56,10 @@ def test_a_revision_is_drafted_edited_and_published(acme: TestClient, runtime: R
     listed = ok(acme.get(f"{base}/revisions"))["items"]
     assert [(r["revision"], r["status"], r["retired"]) for r in listed] == [
         (2, "live", False), (1, "retired", True)]
+    second_page = ok(acme.get(f"{base}/revisions", params={"page": 2, "limit": 1}))
+    assert [r["revision"] for r in second_page["items"]] == [1]
+    assert (second_page["total"], second_page["page"]) == (2, 2)
+    assert ok(acme.put(f"{base}/revisions/1", json={}), 409)  # nothing to change: still 409
 
 
 def test_publish_errors_name_what_is_wrong(acme: TestClient, runtime: Runtime) -> None:
@@ -73,6 +77,10 @@ def test_publish_errors_name_what_is_wrong(acme: TestClient, runtime: Runtime) -
     bad = ok(acme.post(f"{base}/revisions/2/publish", json={"migrate": {
         "step_map": {s1: {"to": s1}}}}), 422)
     assert f"migrate.step_map.{s1}.to" in str(bad)
+    unknown = ok(acme.post(f"{base}/revisions/2/publish", json={"migrate": {
+        "step_map": {s1: {"exit": True}, "00000000-0000-0000-0000-000000000000": {"exit": True}}}}),
+        422)
+    assert "migrate.step_map.00000000-0000-0000-0000-000000000000" in str(unknown)
     stale = acme.post(f"{base}/revisions/2/publish", json={},
                       headers={"If-Match": str(draft["version"] - 1)})
     assert stale.status_code == 412, stale.text

@@ -5,6 +5,7 @@ run writes nothing, and the migration runs in batches that resume where they sto
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -19,7 +20,7 @@ from domain.errors import (
     SequenceNotDraftError,
 )
 from domain.migration import Migration, migration_id
-from tests.execution.support import TENANT, contents, enrollment, events_of, step
+from tests.execution.support import TENANT, contents, crm, enrollment, events_of, step
 
 HOUR = timedelta(hours=1)
 
@@ -255,3 +256,65 @@ def test_a_newer_publish_supersedes_a_running_migration(app: DriplineApp) -> Non
     assert app.revisions.migration(TENANT, sequence_id, second).end == "superseded"
     assert app.revisions.migration(TENANT, sequence_id, third).migrated == 2
     assert {enrollment(app, i).revision for i in waiting} == {third}
+
+
+def test_a_failure_reported_after_a_migration_is_not_retried_on_the_new_revision(
+        app: DriplineApp, clock: ManualClock) -> None:
+    sequence_id = live(app)
+    moved = app.enroll(TENANT, sequence_id, "c-1").id
+    app.execute_due([moved])  # s0 requested; waits at s1
+    s = steps_of(app, sequence_id, 1)
+    _, number = app.revisions.create_revision(TENANT, sequence_id)
+    app.remove_step(TENANT, sequence_id, s[0], revision=number)  # s0 is gone from revision 2
+    app.revisions.publish_revision(TENANT, sequence_id, number, {"step_map": {}})
+    while app.revisions.run_migrations():
+        pass
+    [sent] = enrollment(app, moved).messages
+    crm(app, "message_failed", "c-1", message_id=sent, error="timeout")
+    e = enrollment(app, moved)
+    assert (e.status, e.pending_retry, e.revision) == ("active", None, number)
+    clock.advance(HOUR)
+    app.execute_due([moved])
+    assert contents(app, moved) == ["zero", "one"]  # s1 of revision 2 goes out; no re-send
+
+
+def test_a_revision_drafted_during_a_resume_does_not_stop_it(
+        app: DriplineApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    sequence_id = live(app)
+    enrolled = [app.enroll(TENANT, sequence_id, f"c-{i}").id for i in range(6)]
+    app.pause_sequence(TENANT, sequence_id)
+    monkeypatch.setattr("domain.app_lifecycle._CHUNK", 2)
+    decide, calls = app.core.decide, []
+
+    def decide_then_draft(*args: Any, **kwargs: Any) -> Any:
+        outcome = decide(*args, **kwargs)
+        calls.append(kwargs.get("what"))
+        if calls.count("updating the enrollments") == 1 and len(calls) == 2:
+            app.revisions.create_revision(TENANT, sequence_id)  # between two chunks
+        return outcome
+
+    monkeypatch.setattr(app.core, "decide", decide_then_draft)
+    app.resume_sequence(TENANT, sequence_id)
+    assert [enrollment(app, i).status for i in enrolled] == ["active"] * 6
+
+
+def test_a_draft_changed_while_publishing_is_checked_again(
+        app: DriplineApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    sequence_id = live(app)
+    app.execute_due([app.enroll(TENANT, sequence_id, "c-1").id])
+    old_s1 = steps_of(app, sequence_id, 1)[1]
+    number, s1_prime = draft_without_s1(app, sequence_id)
+    plan = app.revisions.plan
+
+    def plan_then_edit(*args: Any) -> Any:
+        made = plan(*args)
+        app.remove_step(TENANT, sequence_id, s1_prime, revision=number)  # the target goes
+        return made
+
+    monkeypatch.setattr(app.revisions, "plan", plan_then_edit)
+    with pytest.raises(InvalidInputError) as caught:
+        app.revisions.publish_revision(TENANT, sequence_id, number,
+                                       {"step_map": {str(old_s1): {"to": str(s1_prime)}}})
+    assert caught.value.field == f"migrate.step_map.{old_s1}.to"
+    assert app.get_sequence(TENANT, sequence_id).live_revision == 1
+    assert not app.store.running_migrations()
