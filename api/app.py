@@ -27,6 +27,7 @@ from api.routes import (
     messages,
     sequence_enrollments,
     sequence_lifecycle,
+    sequence_revisions,
     sequences,
     steps,
 )
@@ -58,8 +59,8 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     app.state.metrics.registry.register(
         AggregateLoadCollector(lambda: app.state.runtime.app.core.load_stats))
     error_handlers.install(app)
-    for module in (sequences, sequence_lifecycle, steps, sequence_enrollments, enrollments,
-                   contacts, messages, events):
+    for module in (sequences, sequence_lifecycle, steps, sequence_revisions,
+                   sequence_enrollments, enrollments, contacts, messages, events):
         app.include_router(module.router)
     app.include_router(health.router)
     docs.install(app)

@@ -5,8 +5,13 @@ change behind it.
 Each is a JSON object with ``type``, ``version`` (of that type's shape), ``event_id`` (unique,
 the same on a republish), ``tenant_id``, ``occurred_at`` and ids only: never contact profile
 data, never message content (message requests go to ``dripline.messages``), never internal
-aggregates (contact facts, enrollment slots) or internal scheduling moves. Enrollment events
-are keyed by contact id (one contact's events stay in order), sequence events by sequence id.
+aggregates (contact facts, enrollment slots, a revision migration's progress) or internal
+scheduling moves. Enrollment events are keyed by contact id (one contact's events stay in
+order), sequence events by sequence id.
+
+``version`` is that of a type's shape. Adding a field, or a new type, keeps it: consumers
+ignore what they do not know. Removing, renaming or changing the meaning of a field makes a
+new version.
 """
 
 from __future__ import annotations
@@ -35,14 +40,33 @@ class IntegrationEvent:
         return str(self.body["type"])
 
 
-_SEQUENCE_TYPES: dict[type[Any], str] = {
-    S.Created: "sequence.created", S.Activated: "sequence.activated",
-    S.Paused: "sequence.paused", S.Resumed: "sequence.resumed",
-    S.Archived: "sequence.archived", S.Deleted: "sequence.deleted"}
-
-
 def _moment(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _migrate(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The migration asked for with a publish: step ids and the due policy, nothing else."""
+    if stored is None:
+        return None
+    step_map = {str(old): ({"exit": True} if "to" not in target else {"to": str(target["to"])})
+                for old, target in dict(stored.get("step_map", {})).items()}
+    return {"step_map": step_map, "due": str(stored.get("due", "keep"))}
+
+
+def _nothing(e: Any) -> dict[str, Any]:
+    return {}
+
+
+_SEQUENCE_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    S.Created: ("sequence.created", _nothing), S.Activated: ("sequence.activated", _nothing),
+    S.Paused: ("sequence.paused", _nothing), S.Resumed: ("sequence.resumed", _nothing),
+    S.Archived: ("sequence.archived", _nothing), S.Deleted: ("sequence.deleted", _nothing),
+    S.RevisionCreated: ("sequence.revision_created", lambda e: {
+        "revision": e.revision, "base": e.base}),
+    S.RevisionPublished: ("sequence.revision_published", lambda e: {
+        "revision": e.revision, "migrate": _migrate(e.migrate)}),
+    S.RevisionDiscarded: ("sequence.revision_discarded", lambda e: {"revision": e.revision}),
+}
 
 
 def _step_requested(e: Any) -> dict[str, Any]:
@@ -58,7 +82,7 @@ def _step_requested(e: Any) -> dict[str, Any]:
 _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] = {
     E.Created: ("enrollment.started", lambda e: {
         "source": e.source, "step_order": e.step_order, "due_at": _moment(e.due_at),
-        "entered_at": _moment(e.entered_at or e.at)}),
+        "entered_at": _moment(e.entered_at or e.at), "revision": e.revision}),
     E.StepExecuted: ("enrollment.step_requested", _step_requested),
     E.MessageRequested: ("enrollment.step_requested", _step_requested),
     E.StepSkipped: ("enrollment.step_skipped", lambda e: {
@@ -72,8 +96,13 @@ _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] 
     E.Completed: ("enrollment.completed", lambda e: {}),
     E.Paused: ("enrollment.paused", lambda e: {"by_sequence": e.by_sequence}),
     E.Resumed: ("enrollment.resumed", lambda e: {"due_at": _moment(e.due_at)}),
+    E.Migrated: ("enrollment.migrated", lambda e: {
+        "from_revision": e.from_revision, "to_revision": e.to_revision,
+        "from_step_id": e.from_step_id, "to_step_id": e.to_step_id,
+        "due_at": _moment(e.due_at)}),
 }
-TYPES = sorted({*_SEQUENCE_TYPES.values(), *(t for t, _ in _ENROLLMENT_TYPES.values())})
+TYPES = sorted({*(t for t, _ in _SEQUENCE_TYPES.values()),
+                *(t for t, _ in _ENROLLMENT_TYPES.values())})
 
 
 def needs_created(event: Any) -> UUID | None:
@@ -96,9 +125,9 @@ def integration_event(event: Any, created: Any) -> IntegrationEvent | None:
     tenant = getattr(created, "tenant_id", None)
     if kind in _SEQUENCE_TYPES and tenant is not None:
         sequence_id = str(event.originator_id)
-        return IntegrationEvent(sequence_id, {"type": _SEQUENCE_TYPES[kind], **base,
-                                              "tenant_id": tenant,
-                                              "sequence_id": sequence_id})
+        name, fields = _SEQUENCE_TYPES[kind]
+        return IntegrationEvent(sequence_id, {"type": name, **base, "tenant_id": tenant,
+                                              "sequence_id": sequence_id, **fields(event)})
     if kind not in _ENROLLMENT_TYPES or not isinstance(created, E.Created):
         return None
     name, fields = _ENROLLMENT_TYPES[kind]

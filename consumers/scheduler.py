@@ -99,6 +99,8 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 busy = self.run_once() >= self.batch_size
+                if not busy:  # revision migrations go on between scans, a batch at a time
+                    busy = self.app.revisions.run_migrations() > 0
                 pause = 0.0 if busy else self._pause()
             except Exception:  # keep scheduling; the failed batch is retried next scan
                 log.exception("scheduler batch failed")

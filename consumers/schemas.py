@@ -3,7 +3,7 @@ built by ``consumers.relay`` and ``consumers.dlq``)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -31,10 +31,11 @@ class MessageRequestOut(BaseModel):
 
 IntegrationType = Literal[
     "sequence.created", "sequence.activated", "sequence.paused", "sequence.resumed",
-    "sequence.archived", "sequence.deleted", "enrollment.started",
+    "sequence.archived", "sequence.deleted", "sequence.revision_created",
+    "sequence.revision_published", "sequence.revision_discarded", "enrollment.started",
     "enrollment.step_requested", "enrollment.step_skipped", "enrollment.step_failed",
     "enrollment.message_delivered", "enrollment.exited", "enrollment.completed",
-    "enrollment.paused", "enrollment.resumed"]
+    "enrollment.paused", "enrollment.resumed", "enrollment.migrated"]
 
 
 class IntegrationEventOut(BaseModel):
@@ -42,15 +43,22 @@ class IntegrationEventOut(BaseModel):
     events, the sequence id for sequence events; headers event_id, event_type,
     store_position). Ids only: never contact profile data or message content. Fields by
     type: every enrollment event has sequence_id, enrollment_id and contact_id;
-    enrollment.started adds source, step_order, due_at, entered_at;
+    enrollment.started adds source, step_order, due_at, entered_at, revision;
     enrollment.step_requested adds step_order, step_id, attempt, message_id, channel;
     enrollment.step_skipped adds step_order, step_id, reason; enrollment.step_failed adds
     step_order, attempt, message_id, permanent, retry_at; enrollment.message_delivered
     adds step_order, message_id; enrollment.exited adds reason; enrollment.paused adds
-    by_sequence; enrollment.resumed adds due_at. Sequence events have sequence_id only."""
+    by_sequence; enrollment.resumed adds due_at; enrollment.migrated (moved to a newer
+    revision by a migration) adds from_revision, to_revision, from_step_id, to_step_id,
+    due_at. Every sequence event has sequence_id; sequence.revision_created adds revision,
+    base; sequence.revision_published adds revision, migrate; sequence.revision_discarded
+    adds revision. A migration's own progress is not published: its enrollments'
+    enrollment.migrated and enrollment.exited (reason step_removed) are. Adding a field or
+    a type keeps the version."""
 
     type: IntegrationType
-    version: int = Field(description="Of this type's shape: 1. A new shape is a new version")
+    version: int = Field(description="Of this type's shape: 1. A new shape is a new version; "
+                                     "an added field is not")
     event_id: str = Field(description="Unique per event, the same on a republish: "
                                       "deduplicate by it")
     tenant_id: str
@@ -65,12 +73,29 @@ class IntegrationEventOut(BaseModel):
     attempt: int | None = None
     message_id: str | None = None
     channel: str | None = None
-    reason: str | None = Field(default=None, description="Why it exited, or the skip code")
+    reason: str | None = Field(default=None, description=(
+        "Why it exited: contact_replied, contact_unsubscribed, contact_deleted, "
+        "condition_not_met, sequence_paused, sequence_archived, error, manual_exit or "
+        "step_removed (a migration mapped its step to exit); or the skip code"))
     permanent: bool | None = None
     retry_at: str | None = None
     due_at: str | None = None
     entered_at: str | None = None
     by_sequence: bool | None = None
+    revision: int | None = Field(default=None, description=(
+        "The sequence revision: the one an enrollment is pinned to (enrollment.started; "
+        "1 for enrollments made before revisions), or the one created, published or "
+        "discarded"))
+    base: int | None = Field(default=None, description="The published revision a new draft "
+                                                       "revision copies")
+    migrate: dict[str, Any] | None = Field(default=None, description=(
+        "The migration of open enrollments asked for with the publish, or null (they stay "
+        "on their revisions): step_map {old step_id: {\"to\": new step_id} | "
+        "{\"exit\": true}} and due, keep or recompute"))
+    from_revision: int | None = None
+    to_revision: int | None = None
+    from_step_id: str | None = None
+    to_step_id: str | None = None
 
 
 class DeadLetterHeaders(BaseModel):

@@ -228,7 +228,7 @@ class _Batch:
                 continue
             if reason == "contact_replied":
                 sequence = self.uow.get(enrollment.sequence_id, DripSequence)
-                if sequence is None or not sequence.exit_on_reply:
+                if sequence is None or not sequence.pinned(enrollment.revision).exit_on_reply:
                     continue
             enrollment.exit(reason, self.now)
             outcome.exited.append(enrollment.id)
@@ -251,13 +251,16 @@ class _Batch:
         else:
             attempt = enrollment.messages[message_id]["attempt"]
             permanent = bool(e.data.get("permanent", False))
-            retry = not permanent and attempt < MAX_SEND_ATTEMPTS
+            # A message of a revision the enrollment left (a migration) is never retried:
+            # its step is not in the revision it follows now; nor does its failure end it.
+            stale = enrollment.sent_before_migration(message_id)
+            retry = not permanent and attempt < MAX_SEND_ATTEMPTS and not stale
             retry_at = (self._retry_time(enrollment, self.now + RETRY_BACKOFF[attempt - 1])
                         if retry else None)
             changed = enrollment.record_failure(
                 message_id=message_id, error=str(e.data.get("error") or "unknown error"),
                 permanent=permanent, at=self.now, retry_at=retry_at)
-            if changed and not retry and enrollment.is_open:
+            if changed and not retry and not stale and enrollment.is_open:
                 enrollment.exit("error", self.now, detail=f"message {message_id} failed")
         if not changed:
             return CrmOutcome(CrmStatus.DUPLICATE)
@@ -268,7 +271,8 @@ class _Batch:
         sequence = self.uow.get(enrollment.sequence_id, DripSequence)
         contact = self.uow.get(ids.contact_id(enrollment.tenant_id, enrollment.contact_id),
                                Contact)
-        return in_window(earliest, sequence, contact.timezone if contact else None)
+        revision = sequence.pinned(enrollment.revision) if sequence is not None else None
+        return in_window(earliest, revision, contact.timezone if contact else None)
 
 
 def _fact_of(e: CrmEvent, now: datetime) -> Callable[[Contact], None]:

@@ -157,8 +157,8 @@ class EnrollmentCommands:
                     f"sequence {sequence.id} is {sequence.status}: resume the sequence instead")
             uow.expect(sequence)
             contact = uow.get(ids.contact_id(tenant_id, enrollment.contact_id), Contact)
-            resume(enrollment, sequence, contact.timezone if contact else None,
-                   self.core.clock())
+            resume(enrollment, sequence.pinned(enrollment.revision),
+                   contact.timezone if contact else None, self.core.clock())
             return enrollment
 
         return self.core.decide(decide)[0]

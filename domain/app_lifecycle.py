@@ -2,10 +2,11 @@
 enroll the contacts who already match), pause, resume, archive.
 
 The sequence changes first; its open enrollments (from the write-side index, never a lagging
-read model) follow in chunks, each chunk expecting the sequence unchanged since. A newer
-lifecycle command stops an older one's remaining chunks, so a pause that ran into a resume
-never leaves an enrollment paused in an active sequence; and the scheduler, which expects the
-sequence unchanged too, decides again whenever the sequence moved under it.
+read model) follow in chunks, each chunk expecting the sequence unchanged while it is
+written. A newer lifecycle command (a status change) stops an older one's remaining chunks,
+so a pause that ran into a resume never leaves an enrollment paused in an active sequence;
+any other change (a revision drafted or published) only makes the chunk decide again. The
+scheduler, which expects the sequence unchanged too, decides again whenever it moved.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ class LifecycleCommands:
                 return False
             contact = uow.get(ids.contact_id(enrollment.tenant_id, enrollment.contact_id),
                               Contact)
-            resuming.resume(enrollment, current, contact.timezone if contact else None, now)
+            resuming.resume(enrollment, current.pinned(enrollment.revision),
+                            contact.timezone if contact else None, now)
             return True
 
         self._each_enrollment(sequence, wake, with_contacts=True)
@@ -133,7 +135,10 @@ class LifecycleCommands:
 
             def decide(uow: UnitOfWork, chunk: list[EnrollmentRow] = chunk) -> None:
                 current = uow.get(sequence.id, DripSequence)
-                if current is None or current.version != sequence.version:
+                # Only another lifecycle command supersedes this one (its status moved on);
+                # a revision drafted or published meanwhile does not: the chunk is decided
+                # on the sequence as it is now.
+                if current is None or current.status != sequence.status:
                     raise _SupersededError
                 uow.expect(current)
                 found = uow.load([row.enrollment_id for row in chunk])

@@ -21,7 +21,7 @@ _CREATE_FIELDS = {"name", "description", "trigger_type", "trigger_data", "exit_o
                   "reenrollment", "send_window", "resume_policy", "steps"}
 
 
-def _validated_settings(data: dict[str, Any], current: DripSequence | None) -> dict[str, Any]:
+def validated_settings(data: dict[str, Any], current: DripSequence | None) -> dict[str, Any]:
     """Validate the settings present in ``data``; trigger type and data are checked together."""
     out: dict[str, Any] = {}
     if "name" in data:
@@ -78,7 +78,7 @@ class SequenceCommands:
         if "name" not in data:
             raise InvalidInputError("name", "is required")
         tenant = v.tenant_id(tenant_id)
-        settings = _validated_settings({"trigger_type": "manual", **data}, None)
+        settings = validated_settings({"trigger_type": "manual", **data}, None)
         steps = _validated_steps(data.get("steps"))
 
         def decide(uow: UnitOfWork) -> DripSequence:
@@ -105,7 +105,7 @@ class SequenceCommands:
 
         def decide(uow: UnitOfWork) -> DripSequence:
             sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
-            changes = _validated_settings(data, sequence)
+            changes = validated_settings(data, sequence)
             if changes:
                 sequence.update(changes, self.core.clock())
             return sequence
@@ -113,35 +113,39 @@ class SequenceCommands:
         return self._write(decide)
 
     def add_step(self, tenant_id: str, sequence_id: UUID, data: dict[str, Any],
-                 expected_version: int | None = None) -> tuple[DripSequence, Step]:
+                 expected_version: int | None = None, revision: int | None = None,
+                 ) -> tuple[DripSequence, Step]:
+        """Add a step to a draft sequence, or to its draft ``revision``."""
         step = Step.from_dict(uuid4(), data)
 
         def decide(uow: UnitOfWork) -> DripSequence:
             sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
-            sequence.add_step(step, self.core.clock())
+            sequence.add_step(step, self.core.clock(), revision)
             return sequence
 
         return self._write(decide), step
 
     def update_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
                     data: dict[str, Any], expected_version: int | None = None,
-                    ) -> tuple[DripSequence, Step]:
+                    revision: int | None = None) -> tuple[DripSequence, Step]:
         """Change the fields given; the others keep their values (the seed's partial update)."""
         def decide(uow: UnitOfWork) -> tuple[DripSequence, Step]:
             sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
-            current = sequence.step(step_id).to_dict()
+            source = sequence.current if revision is None else sequence.revision(revision)
+            current = source.step(step_id).to_dict()
             del current["id"]
             step = Step.from_dict(step_id, {**current, **data})
-            sequence.update_step(step, self.core.clock())
+            sequence.update_step(step, self.core.clock(), revision)
             return sequence, step
 
         return self._write(decide)
 
     def remove_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
-                    expected_version: int | None = None) -> DripSequence:
+                    expected_version: int | None = None, revision: int | None = None,
+                    ) -> DripSequence:
         def decide(uow: UnitOfWork) -> DripSequence:
             sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
-            sequence.remove_step(step_id, self.core.clock())
+            sequence.remove_step(step_id, self.core.clock(), revision)
             return sequence
 
         return self._write(decide)

@@ -23,6 +23,7 @@ from domain.app_crm import CrmCommands, CrmOutcome
 from domain.app_enrollments import BulkEnrollment, EnrollmentCommands
 from domain.app_execution import ExecutionCommands
 from domain.app_lifecycle import Activation, LifecycleCommands
+from domain.app_revisions import RevisionCommands
 from domain.app_sequences import SequenceCommands
 from domain.clock import Clock, system_clock
 from domain.codec import EventMapper
@@ -63,6 +64,7 @@ class DriplineApp(Application[UUID]):
         self.lifecycle = LifecycleCommands(self.core, self.enrollments)
         self.crm = CrmCommands(self.core)
         self.execution = ExecutionCommands(self.core)
+        self.revisions = RevisionCommands(self.core)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return EventMapper()
@@ -130,18 +132,22 @@ class DriplineApp(Application[UUID]):
         return self.sequences.update_sequence(tenant_id, sequence_id, data, expected_version)
 
     def add_step(self, tenant_id: str, sequence_id: UUID, data: dict[str, Any],
-                 expected_version: int | None = None) -> tuple[DripSequence, Step]:
-        return self.sequences.add_step(tenant_id, sequence_id, data, expected_version)
+                 expected_version: int | None = None, revision: int | None = None,
+                 ) -> tuple[DripSequence, Step]:
+        return self.sequences.add_step(tenant_id, sequence_id, data, expected_version,
+                                       revision)
 
     def update_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
                     data: dict[str, Any], expected_version: int | None = None,
-                    ) -> tuple[DripSequence, Step]:
+                    revision: int | None = None) -> tuple[DripSequence, Step]:
         return self.sequences.update_step(tenant_id, sequence_id, step_id, data,
-                                          expected_version)
+                                          expected_version, revision)
 
     def remove_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
-                    expected_version: int | None = None) -> DripSequence:
-        return self.sequences.remove_step(tenant_id, sequence_id, step_id, expected_version)
+                    expected_version: int | None = None, revision: int | None = None,
+                    ) -> DripSequence:
+        return self.sequences.remove_step(tenant_id, sequence_id, step_id, expected_version,
+                                          revision)
 
     def delete_sequence(self, tenant_id: str, sequence_id: UUID,
                         expected_version: int | None = None) -> None:

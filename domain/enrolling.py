@@ -50,7 +50,8 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
         raise ContactDeletedError(f"contact {contact_ref} was deleted in the CRM")
     if contact is not None and ALL_CHANNELS in contact.unsubscribed:
         raise ContactSuppressedError(f"contact {contact_ref} unsubscribed from every channel")
-    first = sequence.first_step()
+    live = sequence.current
+    first = live.first_step()
     if first is None:
         raise SequenceHasNoStepsError(f"sequence {sequence.id} has no steps")
     slot = uow.get(ids.slot_id(sequence.id, contact_ref), EnrollmentSlot)
@@ -74,15 +75,15 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
     enrollment = Enrollment.start(
         id=ids.enrollment_id(sequence.id, contact_ref, number), tenant_id=sequence.tenant_id,
         sequence_id=sequence.id, contact_id=contact_ref, number=number,
-        step_order=first.order, due_at=due_after(now, first, sequence, tz), source=source,
-        at=now, entered_at=entered_at or now)
+        step_order=first.order, due_at=due_after(now, first, live, tz), source=source,
+        at=now, entered_at=entered_at or now, revision=live.number)
     if slot is None:
         uow.add(EnrollmentSlot.start(sequence_id=sequence.id, contact_id=contact_ref,
                                      enrollment_id=enrollment.id, at=now))
     else:
         slot.reopen(enrollment_id=enrollment.id, at=now)
     uow.add(enrollment)
-    reason = exit_reason(enrollment, sequence, contact)
+    reason = exit_reason(enrollment, live, contact)
     if reason is not None:
         enrollment.exit(reason, now, detail="the contact left before this enrollment was made")
     return enrollment

@@ -23,10 +23,16 @@ from eventsourcing.domain import Aggregate
 
 from domain import ids
 from domain.codec import Creation, trigger
-from domain.errors import EnrollmentStatusError, InvalidInputError, StepOrderRegressionError
+from domain.errors import (
+    EnrollmentStatusError,
+    InvalidInputError,
+    MigrationConflictError,
+    StepOrderRegressionError,
+)
 
 EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "manual_exit",
-                "condition_not_met", "sequence_paused", "sequence_archived", "error")
+                "condition_not_met", "sequence_paused", "sequence_archived", "error",
+                "step_removed")
 OPEN = ("active", "paused")
 SETTLE = timedelta(minutes=30)
 MESSAGE_FIELDS = ("channel", "type", "content", "template_id", "variables", "media_url")
@@ -37,6 +43,10 @@ def _earliest(e: Enrollment, *times: datetime | None) -> datetime | None:
     if e.pending_retry is not None:
         candidates.append(e.pending_retry["due_at"])
     return min(candidates) if candidates else None
+
+
+def _later(last: int | None, order: int) -> int:
+    return order if last is None else max(last, order)
 
 
 class Enrollment(Aggregate):
@@ -58,10 +68,13 @@ class Enrollment(Aggregate):
         # CRM time of entry (the trigger's occurred_at); None in events stored before it
         # existed, which then entered at ``at``.
         entered_at: datetime | None = None
+        # The sequence revision it is pinned to (``domain.sequence``); 1 in older events.
+        revision: int = 1
 
         def apply(self, e: Any) -> None:
             e.tenant_id, e.sequence_id, e.contact_id = (self.tenant_id, self.sequence_id,
                                                         self.contact_id)
+            e.revision, e.last_order, e.migrated_at_order = self.revision, None, None
             e.number, e.source, e.status = self.number, self.source, "active"
             e.current_step_order, e.attempt = self.step_order, 1
             e.next_scheduled_at = e.step_due_at = self.due_at
@@ -133,6 +146,7 @@ class Enrollment(Aggregate):
 
         def apply(self, e: Any) -> None:
             e.last_step_at = e.updated_at = self.at
+            e.last_order = _later(e.last_order, self.step_order)
 
     class SendFailed(Event):
         TOPIC = "enrollment.send_failed"
@@ -194,6 +208,29 @@ class Enrollment(Aggregate):
             e.next_scheduled_at = _earliest(e, e.step_due_at)
             e.updated_at = self.at
 
+    class Migrated(Event):
+        """Moved to a newer revision of its sequence (a published migration): it now waits
+        at ``to_step_id`` (order ``step_order``), due at ``due_at``; a pending retry of the
+        old step is dropped. A paused enrollment stays paused, due then when it resumes."""
+
+        TOPIC = "enrollment.migrated"
+        from_revision: int
+        to_revision: int
+        from_step_id: str
+        to_step_id: str
+        step_order: int
+        due_at: datetime
+
+        def apply(self, e: Any) -> None:
+            e.revision, e.current_step_order, e.attempt = (self.to_revision, self.step_order, 1)
+            e.migrated_at_order = self.step_order
+            e.pending_retry, e.step_due_at = None, self.due_at
+            if e.status == "active":
+                e.next_scheduled_at = self.due_at
+            else:
+                e.due_before_pause = self.due_at
+            e.updated_at = self.at
+
     class Completed(Event):
         TOPIC = "sequence.enrollment_completed"
 
@@ -235,6 +272,9 @@ class Enrollment(Aggregate):
         sequence_id: UUID
         contact_id: str
         number: int
+        revision: int
+        last_order: int | None  # the order of the last step executed or skipped
+        migrated_at_order: int | None  # steps below it were sent on an earlier revision
         source: str
         status: str
         current_step_order: int
@@ -258,11 +298,11 @@ class Enrollment(Aggregate):
     @classmethod
     def start(cls, *, id: UUID, tenant_id: str, sequence_id: UUID, contact_id: str,
               number: int, step_order: int, due_at: datetime, source: str, at: datetime,
-              entered_at: datetime | None = None) -> Enrollment:
+              entered_at: datetime | None = None, revision: int = 1) -> Enrollment:
         return cls._create(cls.Created, id=id, tenant_id=tenant_id, sequence_id=sequence_id,
                            contact_id=contact_id, number=number, step_order=step_order,
                            due_at=due_at, source=source, at=at, entered_at=entered_at or at,
-                           timestamp=at)
+                           revision=revision, timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
         trigger(self, event_class, fields)
@@ -272,6 +312,7 @@ class Enrollment(Aggregate):
     def _requested(self, step_order: int, attempt: int, at: datetime) -> None:
         self.messages[ids.message_id(self.id, step_order, attempt)] = {
             "step_order": step_order, "attempt": attempt, "status": "requested"}
+        self.last_order = _later(self.last_order, step_order)
         if self.pending_retry and self.pending_retry["step_order"] == step_order:
             self.pending_retry = None
             self.next_scheduled_at = self.step_due_at
@@ -341,6 +382,31 @@ class Enrollment(Aggregate):
             raise EnrollmentStatusError(f"enrollment {self.id} has no retry to reschedule")
         self._emit(self.RetryRescheduled, due_at=due_at, at=at)
 
+    @property
+    def waiting(self) -> bool:
+        """Open and waiting at a step not yet executed (not settling after its last one)."""
+        return self.is_open and not self.settling
+
+    def migrate(self, *, to_revision: int, from_step_id: UUID, to_step_id: UUID,
+                step_order: int, due_at: datetime, at: datetime) -> None:
+        """Move to a newer revision's step. Never to a step at or before the last one
+        executed: message ids (enrollment, order, attempt) would repeat."""
+        if not self.waiting:
+            raise EnrollmentStatusError(
+                f"enrollment {self.id} is {self.status}{' and settling' if self.settling else ''}"
+                "; only an open enrollment waiting at a step can migrate")
+        if to_revision <= self.revision:
+            raise EnrollmentStatusError(
+                f"enrollment {self.id} is on revision {self.revision}; it cannot migrate to "
+                f"revision {to_revision}")
+        if self.last_order is not None and step_order <= self.last_order:
+            raise MigrationConflictError(
+                f"enrollment {self.id} executed step order {self.last_order}; it cannot wait "
+                f"at order {step_order}")
+        self._emit(self.Migrated, from_revision=self.revision, to_revision=to_revision,
+                   from_step_id=str(from_step_id), to_step_id=str(to_step_id),
+                   step_order=step_order, due_at=due_at, at=at)
+
     def complete(self, at: datetime) -> None:
         self._require_active("complete")
         self._emit(self.Completed, at=at)
@@ -379,6 +445,13 @@ class Enrollment(Aggregate):
         self._emit(self.MessageDelivered, message_id=message_id,
                    step_order=sent["step_order"], at=at)
         return True
+
+    def sent_before_migration(self, message_id: str) -> bool:
+        """Was this message sent on a revision the enrollment has since left? Its step is
+        not in the revision it follows now, so it is never tried again."""
+        sent = self.messages.get(message_id)
+        return (sent is not None and self.migrated_at_order is not None
+                and sent["step_order"] < self.migrated_at_order)
 
     def is_last_message(self, message_id: str) -> bool:
         """Is this the latest request of the last step, whose fate settles the enrollment?"""

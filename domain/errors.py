@@ -44,6 +44,15 @@ class SequenceNotDraftError(StateConflictError):
     """Steps, settings and deletion are only allowed while a sequence is a draft."""
 
 
+class RevisionNotDraftError(StateConflictError):
+    """A published revision never changes; only the draft revision is edited or published."""
+
+
+class MigrationConflictError(StateConflictError):
+    """An enrollment cannot move to a step at or before the last one it executed (its message
+    ids would repeat): it stays on its revision."""
+
+
 class SequenceHasNoStepsError(StateConflictError):
     """A sequence cannot be activated without at least one step."""
 
@@ -88,6 +97,14 @@ class SequenceNotFoundError(NotFoundError):
 
 
 class StepNotFoundError(NotFoundError):
+    pass
+
+
+class RevisionNotFoundError(NotFoundError):
+    pass
+
+
+class MigrationNotFoundError(NotFoundError):
     pass
 
 

@@ -22,7 +22,7 @@ from domain.enrollment import SETTLE, Enrollment
 from domain.exits import exit_reason
 from domain.messages import render_message
 from domain.schedule import due_after
-from domain.sequence import DripSequence
+from domain.sequence import DripSequence, Revision
 from domain.steps import Step
 from domain.templates import TemplateRenderError
 from domain.windows import zone
@@ -71,7 +71,8 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
     if sequence.status != "active":
         e.pause(now, by_sequence=True)  # its sequence paused before reaching it
         return StepResult.PAUSED, None
-    leave = exit_reason(e, sequence, contact)
+    plan = sequence.pinned(e.revision)  # the revision it started on, or migrated to
+    leave = exit_reason(e, plan, contact)
     if leave:
         e.exit(leave, now)
         return StepResult.EXITED, None
@@ -82,7 +83,7 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
             return StepResult.RESCHEDULED, None
         e.complete(now)  # the last message's time to fail has passed
         return StepResult.COMPLETED, None
-    step = sequence.step_at(retry["step_order"] if retry else e.current_step_order)
+    step = plan.step_at(retry["step_order"] if retry else e.current_step_order)
     if step is None:
         e.complete(now)
         return StepResult.COMPLETED, None
@@ -90,7 +91,7 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
         e.exit("contact_unsubscribed", now)
         return StepResult.EXITED, None
     tz = contact.timezone if contact else None
-    window = sequence.window
+    window = plan.window
     if window is not None and not window.allows(now, _zone(window.timezone, tz)):
         later = window.next_allowed(now, tz)  # the contact's zone changed since
         if retry is not None:
@@ -106,12 +107,12 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
                 return StepResult.EXITED, None
             e.skip_step(step.order, "condition_not_met", now, detail=describe(failed),
                         step_id=step.id)
-            return _after_skip(e, sequence, step, now, tz), None
-    return _request(e, sequence, step, retry["attempt"] if retry else e.attempt, contact, now,
+            return _after_skip(e, plan, step, now, tz), None
+    return _request(e, plan, step, retry["attempt"] if retry else e.attempt, contact, now,
                     is_retry=retry is not None)
 
 
-def _request(e: Enrollment, sequence: DripSequence, step: Step, attempt: int,
+def _request(e: Enrollment, sequence: Revision, step: Step, attempt: int,
              contact: Contact | None, now: datetime, is_retry: bool,
              ) -> tuple[StepResult, str | None]:
     due = (e.pending_retry or {}).get("due_at") if is_retry else e.step_due_at
@@ -140,7 +141,7 @@ def _request(e: Enrollment, sequence: DripSequence, step: Step, attempt: int,
     return StepResult.REQUESTED, message_id
 
 
-def _after_skip(e: Enrollment, sequence: DripSequence, step: Step, now: datetime,
+def _after_skip(e: Enrollment, sequence: Revision, step: Step, now: datetime,
                 tz: str | None) -> StepResult:
     following = sequence.step_after(step.order)
     if following is None:

@@ -15,14 +15,14 @@ from datetime import datetime
 
 from domain.contact import ALL_CHANNELS, Contact
 from domain.enrollment import Enrollment
-from domain.sequence import DripSequence
+from domain.sequence import Revision
 
 
 def happened_since(crm_time: datetime, since: datetime) -> bool:
     return crm_time >= since.replace(microsecond=0)
 
 
-def exit_reason(e: Enrollment, sequence: DripSequence, contact: Contact | None) -> str | None:
+def exit_reason(e: Enrollment, revision: Revision, contact: Contact | None) -> str | None:
     """The exit the contact's known facts call for, or None."""
     if contact is None:
         return None
@@ -34,7 +34,7 @@ def exit_reason(e: Enrollment, sequence: DripSequence, contact: Contact | None) 
             contact.last_unsubscribed_at is not None
             and happened_since(contact.last_unsubscribed_at, e.entered_at)):
         return "contact_unsubscribed"
-    if (sequence.exit_on_reply and contact.last_reply_at is not None
+    if (revision.exit_on_reply and contact.last_reply_at is not None
             and happened_since(contact.last_reply_at, e.entered_at)):
         return "contact_replied"
     return None

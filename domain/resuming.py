@@ -11,11 +11,11 @@ from datetime import datetime
 
 from domain.enrollment import Enrollment
 from domain.schedule import in_window, resume_due
-from domain.sequence import DripSequence
+from domain.sequence import Revision
 from domain.steps import Step
 
 
-def resume(enrollment: Enrollment, sequence: DripSequence, contact_timezone: str | None,
+def resume(enrollment: Enrollment, sequence: Revision, contact_timezone: str | None,
            now: datetime) -> None:
     due = enrollment.due_before_pause
     if sequence.resume_policy != "skip_missed" or due is None or due >= now:

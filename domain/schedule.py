@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.sequence import DripSequence
+from domain.sequence import Revision
 from domain.steps import Step
 
 
-def due_after(base: datetime, step: Step, sequence: DripSequence | None = None,
+def due_after(base: datetime, step: Step, revision: Revision | None = None,
               contact_timezone: str | None = None) -> datetime:
     """A step is due its delay after ``base`` (the enrollment for the first step, the previous
     step's execution for the others), moved to the next send-window start if needed."""
-    return in_window(base + step.delay, sequence, contact_timezone)
+    return in_window(base + step.delay, revision, contact_timezone)
 
 
-def in_window(due: datetime, sequence: DripSequence | None,
+def in_window(due: datetime, revision: Revision | None,
               contact_timezone: str | None) -> datetime:
-    window = sequence.window if sequence is not None else None
+    window = revision.window if revision is not None else None
     return window.next_allowed(due, contact_timezone) if window else due
 
 

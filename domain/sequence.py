@@ -1,13 +1,22 @@
 """The DripSequence aggregate: a sequence's definition and lifecycle.
 
 Statuses: draft → active (activate) → paused (pause) → active (resume); any → archived
-(archive), which is final; a draft can also be deleted. Steps and settings change only in
-draft. Counters live in the ``sequence_stats`` read model, not here, so that enrolling and
-sending never contend on the sequence's version.
+(archive), which is final; a draft can also be deleted. Counters live in the
+``sequence_stats`` read model, not here, so that enrolling and sending never contend on the
+sequence's version.
+
+A sequence keeps its id and holds numbered **revisions** (``Revision``): the steps and the
+journey-shaping settings (``JOURNEY``). Name, description, trigger and re-enrollment stay on
+the sequence. Revision 1 is made with the sequence and edited as long as the sequence is a
+draft (today's routes); activating publishes it. After that, a change is a new draft
+revision (``create_revision``, a copy of its base with the same step ids), edited, then
+published (``publish_revision``): at most one draft at a time, and a published revision never
+changes. Each enrollment is pinned to the revision live when it started.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -18,6 +27,8 @@ from domain.codec import Creation, trigger
 from domain.errors import (
     DuplicateStepOrderError,
     InvalidTransitionError,
+    RevisionNotDraftError,
+    RevisionNotFoundError,
     SequenceHasNoStepsError,
     SequenceNotDraftError,
     StepNotFoundError,
@@ -30,7 +41,61 @@ STATUSES = ("draft", "active", "paused", "archived", "deleted")
 # Settings a draft may change with ``update``; each is validated by the application first.
 SETTINGS = ("name", "description", "trigger_type", "trigger_data", "exit_on_reply",
             "reenrollment", "send_window", "resume_policy")
+# The settings that shape a journey: they belong to a revision, the others to the sequence.
+JOURNEY = ("exit_on_reply", "send_window", "resume_policy")
 RESUME_POLICIES = ("send_late", "skip_missed")
+
+
+@dataclass
+class Revision:
+    """One numbered version of a sequence's steps and journey settings. Mutated only by the
+    sequence's events (a draft's edits); published ones never change."""
+
+    number: int
+    base: int | None
+    exit_on_reply: bool
+    send_window: dict[str, Any] | None
+    resume_policy: str
+    steps_by_id: dict[UUID, Step] = field(default_factory=dict)
+    created_at: datetime | None = None
+    published_at: datetime | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.published_at is not None
+
+    def copy(self, number: int, at: datetime) -> Revision:
+        return replace(self, number=number, base=self.number, steps_by_id=dict(self.steps_by_id),
+                       created_at=at, published_at=None)
+
+    @property
+    def window(self) -> SendWindow | None:
+        if not self.send_window:
+            return None
+        return SendWindow(hours=tuple(self.send_window["hours"]),
+                          weekdays=tuple(self.send_window["weekdays"]),
+                          timezone=self.send_window.get("timezone"))
+
+    @property
+    def steps(self) -> list[Step]:
+        return sorted(self.steps_by_id.values(), key=lambda s: s.order)
+
+    def step(self, step_id: UUID) -> Step:
+        try:
+            return self.steps_by_id[step_id]
+        except KeyError:
+            raise StepNotFoundError(
+                f"revision {self.number} has no step {step_id}") from None
+
+    def step_at(self, order: int) -> Step | None:
+        return next((s for s in self.steps_by_id.values() if s.order == order), None)
+
+    def step_after(self, order: int) -> Step | None:
+        later = [s for s in self.steps_by_id.values() if s.order > order]
+        return min(later, key=lambda s: s.order) if later else None
+
+    def first_step(self) -> Step | None:
+        return self.steps[0] if self.steps_by_id else None
 
 
 class DripSequence(Aggregate):
@@ -60,54 +125,99 @@ class DripSequence(Aggregate):
         def apply(self, s: Any) -> None:
             s.tenant_id, s.name, s.description = self.tenant_id, self.name, self.description
             s.trigger_type, s.trigger_data = self.trigger_type, dict(self.trigger_data)
-            s.exit_on_reply = self.exit_on_reply
             s.reenrollment = ReEnrollment(**self.reenrollment)
-            s.cloned_from, s.send_window = self.cloned_from, self.send_window
-            s.resume_policy, s.status = self.resume_policy, "draft"
-            s._steps = {}
+            s.cloned_from = self.cloned_from
+            s.status = "draft"
+            s.revisions = {1: Revision(1, None, self.exit_on_reply, self.send_window,
+                                       self.resume_policy, {}, created_at=self.at)}
+            s.live_revision, s.draft_revision, s.last_revision = None, 1, 1
             s.created_at = s.updated_at = self.at
             s.activated_at = None
 
     class Updated(Event):
         TOPIC = "sequence.updated"
         changes: dict[str, Any]
+        revision: int = 1  # where journey settings go; events stored before it: 1
 
         def apply(self, s: Any) -> None:
             for key, value in self.changes.items():
-                setattr(s, key, ReEnrollment(**value) if key == "reenrollment" else value)
+                if key in JOURNEY:
+                    setattr(s.revisions[self.revision], key, value)
+                else:
+                    setattr(s, key, ReEnrollment(**value) if key == "reenrollment" else value)
             s.updated_at = self.at
 
     class StepAdded(Event):
         TOPIC = "sequence.step_added"
         step: dict[str, Any]
+        revision: int = 1
 
         def apply(self, s: Any) -> None:
             added = Step.from_stored(self.step)
-            s._steps[added.id] = added
+            s.revisions[self.revision].steps_by_id[added.id] = added
             s.updated_at = self.at
 
     class StepUpdated(Event):
         TOPIC = "sequence.step_updated"
         step: dict[str, Any]
+        revision: int = 1
 
         def apply(self, s: Any) -> None:
             updated = Step.from_stored(self.step)
-            s._steps[updated.id] = updated
+            s.revisions[self.revision].steps_by_id[updated.id] = updated
             s.updated_at = self.at
 
     class StepRemoved(Event):
         TOPIC = "sequence.step_removed"
         step_id: UUID
+        revision: int = 1
 
         def apply(self, s: Any) -> None:
-            del s._steps[self.step_id]
+            del s.revisions[self.revision].steps_by_id[self.step_id]
             s.updated_at = self.at
 
     class Activated(Event):
+        """Activating publishes revision 1 (the draft being edited until then)."""
+
         TOPIC = "sequence.activated"
 
         def apply(self, s: Any) -> None:
             s.status, s.activated_at, s.updated_at = "active", self.at, self.at
+            if s.live_revision is None:
+                s.revisions[1].published_at = self.at
+                s.live_revision, s.draft_revision = 1, None
+
+    class RevisionCreated(Event):
+        TOPIC = "sequence.revision_created"
+        revision: int
+        base: int
+
+        def apply(self, s: Any) -> None:
+            s.revisions[self.revision] = s.revisions[self.base].copy(self.revision, self.at)
+            s.draft_revision = s.last_revision = self.revision
+            s.updated_at = self.at
+
+    class RevisionPublished(Event):
+        """A draft revision goes live for new enrollments; ``migrate`` (or None) is the
+        migration of open enrollments asked for with it (``domain.migration``)."""
+
+        TOPIC = "sequence.revision_published"
+        revision: int
+        migrate: dict[str, Any] | None
+
+        def apply(self, s: Any) -> None:
+            s.revisions[self.revision].published_at = self.at
+            s.live_revision, s.draft_revision = self.revision, None
+            s.updated_at = self.at
+
+    class RevisionDiscarded(Event):
+        TOPIC = "sequence.revision_discarded"
+        revision: int
+
+        def apply(self, s: Any) -> None:
+            del s.revisions[self.revision]
+            s.draft_revision = None
+            s.updated_at = self.at
 
     class Paused(Event):
         TOPIC = "sequence.paused"
@@ -139,13 +249,13 @@ class DripSequence(Aggregate):
         description: str
         trigger_type: str
         trigger_data: dict[str, str]
-        exit_on_reply: bool
         reenrollment: ReEnrollment
         cloned_from: UUID | None
-        send_window: dict[str, Any] | None
-        resume_policy: str
         status: str
-        _steps: dict[UUID, Step]
+        revisions: dict[int, Revision]
+        live_revision: int | None  # None until activated
+        draft_revision: int | None
+        last_revision: int  # the highest number ever used (a discarded one is not reused)
         created_at: datetime
         updated_at: datetime
         activated_at: datetime | None
@@ -168,65 +278,126 @@ class DripSequence(Aggregate):
     # --- queries on the definition ----------------------------------------------------------
 
     @property
+    def current(self) -> Revision:
+        """The live revision; before activation, revision 1 (the one being edited)."""
+        return self.revisions[self.live_revision or 1]
+
+    def revision(self, number: int) -> Revision:
+        try:
+            return self.revisions[number]
+        except KeyError:
+            raise RevisionNotFoundError(
+                f"sequence {self.id} has no revision {number}") from None
+
+    def pinned(self, number: int) -> Revision:
+        """The revision an enrollment is pinned to (a published one is never removed)."""
+        return self.revisions.get(number) or self.current
+
+    # The live revision's definition, as a sequence without revisions showed it.
+    @property
+    def exit_on_reply(self) -> bool:
+        return self.current.exit_on_reply
+
+    @property
+    def send_window(self) -> dict[str, Any] | None:
+        return self.current.send_window
+
+    @property
+    def resume_policy(self) -> str:
+        return self.current.resume_policy
+
+    @property
     def window(self) -> SendWindow | None:
-        if not self.send_window:
-            return None
-        return SendWindow(hours=tuple(self.send_window["hours"]),
-                          weekdays=tuple(self.send_window["weekdays"]),
-                          timezone=self.send_window.get("timezone"))
+        return self.current.window
 
     @property
     def steps(self) -> list[Step]:
-        return sorted(self._steps.values(), key=lambda s: s.order)
+        return self.current.steps
 
     def step(self, step_id: UUID) -> Step:
-        try:
-            return self._steps[step_id]
-        except KeyError:
-            raise StepNotFoundError(f"sequence {self.id} has no step {step_id}") from None
-
-    def step_at(self, order: int) -> Step | None:
-        return next((s for s in self._steps.values() if s.order == order), None)
-
-    def step_after(self, order: int) -> Step | None:
-        later = [s for s in self._steps.values() if s.order > order]
-        return min(later, key=lambda s: s.order) if later else None
+        return self.current.step(step_id)
 
     def first_step(self) -> Step | None:
-        return self.steps[0] if self._steps else None
+        return self.current.first_step()
 
     # --- commands ----------------------------------------------------------------------------
 
-    def update(self, changes: dict[str, Any], at: datetime) -> None:
-        self._require_draft("change its settings")
-        unknown = set(changes) - set(SETTINGS)
+    def update(self, changes: dict[str, Any], at: datetime, revision: int | None = None) -> None:
+        """Change settings: the sequence's own while it is a draft (with revision 1's journey
+        settings); a draft revision's journey settings when ``revision`` names it."""
+        number = self._editable(revision, "change its settings")
+        unknown = set(changes) - set(SETTINGS if revision is None else JOURNEY)
         if unknown:
-            raise ValueError(f"not sequence settings: {sorted(unknown)}")
-        self._emit(self.Updated, changes=changes, at=at)
+            owner = "sequence" if revision is None else "revision"
+            raise ValueError(f"not settings of this {owner}: {sorted(unknown)}")
+        self._emit(self.Updated, changes=changes, revision=number, at=at)
 
-    def add_step(self, step: Step, at: datetime) -> None:
-        self._require_draft("add steps")
-        self._require_free_order(step)
-        self._emit(self.StepAdded, step=step.to_dict(), at=at)
+    def add_step(self, step: Step, at: datetime, revision: int | None = None) -> None:
+        number = self._editable(revision, "add steps")
+        self._require_free_order(self.revisions[number], step)
+        self._emit(self.StepAdded, step=step.to_dict(), revision=number, at=at)
 
-    def update_step(self, step: Step, at: datetime) -> None:
-        self._require_draft("change steps")
-        self.step(step.id)
-        self._require_free_order(step)
-        self._emit(self.StepUpdated, step=step.to_dict(), at=at)
+    def update_step(self, step: Step, at: datetime, revision: int | None = None) -> None:
+        number = self._editable(revision, "change steps")
+        self.revisions[number].step(step.id)
+        self._require_free_order(self.revisions[number], step)
+        self._emit(self.StepUpdated, step=step.to_dict(), revision=number, at=at)
 
-    def remove_step(self, step_id: UUID, at: datetime) -> None:
-        self._require_draft("remove steps")
-        self.step(step_id)
-        self._emit(self.StepRemoved, step_id=step_id, at=at)
+    def remove_step(self, step_id: UUID, at: datetime, revision: int | None = None) -> None:
+        number = self._editable(revision, "remove steps")
+        self.revisions[number].step(step_id)
+        self._emit(self.StepRemoved, step_id=step_id, revision=number, at=at)
 
     def activate(self, at: datetime) -> None:
         self._require_status("activate", "draft")
-        if not self._steps:
+        if not self.revisions[1].steps_by_id:
             raise SequenceHasNoStepsError(
                 f"sequence {self.id} has no steps: add at least one step before activating it"
             )
         self._emit(self.Activated, at=at)
+
+    def create_revision(self, at: datetime, base: int | None = None) -> int:
+        """A new draft revision copying ``base`` (default: the live one); its number."""
+        self._require_status("create a revision of", "active", "paused")
+        if self.draft_revision is not None:
+            raise InvalidTransitionError(
+                f"sequence {self.id} already has a draft revision ({self.draft_revision}); "
+                "edit, publish or discard it first")
+        number = self.live_revision if base is None else base
+        source = self.revisions.get(number) if number is not None else None
+        if source is None or not source.published:
+            raise RevisionNotFoundError(
+                f"sequence {self.id} has no published revision {number} to start from")
+        self._emit(self.RevisionCreated, revision=self.last_revision + 1, base=source.number,
+                   at=at)
+        return self.last_revision
+
+    def check_publishable(self, number: int) -> Revision:
+        """The draft revision ``number``, if it can be published now (else a named error)."""
+        self._require_status("publish a revision of", "active", "paused")
+        draft = self.revision(number)
+        if draft.published:
+            raise RevisionNotDraftError(
+                f"revision {number} of sequence {self.id} is already published; "
+                "only a draft revision can be published")
+        if not draft.steps_by_id:
+            raise SequenceHasNoStepsError(
+                f"revision {number} of sequence {self.id} has no steps: add at least one "
+                "before publishing it")
+        return draft
+
+    def publish_revision(self, number: int, at: datetime,
+                         migrate: dict[str, Any] | None = None) -> None:
+        self.check_publishable(number)
+        self._emit(self.RevisionPublished, revision=number, migrate=migrate, at=at)
+
+    def discard_revision(self, number: int, at: datetime) -> None:
+        if self.status == "draft" or self.live_revision is None:
+            raise InvalidTransitionError(
+                f"sequence {self.id} was never activated: revision 1 is the sequence itself; "
+                "delete the sequence instead")
+        self._require_draft_revision(number, "be discarded")
+        self._emit(self.RevisionDiscarded, revision=number, at=at)
 
     def pause(self, at: datetime) -> None:
         self._require_status("pause", "active")
@@ -246,11 +417,36 @@ class DripSequence(Aggregate):
 
     # --- rules -------------------------------------------------------------------------------
 
+    def _editable(self, revision: int | None, what: str) -> int:
+        """The revision number an edit goes to: revision 1 of a draft sequence when none is
+        named, else the named draft revision."""
+        if revision is None:
+            self._require_draft(what)
+            return 1
+        if self.status in ("archived", "deleted"):
+            raise InvalidTransitionError(
+                f"sequence {self.id} is {self.status}; its revisions cannot change")
+        self._require_draft_revision(revision, what)
+        return revision
+
+    def check_editable(self, number: int) -> None:
+        """Raise what an edit of revision ``number`` would (not found, not a draft)."""
+        self._editable(number, "change")
+
+    def _require_draft_revision(self, number: int, what: str) -> None:
+        if self.revision(number).published:
+            raise RevisionNotDraftError(
+                f"revision {number} of sequence {self.id} is published, and a published "
+                f"revision never changes; only a draft revision can {what}. Create a new "
+                "revision (POST .../revisions) to change it.")
+
     def _require_draft(self, what: str) -> None:
         if self.status != "draft":
             raise SequenceNotDraftError(
                 f"sequence {self.id} is {self.status}; only a draft can {what}. "
-                "Clone it to get an editable draft."
+                "To change an active sequence, create a revision (POST "
+                f"/api/v1/automation/sequences/{self.id}/revisions), edit it and publish it; "
+                "or clone it to get an editable draft."
             )
 
     def _require_status(self, command: str, *allowed: str) -> None:
@@ -260,8 +456,9 @@ class DripSequence(Aggregate):
                 f"and {command} applies only to a {' or '.join(allowed)} sequence"
             )
 
-    def _require_free_order(self, step: Step) -> None:
-        for other in self._steps.values():
+    @staticmethod
+    def _require_free_order(revision: Revision, step: Step) -> None:
+        for other in revision.steps_by_id.values():
             if other.order == step.order and other.id != step.id:
                 raise DuplicateStepOrderError(
                     f"step order {step.order} is already used by step '{other.name}' "

@@ -65,6 +65,8 @@ class WriteBatch:
     untriggered: list[UUID] = field(default_factory=list)  # sequences no longer triggering
     bump_epochs: set[str] = field(default_factory=set)  # tenants whose trigger set changed
     seen: list[tuple[UUID, str]] = field(default_factory=list)  # (contact stream, event id)
+    running_migrations: list[tuple[UUID, UUID]] = field(default_factory=list)  # (id, sequence)
+    finished_migrations: list[UUID] = field(default_factory=list)
     expect_versions: dict[UUID, int] = field(default_factory=dict)
     expect_epochs: dict[str, int] = field(default_factory=dict)
 
@@ -101,7 +103,14 @@ class EventStore(Protocol):
     def open_enrollments_of_contacts(self, tenant_id: str,
                                      contact_ids: Collection[str]) -> list[EnrollmentRow]: ...
 
-    def open_enrollments_of_sequence(self, sequence_id: UUID) -> list[EnrollmentRow]: ...
+    def open_enrollments_of_sequence(self, sequence_id: UUID, after: str = "",
+                                     limit: int | None = None) -> list[EnrollmentRow]:
+        """Ordered by enrollment id (as text), those after ``after``, at most ``limit``."""
+        ...
+
+    def running_migrations(self) -> list[UUID]:
+        """The revision migrations started and not finished, oldest id first."""
+        ...
 
     def due_enrollments(self, until: datetime, limit: int,
                         offset: int = 0) -> list[EnrollmentRow]:

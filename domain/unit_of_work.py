@@ -25,6 +25,7 @@ from eventsourcing.persistence import Tracking
 
 from domain.codec import EventMapper
 from domain.enrollment import Enrollment
+from domain.migration import Migration
 from domain.sequence import DripSequence
 from domain.snapshots import INTERVAL, Snapshot, can_snapshot
 from domain.store import EnrollmentRow, EventStore, TriggerRow, TriggerView, WriteBatch
@@ -236,6 +237,11 @@ def _index(batch: WriteBatch, aggregate: Aggregate) -> None:
         else:
             batch.triggers.append(trigger)
         batch.bump_epochs.add(aggregate.tenant_id)
+    elif isinstance(aggregate, Migration):
+        if aggregate.done:
+            batch.finished_migrations.append(aggregate.id)
+        else:
+            batch.running_migrations.append((aggregate.id, aggregate.sequence_id))
 
 
 def loaded_of(found: Mapping[UUID, Aggregate | None], kind: type[A]) -> dict[UUID, A]:

@@ -13,6 +13,7 @@ that a long replay never holds up the live ones.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -25,6 +26,10 @@ from projections.models.base import ReadModel
 from projections.models.due_enrollments import DueEnrollmentsModel
 
 DUE = DueEnrollmentsModel.name
+
+
+class StaleGenerationError(RuntimeError):
+    """A generation built by other code (``ReadModel.fingerprint``) was to be written."""
 
 
 class Projector:
@@ -110,7 +115,7 @@ class Projector:
                 position = max(notes[-1].id if full else head, g.position)
                 status = self._apply(tx, model, g, events, at_head=not full)
                 moves.append((g, position))
-                after.append(Generation(g.name, g.generation, status, position))
+                after.append(replace(g, status=status, position=position))
             gens.set_positions(tx, moves)
         return after
 
@@ -156,7 +161,7 @@ class Projector:
             position = max(notes[-1].id if full else head, g.position)
             status = self._apply(tx, model, g, self._decode(notes, g), at_head=not full)
             gens.set_positions(tx, [(g, position)])
-            return Generation(name, generation, status, position)
+            return replace(g, status=status, position=position)
 
     def deliver(self, name: str, generation: int, notes: Sequence[Notification]) -> Generation:
         """Apply notifications handed in from outside (a redelivery, say): those at or
@@ -170,7 +175,7 @@ class Projector:
             position = max(last, g.position)
             status = self._apply(tx, model, g, self._decode(notes, g), at_head=False)
             gens.set_positions(tx, [(g, position)])
-            return Generation(name, generation, status, position)
+            return replace(g, status=status, position=position)
 
     def _decode(self, notes: Sequence[Notification], g: Generation) -> list[Any]:
         # The tracking check: an event at or before the position was applied already.
@@ -180,6 +185,14 @@ class Projector:
                at_head: bool) -> str:
         """Apply ``events`` (none at or before ``g``'s position); the generation's status
         afterwards. The caller stores the new position, in the same transaction."""
+        if g.fingerprint != model.fingerprint:
+            # Tables made by another version's code (other columns, or other topics): these
+            # handlers writing them would leave rows that neither version's replay makes.
+            raise StaleGenerationError(
+                f"generation {g.generation} of read model {g.name} was built for "
+                f"{g.fingerprint}, and this process writes {model.fingerprint}; "
+                "another version of Dripline built it: run one version at a time (a "
+                "process's start-up replaces generations built for another shape)")
         tables = model.tables(g.generation)
         batch = Batch(tx)
         model.prefetch(batch, events, tables)

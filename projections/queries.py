@@ -33,14 +33,27 @@ class Queries(Protocol):
                        trigger_type: str | None = None, page: int = 1,
                        limit: int = 50) -> Page: ...
 
+    def get_sequence(self, tenant_id: str, sequence_id: UUID) -> dict[str, Any] | None:
+        """None when the tenant has no such sequence (or it was deleted)."""
+        ...
+
     def list_enrollments(self, tenant_id: str, sequence_id: UUID, *, status: str | None = None,
                          page: int = 1, limit: int = 50) -> Page: ...
 
     def contact_enrollments(self, tenant_id: str, contact_id: str, *,
                             status: str | None = None) -> list[dict[str, Any]]: ...
 
-    def sequence_stats(self, tenant_id: str, sequence_id: UUID) -> dict[str, Any] | None:
-        """None when the tenant has no such sequence."""
+    def sequence_stats(self, tenant_id: str, sequence_id: UUID,
+                       revision: int | None = None) -> dict[str, Any] | None:
+        """None when the tenant has no such sequence. Every revision's counters added up
+        (a step's by its id), or only revision ``revision``'s: its step funnel and skips,
+        and the totals and exits of the enrollments on it (a migrated one counts under the
+        revision it moved to)."""
+        ...
+
+    def revision_counts(self, tenant_id: str, sequence_id: UUID) -> dict[int, int]:
+        """Open (active or paused) enrollments per revision they follow; revisions without
+        any are left out."""
         ...
 
     def list_messages(self, tenant_id: str, *, contact_id: str | None = None,

@@ -19,9 +19,13 @@ def _times(row: Row, *columns: str) -> None:
 
 
 def sequence(r: Row) -> Row:
+    """Steps and journey settings are the live revision's (revision 1's before activation);
+    ``revision`` is the live one (None until activated), ``draft_revision`` the one being
+    edited, if any."""
     out = {"id": r["sequence_id"], **{k: r[k] for k in (
         "tenant_id", "name", "description", "status", "trigger_type", "cloned_from",
-        "version", "created_at", "updated_at", "activated_at", "resume_policy")}}
+        "version", "created_at", "updated_at", "activated_at", "resume_policy", "revision",
+        "draft_revision")}}
     out["exit_on_reply"] = bool(r["exit_on_reply"])
     for column in ("trigger_data", "reenrollment", "steps", "send_window"):
         out[column] = json.loads(r[column])
@@ -33,7 +37,7 @@ def enrollment(r: Row) -> Row:
     out = {"id": r["enrollment_id"], **{k: r[k] for k in (
         "tenant_id", "sequence_id", "contact_id", "number", "source", "status",
         "current_step_order", "next_scheduled_at", "enrolled_at", "completed_at", "exited_at",
-        "exit_reason", "exit_detail", "version", "updated_at", "entered_at")}}
+        "exit_reason", "exit_detail", "version", "updated_at", "entered_at", "revision")}}
     out["paused_by_sequence"] = bool(r["paused_by_sequence"])
     _times(out, "next_scheduled_at", "enrolled_at", "completed_at", "exited_at", "updated_at",
            "entered_at")
@@ -47,27 +51,48 @@ def message(r: Row) -> Row:
     return out
 
 
-def stats(head: Row, exits: list[Row], steps: list[Row], skips: list[Row]) -> Row:
-    total, completed = int(head["total_enrolled"]), int(head["completed_count"])
-    skipped: dict[int, dict[str, int]] = {}
+def stats(head: Row, totals: list[Row], exits: list[Row], steps: list[Row],
+          skips: list[Row], revision: int | None) -> Row:
+    """The counters of the given rows added up: one revision's, or all of them (``revision``
+    None). A step's entry adds up its rows by step id across the revisions that have it,
+    with its order in the latest of them; entries go by that order (an older step before
+    the one that took its order)."""
+    def total(column: str) -> int:
+        return sum(int(r[column]) for r in totals)
+
+    enrolled, completed = total("total_enrolled"), total("completed_count")
+    seconds = sum(float(r["completion_seconds"]) for r in totals)
+    by_reason: dict[str, int] = {}
+    for e in exits:
+        by_reason[e["reason"]] = by_reason.get(e["reason"], 0) + int(e["n"])
+    skipped: dict[str, dict[str, int]] = {}
     for s in skips:
-        skipped.setdefault(s["step_order"], {})[s["reason"]] = int(s["n"])
+        reasons = skipped.setdefault(s["step_id"], {})
+        reasons[s["reason"]] = reasons.get(s["reason"], 0) + int(s["n"])
+    funnel: dict[str, Row] = {}
+    latest: dict[str, int] = {}
+    for s in sorted(steps, key=lambda s: int(s["revision"])):
+        entry = funnel.setdefault(s["step_id"], {
+            "step_id": s["step_id"], "step_order": s["step_order"], "reached": 0,
+            "message_requested": 0, "skipped": skipped.get(s["step_id"], {}), "failed": 0,
+            "delivered": 0})
+        entry["step_order"], latest[s["step_id"]] = s["step_order"], int(s["revision"])
+        for column, key in (("reached", "reached"), ("requested", "message_requested"),
+                            ("failed", "failed"), ("delivered", "delivered")):
+            entry[key] += int(s[column])
     return {
         "sequence_id": head["sequence_id"],
-        "total_enrolled": total,
-        "active_count": int(head["active_count"]),
-        "paused_count": int(head["paused_count"]),
+        "revision": revision,
+        "total_enrolled": enrolled,
+        "active_count": total("active_count"),
+        "paused_count": total("paused_count"),
         "completed_count": completed,
-        "exited_count": int(head["exited_count"]),
-        "completion_rate": completed / total if total else 0.0,
-        "exits_by_reason": {e["reason"]: int(e["n"]) for e in sorted(
-            exits, key=lambda e: str(e["reason"]))},
-        "avg_completion_seconds": (float(head["completion_seconds"]) / completed
-                                   if completed else None),
-        "steps": [{"step_order": s["step_order"], "reached": int(s["reached"]),
-                   "message_requested": int(s["requested"]),
-                   "skipped": skipped.get(s["step_order"], {}), "failed": int(s["failed"]),
-                   "delivered": int(s["delivered"])} for s in steps],
+        "exited_count": total("exited_count"),
+        "completion_rate": completed / enrolled if enrolled else 0.0,
+        "exits_by_reason": dict(sorted(by_reason.items())),
+        "avg_completion_seconds": seconds / completed if completed else None,
+        "steps": sorted(funnel.values(), key=lambda e: (
+            e["step_order"], latest[e["step_id"]], e["step_id"])),
     }
 
 

@@ -78,21 +78,29 @@ class SqlQueries:
             "ORDER BY enrolled_at, enrollment_id", params))
         return [rows.enrollment(r) for r in found]
 
-    def sequence_stats(self, tenant_id: str, sequence_id: UUID) -> dict[str, Any] | None:
+    def sequence_stats(self, tenant_id: str, sequence_id: UUID,
+                       revision: int | None = None) -> dict[str, Any] | None:
         def read(t: Callable[[str], str]) -> dict[str, Any] | None:
-            key = [str(sequence_id)]
+            key: list[Any] = [str(sequence_id)]
             head = self.db.read(f"SELECT * FROM {t('stats')} WHERE sequence_id = %s "
                                 "AND tenant_id = %s AND deleted = FALSE", [*key, tenant_id])
             if not head:
                 return None
-            exits = self.db.read(f"SELECT * FROM {t('stats_exits')} WHERE sequence_id = %s",
-                                 key)
-            steps = self.db.read(f"SELECT * FROM {t('stats_steps')} WHERE sequence_id = %s "
-                                 "ORDER BY step_order", key)
-            skips = self.db.read(f"SELECT * FROM {t('stats_skips')} WHERE sequence_id = %s",
-                                 key)
-            return rows.stats(head[0], exits, steps, skips)
+            where, params = "sequence_id = %s", key
+            if revision is not None:
+                where, params = where + " AND revision = %s", [*key, revision]
+            found = {base: self.db.read(f"SELECT * FROM {t(base)} WHERE {where}", params)
+                     for base in ("stats_totals", "stats_exits", "stats_steps", "stats_skips")}
+            return rows.stats(head[0], found["stats_totals"], found["stats_exits"],
+                              found["stats_steps"], found["stats_skips"], revision)
         return self._live("sequence_stats", read)
+
+    def revision_counts(self, tenant_id: str, sequence_id: UUID) -> dict[int, int]:
+        found = self._live("enrollments", lambda t: self.db.read(
+            f"SELECT revision, COUNT(*) AS n FROM {t('enrollments')} WHERE tenant_id = %s "
+            "AND sequence_id = %s AND status IN ('active', 'paused') GROUP BY revision "
+            "ORDER BY revision", [tenant_id, str(sequence_id)]))
+        return {int(r["revision"]): int(r["n"]) for r in found}
 
     def list_messages(self, tenant_id: str, *, contact_id: str | None = None,
                       sequence_id: UUID | None = None, enrollment_id: UUID | None = None,

@@ -61,12 +61,18 @@ def list_enrollments(
 
 @router.get("/stats", response_model=StatsOut, responses=responses(503),
             summary="Counters and per-step funnel")
-def stats(tenant: Tenant, core: Core, queries: ReadModels, sequence_id: UUID) -> StatsOut:
+def stats(tenant: Tenant, core: Core, queries: ReadModels, sequence_id: UUID,
+          revision: Annotated[int | None, Query(
+              ge=1, le=1_000_000, description="Only this revision's figures (default: all "
+                                              "revisions, a step's counted by its step_id)",
+          )] = None) -> StatsOut:
     sequence = core.get_sequence(tenant, sequence_id)  # 404 unless the tenant's
-    found = queries.sequence_stats(tenant, sequence_id)
+    if revision is not None:
+        sequence.revision(revision)  # 404 for a revision it never had
+    found = queries.sequence_stats(tenant, sequence_id, revision=revision)
     if found is None:  # not projected yet: nothing has happened that it would count
-        found = {"sequence_id": sequence.id, "total_enrolled": 0, "active_count": 0,
-                 "paused_count": 0, "completed_count": 0, "exited_count": 0,
+        found = {"sequence_id": sequence.id, "revision": revision, "total_enrolled": 0,
+                 "active_count": 0, "paused_count": 0, "completed_count": 0, "exited_count": 0,
                  "completion_rate": 0.0, "exits_by_reason": {},
                  "avg_completion_seconds": None, "steps": []}
     return StatsOut.model_validate(found)

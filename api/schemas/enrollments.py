@@ -54,6 +54,9 @@ class EnrollmentOut(BaseModel):
     source: str = Field(description="manual, bulk, trigger or enroll_existing")
     updated_at: datetime
     version: int
+    revision: int = Field(default=1, description=(
+        "The sequence revision this enrollment follows: the one live when it started, or "
+        "the one a migration moved it to"))
 
     @classmethod
     def of(cls, e: Enrollment) -> EnrollmentOut:
@@ -64,7 +67,7 @@ class EnrollmentOut(BaseModel):
                    entered_at=e.entered_at,
                    completed_at=e.completed_at, exited_at=e.exited_at,
                    exit_reason=e.exit_reason, number=e.number, source=e.source,
-                   updated_at=e.updated_at, version=e.version)
+                   updated_at=e.updated_at, version=e.version, revision=e.revision)
 
 
 class HistoryEntry(BaseModel):

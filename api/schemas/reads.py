@@ -10,9 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class StepFunnel(BaseModel):
-    """How far contacts got at one step."""
+    """How far contacts got at one step: one step id, summed across the revisions that keep
+    it (or one revision's, with ``?revision=``)."""
 
-    step_order: int
+    step_id: UUID | None = Field(default=None, description="The step (stable across "
+                                                           "revisions that keep it)")
+    step_order: int = Field(description="Its order in the newest revision that has it")
     reached: int
     message_requested: int
     skipped: dict[str, int] = Field(description="Skips by reason")
@@ -24,6 +27,8 @@ class StatsOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     sequence_id: UUID
+    revision: int | None = Field(default=None, description="The revision these figures are "
+                                                           "limited to (null: all of them)")
     total_enrolled: int
     active_count: int
     paused_count: int

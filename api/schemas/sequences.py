@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 from api.schemas.common import RequestBody
 from api.schemas.steps import StepIn, StepOut
 from domain.sequence import DripSequence
+from domain.steps import Step
 
 TriggerType = Literal["manual", "tag_added", "list_joined", "form_submit", "pipeline_entered"]
 SequenceStatus = Literal["draft", "active", "paused", "archived"]
@@ -107,6 +108,11 @@ class SequenceOut(BaseModel):
     updated_at: datetime
     activated_at: datetime | None
     cloned_from: UUID | None
+    revision: int | None = Field(
+        default=None, description="The live revision (null until activated); steps and "
+                                  "journey settings shown here are its own")
+    draft_revision: int | None = Field(
+        default=None, description="The revision being edited, if any (1 before activation)")
 
     @classmethod
     def of(cls, sequence: DripSequence) -> SequenceOut:
@@ -122,7 +128,8 @@ class SequenceOut(BaseModel):
             steps=[StepOut.model_validate(step.to_dict()) for step in sequence.steps],
             version=sequence.version, created_at=sequence.created_at,
             updated_at=sequence.updated_at, activated_at=sequence.activated_at,
-            cloned_from=sequence.cloned_from,
+            cloned_from=sequence.cloned_from, revision=sequence.live_revision,
+            draft_revision=sequence.draft_revision,
         )
 
 
@@ -153,3 +160,7 @@ class StepChangeOut(BaseModel):
 
     step: StepOut
     sequence: SequenceOut
+
+    @classmethod
+    def of(cls, sequence: DripSequence, step: Step) -> StepChangeOut:
+        return cls(step=StepOut.model_validate(step.to_dict()), sequence=SequenceOut.of(sequence))

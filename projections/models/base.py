@@ -4,6 +4,7 @@ the two can never disagree."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -31,6 +32,9 @@ class ReadModel:
     schema: ClassVar[tuple[str, ...]]
     # Columns that order each table's rows for checksums (a unique key).
     keys: ClassVar[Mapping[str, str]]
+    # Bumped when what the handlers write changes meaning while the schema and topics stay
+    # the same (a schema or topic change alters the fingerprint by itself).
+    version: ClassVar[int] = 1
 
     def __init__(self) -> None:
         self._handlers = self.build_handlers()
@@ -41,6 +45,15 @@ class ReadModel:
     @property
     def topics(self) -> tuple[str, ...]:
         return tuple(sorted(cls.TOPIC for cls in self._handlers))
+
+    @property
+    def fingerprint(self) -> str:
+        """What a generation's tables were built for: the model's version, its DDL and the
+        topics it follows. A generation with another fingerprint was built by other code
+        (other columns, or events of a newly followed topic never applied): it is neither
+        read nor fed by this code, but replaced (``generations.setup``)."""
+        digest = hashlib.sha256("\n".join([*self.schema, *self.topics]).encode()).hexdigest()
+        return f"v{self.version}:{digest[:16]}"
 
     def tables(self, generation: int) -> dict[str, str]:
         return {base: table_name(base, generation) for base in self.table_bases}

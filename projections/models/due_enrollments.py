@@ -32,8 +32,8 @@ class DueEnrollmentsModel(ReadModel):
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
         changes = (E.MessageRequested, E.StepExecuted, E.SendFailed, E.Advanced,
-                   E.Rescheduled, E.RetryRescheduled, E.Completed, E.Exited, E.Paused,
-                   E.Resumed)
+                   E.Rescheduled, E.RetryRescheduled, E.Migrated, E.Completed, E.Exited,
+                   E.Paused, E.Resumed)
         return {E.Created: self._created, **dict.fromkeys(changes, self._changed)}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:

@@ -12,9 +12,9 @@ from domain.enrollment import Enrollment
 E = Enrollment
 
 # Columns this function reads and writes (besides identity, which Created alone carries).
-STATE = ("status", "current_step_order", "next_scheduled_at", "step_due_at", "retry_step",
-         "retry_at", "paused_by_sequence", "due_before_pause", "completed_at", "exited_at",
-         "exit_reason", "exit_detail", "last_step_at", "settling")
+STATE = ("status", "revision", "current_step_order", "next_scheduled_at", "step_due_at",
+         "retry_step", "retry_at", "paused_by_sequence", "due_before_pause", "completed_at",
+         "exited_at", "exit_reason", "exit_detail", "last_step_at", "settling")
 
 
 def _earliest(state: dict[str, Any], *times: datetime | None) -> datetime | None:
@@ -23,7 +23,7 @@ def _earliest(state: dict[str, Any], *times: datetime | None) -> datetime | None
 
 
 def initial(e: Any) -> dict[str, Any]:
-    return {"status": "active", "current_step_order": e.step_order,
+    return {"status": "active", "revision": e.revision, "current_step_order": e.step_order,
             "next_scheduled_at": e.due_at, "step_due_at": e.due_at, "retry_step": None,
             "retry_at": None,
             "paused_by_sequence": False, "due_before_pause": None, "completed_at": None,
@@ -72,6 +72,16 @@ def evolve(state: dict[str, Any], e: Any) -> dict[str, Any]:
         s["status"], s["exited_at"], s["settling"] = "exited", e.at, False
         s["exit_reason"], s["exit_detail"] = e.reason, e.detail
         s["next_scheduled_at"] = s["step_due_at"] = s["retry_step"] = s["retry_at"] = None
+    elif isinstance(e, E.Migrated):
+        # Now at a step of a newer revision: the old step's pending retry is dropped; a
+        # paused one stays paused and is due then when it resumes.
+        s["revision"], s["current_step_order"] = e.to_revision, e.step_order
+        s["retry_step"] = s["retry_at"] = None
+        s["step_due_at"] = e.due_at
+        if s["status"] == "active":
+            s["next_scheduled_at"] = e.due_at
+        else:
+            s["due_before_pause"] = e.due_at
     elif isinstance(e, E.Paused):
         s["status"], s["paused_by_sequence"] = "paused", e.by_sequence
         s["due_before_pause"], s["next_scheduled_at"] = s["step_due_at"], None

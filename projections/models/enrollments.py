@@ -20,6 +20,7 @@ _TIMES = ("next_scheduled_at", "step_due_at", "due_before_pause", "completed_at"
 class EnrollmentsModel(ReadModel):
     name = "enrollments"
     table_bases = ("enrollments",)
+    version = 2  # revisions: the revision each enrollment follows; migrations
     keys: ClassVar[Mapping[str, str]] = {"enrollments": "enrollment_id"}
     schema = (
         "CREATE TABLE IF NOT EXISTS {enrollments} (enrollment_id TEXT PRIMARY KEY, "
@@ -31,7 +32,8 @@ class EnrollmentsModel(ReadModel):
         "due_before_pause TIMESTAMPTZ, enrolled_at TIMESTAMPTZ NOT NULL, "
         "completed_at TIMESTAMPTZ, exited_at TIMESTAMPTZ, exit_reason TEXT, exit_detail TEXT, "
         "last_step_at TIMESTAMPTZ, version BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL, "
-        "entered_at TIMESTAMPTZ NOT NULL, settling BOOLEAN NOT NULL)",
+        "entered_at TIMESTAMPTZ NOT NULL, settling BOOLEAN NOT NULL, "
+        "revision INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {enrollments}_by_sequence "
         "ON {enrollments} (sequence_id, status)",
         "CREATE INDEX IF NOT EXISTS {enrollments}_by_contact "
@@ -41,7 +43,7 @@ class EnrollmentsModel(ReadModel):
     def build_handlers(self) -> Mapping[type[Any], Handler]:
         changes = (E.MessageRequested, E.StepExecuted, E.StepSkipped, E.SendFailed,
                    E.MessageDelivered, E.Advanced, E.Rescheduled, E.RetryRescheduled,
-                   E.Completed, E.Exited, E.Paused, E.Resumed)
+                   E.Migrated, E.Completed, E.Exited, E.Paused, E.Resumed)
         return {E.Created: self._created, **dict.fromkeys(changes, self._changed)}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:

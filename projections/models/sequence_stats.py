@@ -1,17 +1,26 @@
-"""``sequence_stats``: per sequence, how many enrolled and where they are now, how they
-left, how long completing took, and a funnel per step. Enrollment events do not repeat their
-sequence, so the model keeps each enrollment's sequence and status beside the counters."""
+"""``sequence_stats``: per sequence and revision, how many enrolled and where they are now,
+how they left, how long completing took, and a funnel per step keyed by its id, so that a
+step's history spans the revisions that keep it (CAPABILITIES §8).
+
+Enrollment events do not repeat their sequence, and most name their step only by its order:
+the model keeps each enrollment's sequence, revision and status beside the counters, and
+each sequence's step ids by revision and order, from the sequence's own events (a model
+never reads another's tables). A published revision never changes, so its steps get their
+funnel rows (at zero) when it is published, with the order they have in it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from domain.enrollment import Enrollment
 from domain.sequence import DripSequence
-from projections.batch import Batch, Counters
+from projections.batch import Batch, Counters, RowBuffer
 from projections.db import as_datetime
-from projections.models.base import Handler, ReadModel
+from projections.models.base import Handler, ReadModel, dumps
 
 E = Enrollment
 S = DripSequence
@@ -21,91 +30,250 @@ TOTALS = ("total_enrolled", "active_count", "paused_count", "completed_count", "
           "completion_seconds")
 _STATUS_COUNTER = {"active": "active_count", "paused": "paused_count",
                    "completed": "completed_count", "exited": "exited_count"}
+StepIds = dict[int, dict[int, str]]  # revision -> step order -> step id
+
+
+@lru_cache(maxsize=1024)
+def _step_ids(text: str) -> Mapping[int, Mapping[int, str]]:
+    """Decoded once per distinct text, for the many enrollment events of one sequence (read
+    only: a change decodes its own copy)."""
+    return _decode(text)
+
+
+def _decode(text: str) -> StepIds:
+    return {int(r): {int(o): i for o, i in by_order.items()}
+            for r, by_order in json.loads(text).items()}
+
+
+def _revision_at(found: Mapping[str, Any], order: int) -> int:
+    """The revision the enrollment followed when it was at step ``order``: the current one,
+    unless a migration moved it on from below that order. (A migration never goes to a step
+    at or before the last one executed, so what was executed below its step's order was
+    executed on the revision before it.)"""
+    revision = int(found["revision"])
+    if found["earlier"] == "[]":
+        return revision
+    for boundary, before in reversed(json.loads(found["earlier"])):
+        if order >= boundary:
+            return revision
+        revision = before
+    return revision
 
 
 class SequenceStatsModel(ReadModel):
     name = "sequence_stats"
-    table_bases = ("stats", "stats_enrollments", "stats_exits", "stats_steps", "stats_skips")
+    version = 2  # revisions: counters by (sequence, revision), the funnel by step id
+    table_bases = ("stats", "stats_totals", "stats_enrollments", "stats_exits", "stats_steps",
+                   "stats_skips", "stats_step_ids")
     keys: ClassVar[Mapping[str, str]] = {
-        "stats": "sequence_id", "stats_enrollments": "enrollment_id",
-        "stats_exits": "sequence_id, reason", "stats_steps": "sequence_id, step_order",
-            "stats_skips": "sequence_id, step_order, reason"}
+        "stats": "sequence_id", "stats_totals": "sequence_id, revision",
+        "stats_enrollments": "enrollment_id", "stats_exits": "sequence_id, revision, reason",
+        "stats_steps": "sequence_id, revision, step_id",
+        "stats_skips": "sequence_id, revision, step_id, reason",
+        "stats_step_ids": "sequence_id"}
     schema = (
         "CREATE TABLE IF NOT EXISTS {stats} (sequence_id TEXT PRIMARY KEY, "
-        "tenant_id TEXT NOT NULL, deleted BOOLEAN NOT NULL, total_enrolled BIGINT NOT NULL, "
+        "tenant_id TEXT NOT NULL, deleted BOOLEAN NOT NULL)",
+        # An enrollment counts under the revision it follows now (or followed when it ended).
+        "CREATE TABLE IF NOT EXISTS {stats_totals} (sequence_id TEXT NOT NULL, "
+        "revision INTEGER NOT NULL, total_enrolled BIGINT NOT NULL, "
         "active_count BIGINT NOT NULL, paused_count BIGINT NOT NULL, "
         "completed_count BIGINT NOT NULL, exited_count BIGINT NOT NULL, "
-        "completion_seconds DOUBLE PRECISION NOT NULL)",
+        "completion_seconds DOUBLE PRECISION NOT NULL, PRIMARY KEY (sequence_id, revision))",
+        # ``earlier``: JSON [[step order, revision before], ...], one pair per migration.
         "CREATE TABLE IF NOT EXISTS {stats_enrollments} (enrollment_id TEXT PRIMARY KEY, "
-        "sequence_id TEXT NOT NULL, status TEXT NOT NULL, enrolled_at TIMESTAMPTZ NOT NULL)",
+        "sequence_id TEXT NOT NULL, status TEXT NOT NULL, enrolled_at TIMESTAMPTZ NOT NULL, "
+        "revision INTEGER NOT NULL, earlier TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {stats_exits} (sequence_id TEXT NOT NULL, "
-        "reason TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (sequence_id, reason))",
+        "revision INTEGER NOT NULL, reason TEXT NOT NULL, n BIGINT NOT NULL, "
+        "PRIMARY KEY (sequence_id, revision, reason))",
         "CREATE TABLE IF NOT EXISTS {stats_steps} (sequence_id TEXT NOT NULL, "
-        "step_order INTEGER NOT NULL, reached BIGINT NOT NULL, requested BIGINT NOT NULL, "
-        "failed BIGINT NOT NULL, delivered BIGINT NOT NULL, "
-        "PRIMARY KEY (sequence_id, step_order))",
+        "revision INTEGER NOT NULL, step_id TEXT NOT NULL, step_order INTEGER NOT NULL, "
+        "reached BIGINT NOT NULL, requested BIGINT NOT NULL, failed BIGINT NOT NULL, "
+        "delivered BIGINT NOT NULL, PRIMARY KEY (sequence_id, revision, step_id))",
         "CREATE TABLE IF NOT EXISTS {stats_skips} (sequence_id TEXT NOT NULL, "
-        "step_order INTEGER NOT NULL, reason TEXT NOT NULL, n BIGINT NOT NULL, "
-        "PRIMARY KEY (sequence_id, step_order, reason))",
+        "revision INTEGER NOT NULL, step_id TEXT NOT NULL, reason TEXT NOT NULL, "
+        "n BIGINT NOT NULL, PRIMARY KEY (sequence_id, revision, step_id, reason))",
+        # ``revisions``: JSON {revision: {step order: step id}}, drafts included.
+        "CREATE TABLE IF NOT EXISTS {stats_step_ids} (sequence_id TEXT PRIMARY KEY, "
+        "revisions TEXT NOT NULL)",
     )
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
         return {S.Created: self._sequence_created, S.Deleted: self._sequence_deleted,
+                S.StepAdded: self._step_put, S.StepUpdated: self._step_put,
+                S.StepRemoved: self._step_removed, S.RevisionCreated: self._revision_created,
+                S.RevisionDiscarded: self._revision_discarded,
+                S.Activated: self._published, S.RevisionPublished: self._published,
                 E.Created: self._enrolled, E.Advanced: self._step_event,
                 E.MessageRequested: self._step_event, E.StepExecuted: self._step_event,
                 E.SendFailed: self._step_event,
                 E.MessageDelivered: self._step_event, E.StepSkipped: self._skipped,
+                E.Migrated: self._migrated,
                 E.Paused: self._moved, E.Resumed: self._moved, E.Completed: self._moved,
                 E.Exited: self._moved}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:
-        batch.rows(t["stats_enrollments"], "enrollment_id").prefetch(
-            e.originator_id for e in events
-            if isinstance(e, Enrollment.Event) and not isinstance(e, E.Created))
+        enrollments = batch.rows(t["stats_enrollments"], "enrollment_id")
+        followed = [e.originator_id for e in events
+                    if isinstance(e, Enrollment.Event) and not isinstance(e, E.Created)]
+        enrollments.prefetch(followed)
+        sequences = {str(e.sequence_id) for e in events if isinstance(e, E.Created)}
+        for enrollment_id in dict.fromkeys(followed):
+            found = enrollments.get(enrollment_id)
+            if found is not None:
+                sequences.add(found["sequence_id"])
+        batch.rows(t["stats_step_ids"], "sequence_id").prefetch(sorted(sequences))
+
+    # --- the sequence's steps, by revision and order -----------------------------------------
+
+    @staticmethod
+    def _ids(b: Batch, t: Mapping[str, str]) -> RowBuffer:
+        return b.rows(t["stats_step_ids"], "sequence_id")
 
     def _sequence_created(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
-        b.execute(f"INSERT INTO {t['stats']} VALUES (%s, %s, FALSE, 0, 0, 0, 0, 0, 0)",
+        b.execute(f"INSERT INTO {t['stats']} VALUES (%s, %s, FALSE)",
                   [e.originator_id, e.tenant_id])
+        self._ids(b, t).put(e.originator_id, {"sequence_id": str(e.originator_id),
+                                              "revisions": dumps({"1": {}})})
 
     def _sequence_deleted(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         b.execute(f"UPDATE {t['stats']} SET deleted = TRUE WHERE sequence_id = %s",
                   [e.originator_id])
 
+    def _change_ids(self, b: Batch, e: Any, t: Mapping[str, str],
+                    change: Callable[[StepIds], object]) -> None:
+        ids = self._ids(b, t)
+        found = ids.get(e.originator_id)
+        if found is None:
+            return  # cannot happen in a complete log: Created comes first
+        revisions = _decode(found["revisions"])
+        change(revisions)
+        ids.put(e.originator_id, {**found, "revisions": dumps(
+            {str(r): {str(o): i for o, i in by_order.items()}
+             for r, by_order in revisions.items()})})
+
+    def _step_put(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        step_id, order = e.step["id"], int(e.step["order"])
+
+        def put(revisions: StepIds) -> None:
+            by_order = revisions.setdefault(e.revision, {})
+            for at in [o for o, i in by_order.items() if i == step_id]:
+                del by_order[at]  # its order may have changed
+            by_order[order] = step_id
+
+        self._change_ids(b, e, t, put)
+
+    def _step_removed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        step_id = str(e.step_id)
+
+        def remove(revisions: StepIds) -> None:
+            by_order = revisions.get(e.revision, {})
+            for at in [o for o, i in by_order.items() if i == step_id]:
+                del by_order[at]
+
+        self._change_ids(b, e, t, remove)
+
+    def _revision_created(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        def copy(revisions: StepIds) -> None:
+            revisions[e.revision] = dict(revisions.get(e.base, {}))
+
+        self._change_ids(b, e, t, copy)
+
+    def _revision_discarded(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        self._change_ids(b, e, t, lambda revisions: revisions.pop(e.revision, None))
+
+    def _published(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        """Activating publishes revision 1 (it is activated once); publishing a revision,
+        that one: each of its steps gets its funnel row, at zero, with its order."""
+        revision = 1 if isinstance(e, S.Activated) else e.revision
+        found = self._ids(b, t).get(e.originator_id)
+        if found is None:
+            return
+        by_order = _step_ids(found["revisions"]).get(revision, {})
+        if by_order:
+            b.executemany(
+                f"INSERT INTO {t['stats_steps']} VALUES (%s, %s, %s, %s, 0, 0, 0, 0) "
+                "ON CONFLICT (sequence_id, revision, step_id) DO NOTHING",
+                [[str(e.originator_id), revision, step_id, order]
+                 for order, step_id in sorted(by_order.items())])
+
+    def _step(self, b: Batch, t: Mapping[str, str], sequence_id: str, revision: int,
+              order: int, given: str = "") -> str | None:
+        """The id of the step at ``order`` of the revision; else the id the event gave, if
+        any. The map comes first so that all of a step's counters land on one row."""
+        found = self._ids(b, t).get(sequence_id)
+        by_order = _step_ids(found["revisions"]).get(revision, {}) if found else {}
+        return by_order.get(order) or given or None
+
+    # --- enrollments ---------------------------------------------------------------------------
+
     @staticmethod
     def _totals(b: Batch, t: Mapping[str, str]) -> Counters:
-        return b.counters(t["stats"], ("sequence_id",), TOTALS, create=False)
+        return b.counters(t["stats_totals"], ("sequence_id", "revision"), TOTALS, create=True)
 
-    @staticmethod
-    def _steps(b: Batch, t: Mapping[str, str]) -> Counters:
-        return b.counters(t["stats_steps"], ("sequence_id", "step_order"), STEP_COUNTERS,
-                          create=True)
+    def _count_step(self, b: Batch, t: Mapping[str, str], sequence_id: str, revision: int,
+                    order: int, counter: str, given: str = "") -> None:
+        step_id = self._step(b, t, sequence_id, revision, order, given)
+        if step_id is None:
+            return  # cannot happen in a complete log; never invent a step
+        # Rows exist from the revision's publishing: counting never creates one.
+        b.counters(t["stats_steps"], ("sequence_id", "revision", "step_id"), STEP_COUNTERS,
+                   create=False).add([sequence_id, revision, step_id], counter)
 
     def _enrolled(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        sequence_id = str(e.sequence_id)
         b.rows(t["stats_enrollments"], "enrollment_id").put(e.originator_id, {
-            "enrollment_id": str(e.originator_id), "sequence_id": str(e.sequence_id),
-            "status": "active", "enrolled_at": e.at})
-        self._totals(b, t).add([e.sequence_id], "total_enrolled")
-        self._totals(b, t).add([e.sequence_id], "active_count")
-        self._steps(b, t).add([e.sequence_id, e.step_order], "reached")
+            "enrollment_id": str(e.originator_id), "sequence_id": sequence_id,
+            "status": "active", "enrolled_at": e.at, "revision": e.revision, "earlier": "[]"})
+        self._totals(b, t).add([sequence_id, e.revision], "total_enrolled")
+        self._totals(b, t).add([sequence_id, e.revision], "active_count")
+        self._count_step(b, t, sequence_id, e.revision, e.step_order, "reached")
 
     def _step_event(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         found = b.rows(t["stats_enrollments"], "enrollment_id").get(e.originator_id)
         if found is None:
             return
+        sequence_id, current = found["sequence_id"], int(found["revision"])
         if isinstance(e, E.Advanced):
-            self._steps(b, t).add([found["sequence_id"], e.new_step_order], "reached")
+            self._count_step(b, t, sequence_id, current, e.new_step_order, "reached")
             return
         if isinstance(e, E.StepExecuted) and e.advance_to is not None:
-            self._steps(b, t).add([found["sequence_id"], e.advance_to], "reached")
+            self._count_step(b, t, sequence_id, current, e.advance_to, "reached")
         counter = {E.MessageRequested: "requested", E.StepExecuted: "requested",
                    E.SendFailed: "failed", E.MessageDelivered: "delivered"}[type(e)]
-        self._steps(b, t).add([found["sequence_id"], e.step_order], counter)
+        # Feedback may come for a message sent before a migration: its own revision.
+        self._count_step(b, t, sequence_id, _revision_at(found, e.step_order), e.step_order,
+                         counter, getattr(e, "step_id", ""))
 
     def _skipped(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         found = b.rows(t["stats_enrollments"], "enrollment_id").get(e.originator_id)
-        if found is not None:
-            b.counters(t["stats_skips"], ("sequence_id", "step_order", "reason"), ("n",),
-                       create=True).add([found["sequence_id"], e.step_order, e.reason], "n")
+        if found is None:
+            return
+        sequence_id = found["sequence_id"]
+        revision = _revision_at(found, e.step_order)
+        step_id = self._step(b, t, sequence_id, revision, e.step_order, e.step_id)
+        if step_id is not None:
+            b.counters(t["stats_skips"], ("sequence_id", "revision", "step_id", "reason"),
+                       ("n",), create=True).add([sequence_id, revision, step_id, e.reason],
+                                                "n")
+
+    def _migrated(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        """The enrollment now counts under its new revision, and reaches its new step."""
+        enrollments = b.rows(t["stats_enrollments"], "enrollment_id")
+        found = enrollments.get(e.originator_id)
+        if found is None:
+            return
+        sequence_id, before = found["sequence_id"], int(found["revision"])
+        totals, counter = self._totals(b, t), _STATUS_COUNTER[found["status"]]
+        for revision, amount in ((before, -1), (e.to_revision, 1)):
+            totals.add([sequence_id, revision], "total_enrolled", amount)
+            totals.add([sequence_id, revision], counter, amount)
+        earlier = [*json.loads(found["earlier"]), [e.step_order, before]]
+        enrollments.put(e.originator_id, {**found, "revision": e.to_revision,
+                                          "earlier": dumps(earlier)})
+        self._count_step(b, t, sequence_id, e.to_revision, e.step_order, "reached",
+                         e.to_step_id)
 
     def _moved(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         enrollments = b.rows(t["stats_enrollments"], "enrollment_id")
@@ -114,13 +282,13 @@ class SequenceStatsModel(ReadModel):
             return
         new = {E.Paused: "paused", E.Resumed: "active", E.Completed: "completed",
                E.Exited: "exited"}[type(e)]
-        seq, totals = found["sequence_id"], self._totals(b, t)
-        totals.add([seq], _STATUS_COUNTER[found["status"]], -1)
-        totals.add([seq], _STATUS_COUNTER[new])
+        key, totals = [found["sequence_id"], int(found["revision"])], self._totals(b, t)
+        totals.add(key, _STATUS_COUNTER[found["status"]], -1)
+        totals.add(key, _STATUS_COUNTER[new])
         enrolled_at = as_datetime(found["enrolled_at"])
         if new == "completed" and enrolled_at is not None:  # the column is NOT NULL
-            totals.add([seq], "completion_seconds", (e.at - enrolled_at).total_seconds())
+            totals.add(key, "completion_seconds", (e.at - enrolled_at).total_seconds())
         if new == "exited":
-            b.counters(t["stats_exits"], ("sequence_id", "reason"), ("n",),
-                       create=True).add([seq, e.reason], "n")
+            b.counters(t["stats_exits"], ("sequence_id", "revision", "reason"), ("n",),
+                       create=True).add([*key, e.reason], "n")
         enrollments.put(e.originator_id, {**found, "status": new})

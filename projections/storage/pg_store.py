@@ -157,6 +157,12 @@ class PgEventStore(PostgresProcessRecorder):
             # batch is decided again (it is then a duplicate).
             cur.execute(f"INSERT INTO {t.SEEN} SELECT * FROM unnest(%b::text[], %b::text[])",
                         [[str(c) for c, _ in batch.seen], [e for _, e in batch.seen]])
+        for migration, sequence in batch.running_migrations:
+            cur.execute(f"INSERT INTO {t.MIGRATIONS} VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        [str(migration), str(sequence)])
+        if batch.finished_migrations:
+            cur.execute(f"DELETE FROM {t.MIGRATIONS} WHERE migration_id = ANY(%b::text[])",
+                        [[str(m) for m in batch.finished_migrations]])
 
     @retry(_RETRY, max_attempts=10, wait=0.2)
     def write_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
@@ -216,10 +222,16 @@ class PgEventStore(PostgresProcessRecorder):
                                      contact_ids: Collection[str]) -> list[EnrollmentRow]:
         return _enrollments(self._rows(OPEN_OF_CONTACTS, [list(contact_ids), tenant_id]))
 
-    def open_enrollments_of_sequence(self, sequence_id: UUID) -> list[EnrollmentRow]:
+    def open_enrollments_of_sequence(self, sequence_id: UUID, after: str = "",
+                                     limit: int | None = None) -> list[EnrollmentRow]:
+        # The cursor is the last id of the previous page: compared and ordered alike.
         return _enrollments(self._rows(
-            f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = %s ORDER BY enrollment_id",
-            [str(sequence_id)]))
+            f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = %s AND enrollment_id > %s "
+            "ORDER BY enrollment_id LIMIT %s", [str(sequence_id), after, limit]))
+
+    def running_migrations(self) -> list[UUID]:
+        return [UUID(row["migration_id"]) for row in self._rows(
+            f"SELECT migration_id FROM {t.MIGRATIONS} ORDER BY migration_id", [])]
 
     def due_enrollments(self, until: datetime, limit: int,
                         offset: int = 0) -> list[EnrollmentRow]:

@@ -124,6 +124,10 @@ class SqliteEventStore(SQLiteProcessRecorder):
                       [(tenant,) for tenant in sorted(batch.bump_epochs)])
         c.executemany(f"INSERT INTO {t.SEEN} VALUES (?, ?)",
                       [(str(s), e) for s, e in batch.seen])
+        c.executemany(f"INSERT INTO {t.MIGRATIONS} VALUES (?, ?) ON CONFLICT DO NOTHING",
+                      [(str(m), str(s)) for m, s in batch.running_migrations])
+        c.executemany(f"DELETE FROM {t.MIGRATIONS} WHERE migration_id = ?",
+                      [(str(m),) for m in batch.finished_migrations])
 
     def write_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
         with self._immediate() as c:
@@ -204,10 +208,15 @@ class SqliteEventStore(SQLiteProcessRecorder):
                 f"({', '.join('?' * len(chunk))}) ORDER BY enrollment_id", [tenant_id, *chunk])
         return _enrollments(rows)
 
-    def open_enrollments_of_sequence(self, sequence_id: UUID) -> list[EnrollmentRow]:
+    def open_enrollments_of_sequence(self, sequence_id: UUID, after: str = "",
+                                     limit: int | None = None) -> list[EnrollmentRow]:
         return _enrollments(self._rows(
-            f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = ? ORDER BY enrollment_id",
-            [str(sequence_id)]))
+            f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = ? AND enrollment_id > ? "
+            "ORDER BY enrollment_id LIMIT ?", [str(sequence_id), after, limit or -1]))
+
+    def running_migrations(self) -> list[UUID]:
+        return [UUID(row["migration_id"]) for row in self._rows(
+            f"SELECT migration_id FROM {t.MIGRATIONS} ORDER BY migration_id", [])]
 
     def due_enrollments(self, until: datetime, limit: int,
                         offset: int = 0) -> list[EnrollmentRow]:

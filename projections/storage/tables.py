@@ -9,6 +9,8 @@ that move them (``domain.store``), read by decisions.
   expects unchanged when it writes.
 - ``dripline_seen_events``: the CRM event ids applied to each contact (duplicates are
   recognised without loading the contact's history).
+- ``dripline_migrations``: the revision migrations still running (``domain.migration``),
+  which a scheduler carries on.
 - ``dripline_snapshots``: aggregate snapshots (a cache of the events).
 - ``dripline_meta``: facts about the store itself: ``store_format`` (2: written with
   unambiguous ids and these tables; a store without it was written by Dripline 0.1 and is
@@ -25,6 +27,7 @@ TRIGGERS = "dripline_trigger_index"
 EPOCHS = "dripline_trigger_epochs"
 SEEN = "dripline_seen_events"
 SNAPSHOTS = "dripline_snapshots"
+MIGRATIONS = "dripline_migrations"
 META = "dripline_meta"
 FORMAT_KEY, FORMAT = "store_format", "2"
 
@@ -53,6 +56,9 @@ def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_contact ON {ENROLLMENTS} "
         "(tenant_id, contact_id)",
         f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_sequence ON {ENROLLMENTS} (sequence_id)",
+        # A sequence's open enrollments a page at a time (migrations), in id order.
+        f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_sequence_page ON {ENROLLMENTS} "
+        "(sequence_id, enrollment_id)",
         f"CREATE TABLE IF NOT EXISTS {TRIGGERS} (sequence_id TEXT PRIMARY KEY, "
         "tenant_id TEXT NOT NULL, trigger_type TEXT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {TRIGGERS}_tenant ON {TRIGGERS} (tenant_id)",
@@ -64,4 +70,6 @@ def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
         f"originator_version BIGINT NOT NULL, topic TEXT, state {blob}, "
         "PRIMARY KEY (originator_id, originator_version))",
         f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {MIGRATIONS} (migration_id TEXT PRIMARY KEY, "
+        "sequence_id TEXT NOT NULL)",
     ]

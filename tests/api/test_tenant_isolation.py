@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import V1, build_sequence, envelope, ok, spec_app
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+REVISIONS = "/api/v1/automation/sequences/{sequence_id}/revisions"
 STEP = {"order": 5, "name": "Extra", "delay_amount": 1, "delay_unit": "days",
         "message_template": {"type": "text", "content": "Hello {{contact.name}}"}}
 # A valid body for every operation that takes one; a new one without an entry fails here.
@@ -29,6 +30,11 @@ BODIES: dict[tuple[str, str], Any] = {
         "contact_ids": ["new-2", "new-3"]},
     ("POST", "/api/v1/automation/enrollments/{enrollment_id}/exit"): {"reason": "manual_exit"},
     ("POST", "/api/v1/events"): envelope("evt-iso", "tag_added", "dan", {"tag_name": "x"}),
+    ("POST", f"{REVISIONS}"): {},
+    ("PUT", f"{REVISIONS}/{{number}}"): {"exit_on_reply": False},
+    ("POST", f"{REVISIONS}/{{number}}/steps"): STEP,
+    ("PUT", f"{REVISIONS}/{{number}}/steps/{{step_id}}"): {"name": "Re"},
+    ("POST", f"{REVISIONS}/{{number}}/publish"): {},
 }
 # Operations on a draft act on the draft; the others on the active sequence.
 ON_DRAFT = {"/api/v1/automation/sequences/{sequence_id}",
@@ -48,7 +54,7 @@ PRIVATE = [op for op in OPERATIONS if op not in PUBLIC]
 
 
 def test_the_route_list_is_complete() -> None:
-    assert len(PRIVATE) == 25  # DESIGN 3.3: every authenticated operation
+    assert len(PRIVATE) == 35  # DESIGN 3.3 and CAPABILITIES §8: every authenticated operation
     assert {op for op in PRIVATE if op[0] in ("POST", "PUT")} - set(BODIES) == {
         ("POST", f"/api/v1/automation/{p}") for p in (
             "sequences/{sequence_id}/pause", "sequences/{sequence_id}/resume",
@@ -62,13 +68,27 @@ def _acme_world(acme: TestClient) -> dict[str, str]:
     active = build_sequence(acme, {"name": "Active", "steps": [{**STEP, "order": 0}]})
     enrolled = ok(acme.post(f"{V1}/sequences/{active['id']}/enroll",
                             json={"contact_id": "ana"}), 201)
+    # A live sequence with a draft revision 2 (its routes act on it), and one whose
+    # revision 2 was published with a migration (the migration's route reads it).
+    revised = build_sequence(acme, {"name": "Revised", "steps": [{**STEP, "order": 0}]})
+    ok(acme.post(f"{V1}/sequences/{revised['id']}/revisions"), 201)
+    migrated = build_sequence(acme, {"name": "Migrated", "steps": [{**STEP, "order": 0}]})
+    ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions"), 201)
+    ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions/2/publish",
+                 json={"migrate": {"step_map": {}}}))
     return {"draft": draft["id"], "step_id": draft["steps"][0]["id"],
-            "active": active["id"], "enrollment_id": enrolled["id"], "contact_id": "ana"}
+            "active": active["id"], "enrollment_id": enrolled["id"], "contact_id": "ana",
+            "revised": revised["id"], "revised_step": revised["steps"][0]["id"],
+            "migrated": migrated["id"]}
 
 
 def _url(path: str, world: dict[str, str]) -> str:
-    sequence = world["draft"] if path in ON_DRAFT else world["active"]
-    return path.format(sequence_id=sequence, step_id=world["step_id"],
+    sequence, step = (world["draft"] if path in ON_DRAFT else world["active"]), world["step_id"]
+    if path.startswith(REVISIONS + "/{number}"):  # a draft revision's routes
+        sequence, step = world.get("revised", sequence), world.get("revised_step", step)
+    if path.endswith("/migration"):
+        sequence = world.get("migrated", sequence)
+    return path.format(sequence_id=sequence, step_id=step, number=2,
                        enrollment_id=world["enrollment_id"], contact_id=world["contact_id"])
 
 

@@ -150,9 +150,9 @@ def test_create_with_steps_stores_them_in_order(app: DriplineApp) -> None:
     loaded = app.get_sequence(T, sequence.id)
     assert [s.order for s in loaded.steps] == [0, 1, 2]
     assert len({s.id for s in loaded.steps}) == 3
-    assert loaded.first_step() == loaded.step_at(0)
-    assert loaded.step_after(0) == loaded.step_at(1)
-    assert loaded.step_after(2) is None
+    assert loaded.first_step() == loaded.current.step_at(0)
+    assert loaded.current.step_after(0) == loaded.current.step_at(1)
+    assert loaded.current.step_after(2) is None
 
 
 def test_a_bad_step_in_create_stores_nothing_at_all(app: DriplineApp) -> None:
@@ -263,7 +263,7 @@ def test_steps_and_settings_change_only_in_draft(app: DriplineApp, status: str) 
         with pytest.raises(SequenceNotDraftError) as caught:
             attempt()
         assert f"is {status}; only a draft can" in str(caught.value)
-        assert "Clone it" in str(caught.value)
+        assert "create a revision" in str(caught.value)
     assert stored_count(app) == before
     assert state(app.get_sequence(T, sequence.id)) == state(sequence)
 
@@ -341,7 +341,7 @@ def test_update_settings_in_draft(app: DriplineApp) -> None:
 
 def test_the_aggregate_refuses_unknown_settings(app: DriplineApp, clock: ManualClock) -> None:
     sequence = new_sequence(app, "draft")
-    with pytest.raises(ValueError, match="not sequence settings"):
+    with pytest.raises(ValueError, match="not settings of this sequence"):
         sequence.update({"status": "active"}, clock())
     assert sequence.status == "draft"
 

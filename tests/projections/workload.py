@@ -1,6 +1,7 @@
 """A realistic mix of events for rebuild and benchmark runs: CRM facts, bulk enrollments,
-steps executed (requests, advances, completions), delivery feedback, pauses and exits.
-Aggregates are saved in batches, as the application and the scheduler do."""
+steps executed (requests, advances, completions), a new revision published with a migration
+of the waiting enrollments, delivery feedback, pauses and exits. Aggregates are saved in
+batches, as the application and the scheduler do."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from eventsourcing.domain import Aggregate
 from domain.application import DriplineApp
 from domain.clock import ManualClock
 from domain.enrollment import SETTLE, Enrollment
-from tests.projections.support import STEP_ID, active_sequence, crm
+from tests.projections.support import STEP_ID, active_sequence, crm, step
 
 BATCH = 250
 
@@ -36,6 +37,9 @@ def run_workload(app: DriplineApp, clock: ManualClock, contacts: int = 2000,
         _each(app, everyone[: len(everyone) * (3 - round_) // 4],
               lambda e, i: _execute(e, i, clock(), last_order=2))
         between()
+        if round_ == 0:
+            _new_revision(app, main.id)
+            between()
     clock.advance(timedelta(minutes=5))
     _each(app, everyone[::7], lambda e, i: _feedback(e, i, clock()))
     _each(app, everyone[1::11], lambda e, i: e.pause(clock()) if e.status == "active" else None)
@@ -44,6 +48,21 @@ def run_workload(app: DriplineApp, clock: ManualClock, contacts: int = 2000,
     _each(app, everyone[2::13], lambda e, i: e.exit("manual_exit", clock())
           if e.is_open else None)
     return int(app.recorder.max_notification_id() or 0)
+
+
+def _new_revision(app: DriplineApp, sequence_id: UUID) -> None:
+    """Revision 2 of the main sequence: step 1 edited, step 2 replaced by a new one (same
+    order); published with a migration that moves every waiting enrollment to it."""
+    _, number = app.revisions.create_revision("acme", sequence_id)
+    steps = app.get_sequence("acme", sequence_id).revision(number).steps
+    app.update_step("acme", sequence_id, steps[1].id, {"message_template": {
+        "type": "text", "content": "Hello again"}}, revision=number)
+    app.remove_step("acme", sequence_id, steps[2].id, revision=number)
+    _, added = app.add_step("acme", sequence_id, step(2), revision=number)
+    app.revisions.publish_revision("acme", sequence_id, number, {
+        "step_map": {str(steps[2].id): {"to": str(added.id)}}})
+    while app.revisions.run_migrations():
+        pass
 
 
 def _each(app: DriplineApp, enrollment_ids: list[UUID],

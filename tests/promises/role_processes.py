@@ -67,21 +67,22 @@ class Deployment:
         self.roles[name] = role
         return role
 
-    def start_api(self) -> httpx.Client:
-        """``dripline api`` on a free port; returns once it answers ``/readyz``."""
+    def start_api(self, role_name: str = "api") -> httpx.Client:
+        """``dripline api`` (or ``serve``) on a free port; returns once it answers
+        ``/readyz``."""
         port = free_port()
-        role = self.start("api", "--host", "127.0.0.1", "--port", str(port))
+        role = self.start(role_name, "--host", "127.0.0.1", "--port", str(port))
         base = f"http://127.0.0.1:{port}"
 
         def ready() -> bool | None:
             if not role.alive():
-                raise AssertionError(f"dripline api exited:\n{role.output()[-3000:]}")
+                raise AssertionError(f"dripline {role_name} exited:\n{role.output()[-3000:]}")
             try:
                 return httpx.get(f"{base}/readyz", timeout=2).status_code == 200 or None
             except httpx.TransportError:
                 return None
 
-        poll(ready, "dripline api to be ready", timeout=START_TIMEOUT, interval=0.1)
+        poll(ready, f"dripline {role_name} to be ready", timeout=START_TIMEOUT, interval=0.1)
         self._client = httpx.Client(base_url=base, timeout=60,
                                     headers={"Authorization": f"Bearer {KEY}"})
         return self._client
