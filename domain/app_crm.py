@@ -25,7 +25,15 @@ from domain import ids
 from domain.app_base import Core
 from domain.app_enrollments import enroll_and_start
 from domain.contact import Contact
-from domain.crm import TRIGGER_EVENTS, CrmEvent, one_of, profile_changes, text_field
+from domain.crm import (
+    TRIGGER_EVENTS,
+    CrmEvent,
+    flag,
+    one_of,
+    profile_changes,
+    text_field,
+    url_field,
+)
 from domain.enrollment import Enrollment
 from domain.errors import DomainError, InvalidInputError
 from domain.execution import StepOutcome
@@ -38,7 +46,7 @@ from domain.unit_of_work import Committed, UnitOfWork
 
 MAX_SEND_ATTEMPTS = 3
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=10))  # after attempt 1, 2
-FEEDBACK = ("message_delivered", "message_failed")
+FEEDBACK = ("message_delivered", "message_failed", "message_opened", "message_clicked")
 _EXIT_ALL = {"contact_unsubscribed": "contact_unsubscribed", "contact_deleted": "contact_deleted"}
 _EXITS = (*_EXIT_ALL, "contact_replied")
 
@@ -243,11 +251,21 @@ class _Batch:
                 and message_id in found.messages):
             raise InvalidInputError("data.message_id", f"no message {message_id} of this tenant")
         enrollment = found
-        if e.type == "message_delivered":
+        if e.type in ("message_opened", "message_clicked"):
+            was = enrollment.messages[message_id]["status"]
+            if e.type == "message_opened":
+                changed = enrollment.record_open(message_id, machine=flag(e.data, "machine"),
+                                                 occurred_at=e.occurred_at, at=self.now)
+            else:
+                changed = enrollment.record_click(message_id, url=url_field(e.data),
+                                                  bot=flag(e.data, "bot"),
+                                                  occurred_at=e.occurred_at, at=self.now)
+            if changed and was == "requested":
+                self._delivered(enrollment, message_id)  # implied by the open or click
+        elif e.type == "message_delivered":
             changed = enrollment.record_delivery(message_id, self.now)
-            if changed and enrollment.status == "active" and enrollment.is_last_message(
-                    message_id):
-                enrollment.complete(self.now)  # the last message arrived: nothing can fail
+            if changed:
+                self._delivered(enrollment, message_id)
         else:
             attempt = enrollment.messages[message_id]["attempt"]
             permanent = bool(e.data.get("permanent", False))
@@ -265,6 +283,10 @@ class _Batch:
         if not changed:
             return CrmOutcome(CrmStatus.DUPLICATE)
         return CrmOutcome(exited=[enrollment.id] if enrollment.status == "exited" else [])
+
+    def _delivered(self, enrollment: Enrollment, message_id: str) -> None:
+        if enrollment.status == "active" and enrollment.is_last_message(message_id):
+            enrollment.complete(self.now)  # the last message arrived: nothing can fail
 
     def _retry_time(self, enrollment: Enrollment, earliest: datetime) -> datetime:
         """A retry waits its backoff and, like every send, the sequence's send window."""

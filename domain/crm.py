@@ -18,7 +18,7 @@ from domain.errors import InvalidInputError
 TRIGGER_EVENTS = ("tag_added", "list_joined", "form_submit", "pipeline_entered")
 EVENT_TYPES = (*TRIGGER_EVENTS, "tag_removed", "pipeline_status_changed", "contact_updated",
                "contact_replied", "contact_unsubscribed", "contact_deleted",
-               "message_delivered", "message_failed")
+               "message_delivered", "message_failed", "message_opened", "message_clicked")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,21 @@ def text_field(data: dict[str, Any], key: str, *, required: bool = False) -> str
             raise InvalidInputError(f"data.{key}", "is required for this event type")
         return ""
     return v.text(str(value) if isinstance(value, int) else value, f"data.{key}", max_len=500)
+
+
+def flag(data: dict[str, Any], key: str) -> bool:
+    """An optional boolean of the event's data (false when absent)."""
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"data.{key}", "must be true or false")
+    return value
+
+
+def url_field(data: dict[str, Any], key: str = "url") -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"data.{key}", "is required for this event type")
+    return v.text(value, f"data.{key}", max_len=2000)
 
 
 def one_of(data: dict[str, Any], *keys: str) -> None:

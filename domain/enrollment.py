@@ -35,6 +35,7 @@ EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "m
                 "step_removed")
 OPEN = ("active", "paused")
 SETTLE = timedelta(minutes=30)
+MAX_CLICKED_URLS = 50  # distinct links of one message whose clicks are recorded
 MESSAGE_FIELDS = ("channel", "type", "content", "template_id", "variables", "media_url")
 
 
@@ -172,9 +173,44 @@ class Enrollment(Aggregate):
         TOPIC = "enrollment.message_delivered"
         message_id: str
         step_order: int
+        # True when no delivery was reported but an open or a click showed it arrived.
+        implied: bool = False
 
         def apply(self, e: Any) -> None:
             e.messages[self.message_id]["status"] = "delivered"
+            e.updated_at = self.at
+
+    class MessageOpened(Event):
+        """The first open of a message, or its first human open after machine ones
+        (``machine``: the sender says a machine opened it, e.g. a mail privacy proxy)."""
+
+        TOPIC = "enrollment.message_opened"
+        message_id: str
+        step_order: int
+        machine: bool
+        occurred_at: datetime
+
+        def apply(self, e: Any) -> None:
+            e.messages[self.message_id]["opened_machine" if self.machine else "opened"] = True
+            e.updated_at = self.at
+
+    class MessageClicked(Event):
+        """The first click of a link of a message (``bot``: the sender says a bot did)."""
+
+        TOPIC = "enrollment.message_clicked"
+        message_id: str
+        step_order: int
+        url: str
+        bot: bool
+        occurred_at: datetime
+        # The message's first click by a human (by a bot, for a bot click): what the
+        # engagement counters count (a message clicked is counted once, however many links).
+        first: bool = True
+
+        def apply(self, e: Any) -> None:
+            sent = e.messages[self.message_id]
+            sent["clicked"] = [*sent.get("clicked", []), self.url]
+            sent["clicked_bot" if self.bot else "clicked_human"] = True
             e.updated_at = self.at
 
     class Advanced(Event):
@@ -452,6 +488,37 @@ class Enrollment(Aggregate):
         sent = self.messages.get(message_id)
         return (sent is not None and self.migrated_at_order is not None
                 and sent["step_order"] < self.migrated_at_order)
+
+    def record_open(self, message_id: str, *, machine: bool, occurred_at: datetime,
+                    at: datetime) -> bool:
+        """Record an open once (a machine one and a human one apart); False if it was
+        recorded already. An open of a message not yet reported delivered delivers it."""
+        sent = self._known_message(message_id)
+        if sent.get("opened_machine" if machine else "opened"):
+            return False
+        self._implied_delivery(message_id, sent, at)
+        self._emit(self.MessageOpened, message_id=message_id, step_order=sent["step_order"],
+                   machine=machine, occurred_at=occurred_at, at=at)
+        return True
+
+    def record_click(self, message_id: str, *, url: str, bot: bool, occurred_at: datetime,
+                     at: datetime) -> bool:
+        """Record the first click of each link (at most ``MAX_CLICKED_URLS`` links per
+        message); False for one recorded already, or past that many."""
+        sent = self._known_message(message_id)
+        clicked = sent.get("clicked", [])
+        if url in clicked or len(clicked) >= MAX_CLICKED_URLS:
+            return False
+        self._implied_delivery(message_id, sent, at)
+        first = not sent.get("clicked_bot" if bot else "clicked_human", False)
+        self._emit(self.MessageClicked, message_id=message_id, step_order=sent["step_order"],
+                   url=url, bot=bot, occurred_at=occurred_at, first=first, at=at)
+        return True
+
+    def _implied_delivery(self, message_id: str, sent: dict[str, Any], at: datetime) -> None:
+        if sent["status"] == "requested":
+            self._emit(self.MessageDelivered, message_id=message_id,
+                       step_order=sent["step_order"], implied=True, at=at)
 
     def is_last_message(self, message_id: str) -> bool:
         """Is this the latest request of the last step, whose fate settles the enrollment?"""
