@@ -68,6 +68,7 @@ class CrmOutcome:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (sequence id, why)
     steps: list[StepOutcome] = field(default_factory=list)  # steps executed at once
     error: DomainError | None = None
+    event_type: str = ""  # the CRM event's type (for counting by type)
 
 
 def contact_reply_is_ooo(e: CrmEvent) -> bool:
@@ -165,6 +166,11 @@ class _Batch:
     # --- one event -----------------------------------------------------------------------------
 
     def _one(self, e: CrmEvent) -> CrmOutcome:
+        outcome = self._decide_one(e)
+        outcome.event_type = e.type
+        return outcome
+
+    def _decide_one(self, e: CrmEvent) -> CrmOutcome:
         if not e.known:
             return CrmOutcome(CrmStatus.IGNORED)
         key = (_stream(e), e.event_id)
