@@ -41,6 +41,7 @@ from domain.exits import happened_since
 from domain.schedule import in_window
 from domain.sequence import DripSequence
 from domain.slot import EnrollmentSlot
+from domain.store import MessageRow
 from domain.triggers import trigger_matches
 from domain.unit_of_work import Committed, UnitOfWork
 
@@ -49,6 +50,8 @@ RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=10))  # after attempt 1
 FEEDBACK = ("message_delivered", "message_failed", "message_opened", "message_clicked")
 _EXIT_ALL = {"contact_unsubscribed": "contact_unsubscribed", "contact_deleted": "contact_deleted"}
 _EXITS = (*_EXIT_ALL, "contact_replied")
+# Attributed to the message they answer (CAPABILITIES §2): kind recorded on the enrollment.
+_ATTRIBUTED = {"contact_replied": "replied", "contact_unsubscribed": "unsubscribed"}
 
 
 class CrmStatus(StrEnum):
@@ -73,6 +76,12 @@ class CrmOutcome:
 
 def contact_reply_is_ooo(e: CrmEvent) -> bool:
     return bool(e.data.get("out_of_office", False))
+
+
+def _attributable(e: CrmEvent) -> bool:
+    """A reply (never an out-of-office one) or an unsubscribe."""
+    return e.type in _ATTRIBUTED and not (e.type == "contact_replied"
+                                          and contact_reply_is_ooo(e))
 
 
 def _stream(e: CrmEvent) -> UUID:
@@ -116,6 +125,7 @@ class _Batch:
         self.seen: set[tuple[UUID, str]] = set()
         self.triggers: dict[tuple[str, str], list[UUID]] = defaultdict(list)
         self.open: dict[tuple[str, str], list[UUID]] = defaultdict(list)
+        self.recent: dict[tuple[str, str], list[MessageRow]] = defaultdict(list)
 
     def apply(self, events: Sequence[CrmEvent]) -> list[CrmOutcome]:
         known = [e for e in events if e.known]
@@ -131,6 +141,7 @@ class _Batch:
         uow.load({_stream(e) for e in facts})
         self._prefetch_triggers([e for e in facts if e.type in TRIGGER_EVENTS])
         self._prefetch_exits([e for e in facts if e.type in _EXITS])
+        self._prefetch_attribution([e for e in facts if _attributable(e)])
         feedback = {i for e in events if e.type in FEEDBACK
                     if (i := ids.enrollment_of_message(str(e.data.get("message_id", ""))))}
         found = uow.load(feedback)
@@ -162,6 +173,24 @@ class _Batch:
             self.open[(row.tenant_id, row.contact_id)].append(row.enrollment_id)
         self.uow.load({row.enrollment_id for row in rows}
                       | {row.sequence_id for row in rows})
+
+    def _prefetch_attribution(self, events: list[CrmEvent]) -> None:
+        """The messages a reply or unsubscribe may answer: the one it names, and the
+        contact's requests within the attribution window before it."""
+        if not events:
+            return
+        window = self.core.settings.reply_attribution
+        by_tenant: dict[str, list[CrmEvent]] = defaultdict(list)
+        for e in events:
+            by_tenant[e.tenant_id].append(e)
+        for tenant, found in by_tenant.items():
+            since = min(e.occurred_at for e in found) - window
+            for row in self.core.store.recent_messages(
+                    tenant, {e.contact_id for e in found}, since):
+                self.recent[(tenant, row.contact_id)].append(row)
+        named = {str(e.data.get("message_id") or "") for e in events}
+        latest = {row.message_id for rows in self.recent.values() for row in rows}
+        self.uow.load({i for m in named | latest if (i := ids.enrollment_of_message(m))})
 
     # --- one event -----------------------------------------------------------------------------
 
@@ -207,7 +236,38 @@ class _Batch:
             self._exit(e, _EXIT_ALL[e.type], outcome)
         elif e.type == "contact_replied" and not contact_reply_is_ooo(e):
             self._exit(e, "contact_replied", outcome)
+        if _attributable(e):
+            self._attribute(e)
         return outcome
+
+    def _attribute(self, e: CrmEvent) -> None:
+        """Attribute the reply or unsubscribe to the message it names, if that is one of
+        the tenant's; else to the contact's latest message request (on the event's channel,
+        if it names one) within the attribution window before it; else to none."""
+        kind = _ATTRIBUTED[e.type]
+        named = text_field(e.data, "message_id")
+        found = self._message(e.tenant_id, named)
+        by = "message_id"
+        if found is None:
+            channel = text_field(e.data, "channel")
+            since = e.occurred_at - self.core.settings.reply_attribution
+            candidates = [r for r in self.recent.get((e.tenant_id, e.contact_id), ())
+                          if since <= r.requested_at <= e.occurred_at
+                          and (not channel or r.channel == channel)]
+            if candidates:
+                last = max(candidates, key=lambda r: (r.requested_at, r.message_id))
+                named, found, by = last.message_id, self._message(e.tenant_id,
+                                                                  last.message_id), "last_message"
+        if found is not None:
+            found.attribute(kind, named, occurred_at=e.occurred_at, by=by, at=self.now)
+
+    def _message(self, tenant_id: str, message_id: str) -> Enrollment | None:
+        """The enrollment that requested ``message_id``, if it is one of the tenant's."""
+        enrollment_id = ids.enrollment_of_message(message_id) if message_id else None
+        found = self.uow.get(enrollment_id, Enrollment) if enrollment_id else None
+        if found is None or found.tenant_id != tenant_id or message_id not in found.messages:
+            return None
+        return found
 
     def _enroll(self, contact: Contact, e: CrmEvent, outcome: CrmOutcome) -> None:
         for sequence_id in self.triggers.get((e.tenant_id, e.type), ()):

@@ -244,6 +244,36 @@ class Enrollment(Aggregate):
             e.next_scheduled_at = _earliest(e, e.step_due_at)
             e.updated_at = self.at
 
+    class ReplyAttributed(Event):
+        """The contact's reply answered this message (the first attributed to it): named by
+        the reply (``by`` message_id) or the contact's latest message before it
+        (``last_message``)."""
+
+        TOPIC = "enrollment.reply_attributed"
+        message_id: str
+        step_order: int
+        occurred_at: datetime
+        by: str
+        variant: str | None = None
+
+        def apply(self, e: Any) -> None:
+            e.messages[self.message_id]["replied"] = True
+            e.updated_at = self.at
+
+    class UnsubscribeAttributed(Event):
+        """The contact unsubscribed after this message (attributed as a reply is)."""
+
+        TOPIC = "enrollment.unsubscribe_attributed"
+        message_id: str
+        step_order: int
+        occurred_at: datetime
+        by: str
+        variant: str | None = None
+
+        def apply(self, e: Any) -> None:
+            e.messages[self.message_id]["unsubscribed"] = True
+            e.updated_at = self.at
+
     class Migrated(Event):
         """Moved to a newer revision of its sequence (a published migration): it now waits
         at ``to_step_id`` (order ``step_order``), due at ``due_at``; a pending retry of the
@@ -513,6 +543,18 @@ class Enrollment(Aggregate):
         first = not sent.get("clicked_bot" if bot else "clicked_human", False)
         self._emit(self.MessageClicked, message_id=message_id, step_order=sent["step_order"],
                    url=url, bot=bot, occurred_at=occurred_at, first=first, at=at)
+        return True
+
+    def attribute(self, kind: str, message_id: str, *, occurred_at: datetime, by: str,
+                  at: datetime) -> bool:
+        """Attribute a reply (``kind`` "replied") or an unsubscribe ("unsubscribed") to this
+        message, the first only; False when one was already."""
+        sent = self._known_message(message_id)
+        if sent.get(kind):
+            return False
+        event = self.ReplyAttributed if kind == "replied" else self.UnsubscribeAttributed
+        self._emit(event, message_id=message_id, step_order=sent["step_order"],
+                   occurred_at=occurred_at, by=by, at=at)
         return True
 
     def _implied_delivery(self, message_id: str, sent: dict[str, Any], at: datetime) -> None:

@@ -41,6 +41,17 @@ class EnrollmentRow:
 
 
 @dataclass(frozen=True)
+class MessageRow:
+    """A message request, as replies and unsubscribes are attributed by it."""
+
+    tenant_id: str
+    contact_id: str
+    channel: str
+    requested_at: datetime
+    message_id: str
+
+
+@dataclass(frozen=True)
 class TriggerRow:
     """An active sequence that a CRM event can start."""
 
@@ -66,6 +77,7 @@ class WriteBatch:
     bump_epochs: set[str] = field(default_factory=set)  # tenants whose trigger set changed
     seen: list[tuple[UUID, str]] = field(default_factory=list)  # (contact stream, event id)
     running_migrations: list[tuple[UUID, UUID]] = field(default_factory=list)  # (id, sequence)
+    message_requests: list[MessageRow] = field(default_factory=list)
     finished_migrations: list[UUID] = field(default_factory=list)
     expect_versions: dict[UUID, int] = field(default_factory=dict)
     expect_epochs: dict[str, int] = field(default_factory=dict)
@@ -106,6 +118,11 @@ class EventStore(Protocol):
     def open_enrollments_of_sequence(self, sequence_id: UUID, after: str = "",
                                      limit: int | None = None) -> list[EnrollmentRow]:
         """Ordered by enrollment id (as text), those after ``after``, at most ``limit``."""
+        ...
+
+    def recent_messages(self, tenant_id: str, contact_ids: Collection[str],
+                        since: datetime) -> list[MessageRow]:
+        """The message requests of these contacts at or after ``since``."""
         ...
 
     def running_migrations(self) -> list[UUID]:

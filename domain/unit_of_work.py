@@ -23,12 +23,20 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
+from domain import ids
 from domain.codec import EventMapper
 from domain.enrollment import Enrollment
 from domain.migration import Migration
 from domain.sequence import DripSequence
 from domain.snapshots import INTERVAL, Snapshot, can_snapshot
-from domain.store import EnrollmentRow, EventStore, TriggerRow, TriggerView, WriteBatch
+from domain.store import (
+    EnrollmentRow,
+    EventStore,
+    MessageRow,
+    TriggerRow,
+    TriggerView,
+    WriteBatch,
+)
 
 log = logging.getLogger("dripline.store")
 A = TypeVar("A", bound=Aggregate)
@@ -182,6 +190,11 @@ class UnitOfWork:
         batch.expect_versions = {i: v for i, v in self._expect.items() if i not in changed_ids}
         for aggregate in changed:
             _index(batch, aggregate)
+        batch.message_requests = [
+            MessageRow(a.tenant_id, a.contact_id, e.channel, e.at,
+                       ids.message_id(a.id, e.step_order, e.attempt))
+            for a, collected in pending if isinstance(a, Enrollment)
+            for e in collected if isinstance(e, Enrollment.StepExecuted)]
         if batch.empty:
             self._release(changed_ids)
             return Committed([], [])

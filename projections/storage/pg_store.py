@@ -23,7 +23,14 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from domain.store import EnrollmentRow, StaleDecisionError, TriggerRow, TriggerView, WriteBatch
+from domain.store import (
+    EnrollmentRow,
+    MessageRow,
+    StaleDecisionError,
+    TriggerRow,
+    TriggerView,
+    WriteBatch,
+)
 from projections.storage import tables as t
 
 _RETRY = (InterfaceError, OperationalError)
@@ -160,6 +167,14 @@ class PgEventStore(PostgresProcessRecorder):
         for migration, sequence in batch.running_migrations:
             cur.execute(f"INSERT INTO {t.MIGRATIONS} VALUES (%s, %s) ON CONFLICT DO NOTHING",
                         [str(migration), str(sequence)])
+        if batch.message_requests:
+            sent = batch.message_requests
+            cur.execute(
+                f"INSERT INTO {t.MESSAGES} SELECT * FROM unnest(%b::text[], %b::text[], "
+                "%b::text[], %b::timestamptz[], %b::text[]) ON CONFLICT DO NOTHING",
+                [[r.tenant_id for r in sent], [r.contact_id for r in sent],
+                 [r.channel for r in sent], [r.requested_at for r in sent],
+                 [r.message_id for r in sent]])
         if batch.finished_migrations:
             cur.execute(f"DELETE FROM {t.MIGRATIONS} WHERE migration_id = ANY(%b::text[])",
                         [[str(m) for m in batch.finished_migrations]])
@@ -228,6 +243,14 @@ class PgEventStore(PostgresProcessRecorder):
         return _enrollments(self._rows(
             f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = %s AND enrollment_id > %s "
             "ORDER BY enrollment_id LIMIT %s", [str(sequence_id), after, limit]))
+
+    def recent_messages(self, tenant_id: str, contact_ids: Collection[str],
+                        since: datetime) -> list[MessageRow]:
+        rows = self._rows(f"SELECT * FROM {t.MESSAGES} WHERE tenant_id = %s "
+                          "AND contact_id = ANY(%b::text[]) AND requested_at >= %s",
+                          [tenant_id, list(contact_ids), since])
+        return [MessageRow(r["tenant_id"], r["contact_id"], r["channel"], r["requested_at"],
+                           r["message_id"]) for r in rows]
 
     def running_migrations(self) -> list[UUID]:
         return [UUID(row["migration_id"]) for row in self._rows(

@@ -18,7 +18,13 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
 
-from domain.store import EnrollmentRow, StaleDecisionError, TriggerView, WriteBatch
+from domain.store import (
+    EnrollmentRow,
+    MessageRow,
+    StaleDecisionError,
+    TriggerView,
+    WriteBatch,
+)
 from projections.storage import tables as t
 from projections.storage.pg_store import _enrollments, _trigger_view
 
@@ -128,6 +134,9 @@ class SqliteEventStore(SQLiteProcessRecorder):
                       [(str(m), str(s)) for m, s in batch.running_migrations])
         c.executemany(f"DELETE FROM {t.MIGRATIONS} WHERE migration_id = ?",
                       [(str(m),) for m in batch.finished_migrations])
+        c.executemany(f"INSERT INTO {t.MESSAGES} VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                      [(r.tenant_id, r.contact_id, r.channel, _time(r.requested_at),
+                        r.message_id) for r in batch.message_requests])
 
     def write_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
         with self._immediate() as c:
@@ -213,6 +222,18 @@ class SqliteEventStore(SQLiteProcessRecorder):
         return _enrollments(self._rows(
             f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = ? AND enrollment_id > ? "
             "ORDER BY enrollment_id LIMIT ?", [str(sequence_id), after, limit or -1]))
+
+    def recent_messages(self, tenant_id: str, contact_ids: Collection[str],
+                        since: datetime) -> list[MessageRow]:
+        rows: list[Any] = []
+        for chunk in _chunks(list(contact_ids)):
+            rows += self._rows(
+                f"SELECT * FROM {t.MESSAGES} WHERE tenant_id = ? AND contact_id IN "
+                f"({', '.join('?' * len(chunk))}) AND requested_at >= ?",
+                [tenant_id, *chunk, _time(since)])
+        return [MessageRow(r["tenant_id"], r["contact_id"], r["channel"],
+                           datetime.fromisoformat(r["requested_at"]), r["message_id"])
+                for r in rows]
 
     def running_migrations(self) -> list[UUID]:
         return [UUID(row["migration_id"]) for row in self._rows(

@@ -11,6 +11,8 @@ that move them (``domain.store``), read by decisions.
   recognised without loading the contact's history).
 - ``dripline_migrations``: the revision migrations still running (``domain.migration``),
   which a scheduler carries on.
+- ``dripline_message_index``: every message request by tenant, contact, channel and time:
+  a reply or unsubscribe that names no message is attributed to the contact's latest one.
 - ``dripline_snapshots``: aggregate snapshots (a cache of the events).
 - ``dripline_meta``: facts about the store itself: ``store_format`` (2: written with
   unambiguous ids and these tables; a store without it was written by Dripline 0.1 and is
@@ -28,6 +30,7 @@ EPOCHS = "dripline_trigger_epochs"
 SEEN = "dripline_seen_events"
 SNAPSHOTS = "dripline_snapshots"
 MIGRATIONS = "dripline_migrations"
+MESSAGES = "dripline_message_index"
 META = "dripline_meta"
 FORMAT_KEY, FORMAT = "store_format", "2"
 
@@ -72,4 +75,9 @@ def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {MIGRATIONS} (migration_id TEXT PRIMARY KEY, "
         "sequence_id TEXT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {MESSAGES} (tenant_id TEXT NOT NULL, "
+        f"contact_id TEXT NOT NULL, channel TEXT NOT NULL, requested_at {timestamp} NOT NULL, "
+        "message_id TEXT PRIMARY KEY)",
+        f"CREATE INDEX IF NOT EXISTS {MESSAGES}_contact ON {MESSAGES} "
+        "(tenant_id, contact_id, requested_at)",
     ]
