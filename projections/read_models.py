@@ -13,6 +13,7 @@ from projections.db import ReadDb
 from projections.models.base import ReadModel
 from projections.models.contacts import ContactsModel
 from projections.models.due_enrollments import DueEnrollmentsModel
+from projections.models.engagement_buckets import EngagementBucketsModel
 from projections.models.enrollments import EnrollmentsModel
 from projections.models.messages import MessagesModel
 from projections.models.sequence_stats import SequenceStatsModel
@@ -25,7 +26,7 @@ from projections.sql_queries import SqlQueries
 
 def all_models() -> list[ReadModel]:
     return [SequencesModel(), EnrollmentsModel(), DueEnrollmentsModel(),
-            SequenceStatsModel(), MessagesModel(), ContactsModel()]
+            SequenceStatsModel(), MessagesModel(), ContactsModel(), EngagementBucketsModel()]
 
 
 @dataclass(frozen=True)
