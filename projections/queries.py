@@ -4,9 +4,10 @@ place: CONVENTIONS 9). Rows are plain dicts shaped like the API's resources (DES
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class Queries(Protocol):
     def revision_counts(self, tenant_id: str, sequence_id: UUID) -> dict[int, int]:
         """Open (active or paused) enrollments per revision they follow; revisions without
         any are left out."""
+        ...
+
+    def daily_stats(self, tenant_id: str, sequence_id: UUID, first: date, last: date,
+                    zone: ZoneInfo, revision: int | None = None) -> list[dict[str, Any]]:
+        """One item per local day of ``zone`` from ``first`` to ``last`` (inclusive)."""
         ...
 
     def list_messages(self, tenant_id: str, *, contact_id: str | None = None,

@@ -4,14 +4,16 @@ puts it in the WHERE clause here, so scoping lives in one place (CONVENTIONS 9).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+from projections import daily, rows
 from projections import generations as gens
-from projections import rows
 from projections.db import ReadDb
 from projections.models.base import table_name
+from projections.models.engagement_buckets import COUNTERS
 from projections.queries import DueEnrollment, Page
 
 T = TypeVar("T")
@@ -52,6 +54,19 @@ class SqlQueries:
         return self._live("sequences", lambda t: self._page(
             t("sequences"), where, params, "created_at, sequence_id", page, limit,
             rows.sequence))
+
+    def daily_stats(self, tenant_id: str, sequence_id: UUID, first: date, last: date,
+                    zone: ZoneInfo, revision: int | None = None) -> list[dict[str, Any]]:
+        low, high = daily.bucket_range(first, last, zone)
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
+        where = "tenant_id = %s AND sequence_id = %s AND bucket >= %s AND bucket < %s"
+        params: list[Any] = [tenant_id, str(sequence_id), low, high]
+        if revision is not None:
+            where, params = where + " AND revision = %s", [*params, revision]
+        found = self._live("engagement_buckets", lambda t: self.db.read(
+            f"SELECT bucket, {sums} FROM {t('eb_buckets')} WHERE {where} GROUP BY bucket",
+            params))
+        return daily.fold(found, first, last, zone)
 
     def get_sequence(self, tenant_id: str, sequence_id: UUID) -> dict[str, Any] | None:
         found = self._live("sequences", lambda t: self.db.read(
