@@ -95,4 +95,5 @@ def test_a_reply_is_attributed_across_sequences_to_the_latest(
     crm(app, "contact_replied", "c-1")
     assert attributed(app, first) == []
     [(message, by)] = attributed(app, second)
-    assert by == "last_message" and message.startswith(str(second))
+    assert by == "last_message"
+    assert message.startswith(str(second))
