@@ -100,6 +100,11 @@ _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] 
         "from_revision": e.from_revision, "to_revision": e.to_revision,
         "from_step_id": e.from_step_id, "to_step_id": e.to_step_id,
         "due_at": _moment(e.due_at)}),
+    E.GoalReached: ("enrollment.goal_reached", lambda e: {
+        "goal_event_id": e.event_id, "goal_event_type": e.event_type,
+        "goal_occurred_at": _moment(e.occurred_at), "message_id": e.message_id,
+        "step_id": e.step_id, "step_order": e.step_order, "variant": e.variant,
+        "holdout": e.holdout, "exclusive": e.exclusive, "revision": e.revision}),
 }
 TYPES = sorted({*(t for t, _ in _SEQUENCE_TYPES.values()),
                 *(t for t, _ in _ENROLLMENT_TYPES.values())})

@@ -1,13 +1,16 @@
-"""Recording CRM events, a batch at a time, and what they imply: contact facts, enrollment
-by trigger, exits on reply, unsubscribe and deletion, delivery feedback and retries.
+"""Recording CRM events, a batch at a time, and what they imply: contact facts, goals
+reached (``domain.conversions``), enrollment by trigger, exits on reply, unsubscribe and
+deletion, delivery feedback and retries.
 
 One batch (a Kafka poll, or one HTTP request) is one unit of work. Everything it reads is read
 up front in a few queries, whatever the batch's size: which event ids were applied already,
 the contacts, the active trigger sequences of its tenants (whose epoch the write then expects
 unchanged, so a sequence activated meanwhile makes the batch decide again instead of missing
-it), the enrollment slots those sequences need, the open enrollments of contacts with an exit
-event, and the enrollments that feedback names. Then each event is applied in order; an event
-that is invalid in itself is *rejected* (its outcome says why) without stopping the others.
+it), the sequences with a goal of the batch's event types (the goal index, under the same
+epochs), the enrollment slots and current enrollments those sequences need, the open
+enrollments of contacts with an exit event, and the enrollments that feedback names. Then
+each event is applied in order; an event that is invalid in itself is *rejected* (its
+outcome says why) without stopping the others.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from domain import ids
+from domain import conversions, ids
 from domain.app_base import Core
 from domain.app_enrollments import enroll_and_start
 from domain.contact import Contact
 from domain.crm import (
     TRIGGER_EVENTS,
     CrmEvent,
+    custom_event_name,
     flag,
     one_of,
     profile_changes,
@@ -38,6 +42,7 @@ from domain.enrollment import Enrollment
 from domain.errors import DomainError, InvalidInputError
 from domain.execution import StepOutcome
 from domain.exits import happened_since
+from domain.goals import GOAL_EVENT_TYPES
 from domain.schedule import in_window
 from domain.sequence import DripSequence
 from domain.slot import EnrollmentSlot
@@ -68,6 +73,7 @@ class CrmOutcome:
     status: CrmStatus = CrmStatus.APPLIED
     enrolled: list[UUID] = field(default_factory=list)
     exited: list[UUID] = field(default_factory=list)
+    converted: list[UUID] = field(default_factory=list)  # enrollments whose goal it met
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (sequence id, why)
     steps: list[StepOutcome] = field(default_factory=list)  # steps executed at once
     error: DomainError | None = None
@@ -124,6 +130,7 @@ class _Batch:
         self.core, self.uow, self.now = core, uow, core.clock()
         self.seen: set[tuple[UUID, str]] = set()
         self.triggers: dict[tuple[str, str], list[UUID]] = defaultdict(list)
+        self.goals: dict[tuple[str, str], list[UUID]] = defaultdict(list)  # (tenant, type)
         self.open: dict[tuple[str, str], list[UUID]] = defaultdict(list)
         self.recent: dict[tuple[str, str], list[MessageRow]] = defaultdict(list)
 
@@ -139,7 +146,13 @@ class _Batch:
         self.seen = store.seen({(_stream(e), e.event_id) for e in events})
         facts = [e for e in events if e.type not in FEEDBACK]
         uow.load({_stream(e) for e in facts})
-        self._prefetch_triggers([e for e in facts if e.type in TRIGGER_EVENTS])
+        pairs = self._prefetch_triggers([e for e in facts if e.type in TRIGGER_EVENTS])
+        pairs |= self._prefetch_goals([e for e in facts if e.type in GOAL_EVENT_TYPES])
+        # The sequences, then the contacts' slots in them, then the enrollments these name.
+        self.uow.load({sequence_id for sequence_id, _ in pairs})
+        slots = self.uow.load({ids.slot_id(s, contact) for s, contact in pairs})
+        self.uow.load({s.enrollment_id for s in slots.values()
+                       if isinstance(s, EnrollmentSlot)})
         self._prefetch_exits([e for e in facts if e.type in _EXITS])
         self._prefetch_attribution([e for e in facts if _attributable(e)])
         feedback = {i for e in events if e.type in FEEDBACK
@@ -148,20 +161,31 @@ class _Batch:
         uow.load({key for e in found.values() if isinstance(e, Enrollment)
                   for key in (e.sequence_id, ids.contact_id(e.tenant_id, e.contact_id))})
 
-    def _prefetch_triggers(self, events: list[CrmEvent]) -> None:
+    def _prefetch_triggers(self, events: list[CrmEvent]) -> set[tuple[UUID, str]]:
+        """The (sequence, contact) pairs the trigger events may enroll."""
         if not events:
-            return
+            return set()
         view = self.core.store.trigger_view({e.tenant_id for e in events})
         self.uow.expect_triggers(view)
         for tenant, rows in view.sequences.items():
             for row in rows:
                 self.triggers[(tenant, row.trigger_type)].append(row.sequence_id)
-        pairs = {(sequence_id, e.contact_id) for e in events
-                 for sequence_id in self.triggers[(e.tenant_id, e.type)]}
-        self.uow.load({sequence_id for sequence_id, _ in pairs})
-        slots = self.uow.load({ids.slot_id(s, contact) for s, contact in pairs})
-        self.uow.load({s.enrollment_id for s in slots.values()
-                       if isinstance(s, EnrollmentSlot)})
+        return {(sequence_id, e.contact_id) for e in events
+                for sequence_id in self.triggers[(e.tenant_id, e.type)]}
+
+    def _prefetch_goals(self, events: list[CrmEvent]) -> set[tuple[UUID, str]]:
+        """The (sequence, contact) pairs the events may convert in: from the goal index,
+        whose epochs the write expects unchanged (a goal published meanwhile makes the
+        batch decide again)."""
+        if not events:
+            return set()
+        view = self.core.store.goal_view({e.tenant_id for e in events})
+        self.uow.expect_triggers(view)
+        for tenant, rows in view.sequences.items():
+            for row in rows:
+                self.goals[(tenant, row.event_type)].append(row.sequence_id)
+        return {(sequence_id, e.contact_id) for e in events
+                for sequence_id in self.goals.get((e.tenant_id, e.type), ())}
 
     def _prefetch_exits(self, events: list[CrmEvent]) -> None:
         by_tenant: dict[str, set[str]] = defaultdict(set)
@@ -230,6 +254,11 @@ class _Batch:
             return CrmOutcome(CrmStatus.IGNORED)  # the CRM deleted this contact: nothing applies
         record(contact)
         outcome = CrmOutcome()
+        # Goals first: an enrollment this event makes never counts it as its goal.
+        sequences = self.goals.get((e.tenant_id, e.type), ())
+        if sequences:
+            outcome.converted, exited = conversions.convert(self.uow, sequences, e, self.now)
+            outcome.exited += exited
         if e.type in TRIGGER_EVENTS:
             self._enroll(contact, e, outcome)
         elif e.type in _EXIT_ALL:
@@ -398,4 +427,7 @@ def _fact_of(e: CrmEvent, now: datetime) -> Callable[[Contact], None]:
     if e.type == "contact_unsubscribed":
         channel = text_field(d, "channel")
         return lambda c: c.unsubscribe(eid, occurred, now, channel=channel)
+    if e.type == "custom_event":
+        name = custom_event_name(d)
+        return lambda c: c.custom_event(eid, occurred, now, name=name)
     return lambda c: c.delete(eid, occurred, now)  # contact_deleted: the last known type

@@ -17,8 +17,9 @@ from domain.errors import InvalidInputError
 
 TRIGGER_EVENTS = ("tag_added", "list_joined", "form_submit", "pipeline_entered")
 EVENT_TYPES = (*TRIGGER_EVENTS, "tag_removed", "pipeline_status_changed", "contact_updated",
-               "contact_replied", "contact_unsubscribed", "contact_deleted",
+               "contact_replied", "contact_unsubscribed", "contact_deleted", "custom_event",
                "message_delivered", "message_failed", "message_opened", "message_clicked")
+MAX_CUSTOM_PROPERTIES = 50
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,16 @@ def profile_changes(data: dict[str, Any]) -> dict[str, Any]:
                                         "must be a string, number, boolean or null")
         changes["custom_fields"] = dict(fields)
     return changes
+
+
+def custom_event_name(data: dict[str, Any]) -> str:
+    """A ``custom_event``'s name, its ``properties`` checked too (an object of at most
+    ``MAX_CUSTOM_PROPERTIES`` keys; goals match into it, nothing else keeps it)."""
+    name = v.text(data.get("name"), "data.name", max_len=200)
+    properties = v.require_mapping(data.get("properties", {}), "data.properties")
+    if len(properties) > MAX_CUSTOM_PROPERTIES:
+        raise InvalidInputError("data.properties",
+                                f"must have at most {MAX_CUSTOM_PROPERTIES} keys")
+    for key in properties:
+        v.text(key, "data.properties key", max_len=200)
+    return name

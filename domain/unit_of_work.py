@@ -32,6 +32,8 @@ from domain.snapshots import INTERVAL, Snapshot, can_snapshot
 from domain.store import (
     EnrollmentRow,
     EventStore,
+    GoalRow,
+    GoalView,
     MessageRow,
     TriggerRow,
     TriggerView,
@@ -107,6 +109,14 @@ def trigger_row(s: DripSequence) -> TriggerRow | None:
     return TriggerRow(s.id, s.tenant_id, s.trigger_type)
 
 
+def goal_rows(s: DripSequence) -> list[GoalRow]:
+    """Whatever its status: an ended enrollment of an archived sequence still converts
+    within its window."""
+    if s.status == "deleted":
+        return []
+    return [GoalRow(s.id, s.tenant_id, kind) for kind in sorted(s.goal_types())]
+
+
 class UnitOfWork:
     def __init__(self, store: EventStore, mapper: EventMapper, *,
                  cache: AggregateCache | None = None, stats: LoadStats | None = None,
@@ -169,7 +179,7 @@ class UnitOfWork:
         for aggregate in aggregates:
             self._expect.setdefault(aggregate.id, aggregate.version)
 
-    def expect_triggers(self, view: TriggerView) -> None:
+    def expect_triggers(self, view: TriggerView | GoalView) -> None:
         for tenant, epoch in view.epochs.items():
             self._epochs.setdefault(tenant, epoch)
 
@@ -249,6 +259,8 @@ def _index(batch: WriteBatch, aggregate: Aggregate) -> None:
             batch.untriggered.append(aggregate.id)
         else:
             batch.triggers.append(trigger)
+        batch.regoaled.append(aggregate.id)
+        batch.goals += goal_rows(aggregate)
         batch.bump_epochs.add(aggregate.tenant_id)
     elif isinstance(aggregate, Migration):
         if aggregate.done:

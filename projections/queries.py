@@ -66,6 +66,20 @@ class Queries(Protocol):
                       sequence_id: UUID | None = None, enrollment_id: UUID | None = None,
                       page: int = 1, limit: int = 50) -> Page: ...
 
+    def list_conversions(self, tenant_id: str, *, contact_id: str | None = None,
+                         sequence_id: UUID | None = None, since: datetime | None = None,
+                         until: datetime | None = None, page: int = 1,
+                         limit: int = 50) -> Page:
+        """Conversions (goal event x enrollment), oldest first; ``since`` and ``until``
+        bound the goal event's ``occurred_at`` (both inclusive)."""
+        ...
+
+    def conversion_stats(self, tenant_id: str, sequence_id: UUID,
+                         revision: int | None = None) -> dict[str, Any]:
+        """The ``conversions`` block of a sequence's statistics (all revisions, or one):
+        ``projections.conversion_rows.stats``."""
+        ...
+
     def due_enrollments(self, now: datetime, limit: int = 500,
                         offset: int = 0) -> list[DueEnrollment]:
         """Active enrollments due at or before ``now``, oldest due first (all tenants),

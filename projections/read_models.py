@@ -12,6 +12,7 @@ from projections import generations as gens
 from projections.db import ReadDb
 from projections.models.base import ReadModel
 from projections.models.contacts import ContactsModel
+from projections.models.conversions import ConversionsModel
 from projections.models.due_enrollments import DueEnrollmentsModel
 from projections.models.engagement_buckets import EngagementBucketsModel
 from projections.models.enrollments import EnrollmentsModel
@@ -26,7 +27,8 @@ from projections.sql_queries import SqlQueries
 
 def all_models() -> list[ReadModel]:
     return [SequencesModel(), EnrollmentsModel(), DueEnrollmentsModel(),
-            SequenceStatsModel(), MessagesModel(), ContactsModel(), EngagementBucketsModel()]
+            SequenceStatsModel(), MessagesModel(), ContactsModel(), EngagementBucketsModel(),
+            ConversionsModel()]
 
 
 @dataclass(frozen=True)

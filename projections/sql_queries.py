@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from projections import daily, rows
+from projections import conversion_rows, daily, rows
 from projections import generations as gens
 from projections.db import ReadDb
 from projections.models.base import table_name
@@ -128,6 +128,35 @@ class SqlQueries:
         return self._live("messages", lambda t: self._page(
             t("messages"), where, params, "requested_at, message_id", page, limit,
             rows.message))
+
+    def list_conversions(self, tenant_id: str, *, contact_id: str | None = None,
+                         sequence_id: UUID | None = None, since: datetime | None = None,
+                         until: datetime | None = None, page: int = 1,
+                         limit: int = 50) -> Page:
+        where, params = conversion_rows.list_filter(tenant_id, [
+            ("contact_id", "=", contact_id),
+            ("sequence_id", "=", str(sequence_id) if sequence_id else None),
+            ("occurred_at", ">=", since), ("occurred_at", "<=", until)])
+        return self._live("conversions", lambda t: self._page(
+            t("conversions"), where, params, "occurred_at, enrollment_id", page, limit,
+            conversion_rows.conversion))
+
+    def conversion_stats(self, tenant_id: str, sequence_id: UUID,
+                         revision: int | None = None) -> dict[str, Any]:
+        key: list[Any] = [tenant_id, str(sequence_id)]
+        only = " AND revision = %s" if revision is not None else ""
+        params = [*key, revision] if revision is not None else key
+        enrolled, converted = self._live("conversions", lambda t: (
+            self.db.read(conversion_rows.SELECT_ENROLLED.format(
+                table=t("conversion_enrollments"), revision=only), params),
+            self.db.read(conversion_rows.SELECT_CONVERTED.format(
+                table=t("conversions"), revision=only), params)))
+        goal = self._live("sequences", lambda t: self.db.read(
+            f"SELECT goal FROM {t('sequence_revisions')} WHERE tenant_id = %s AND "
+            "sequence_id = %s AND revision = %s", params) if revision is not None else
+            self.db.read(f"SELECT goal FROM {t('sequences')} WHERE tenant_id = %s AND "
+                         "sequence_id = %s", key))
+        return conversion_rows.stats(enrolled, converted, goal[0]["goal"] if goal else None)
 
     def due_enrollments(self, now: datetime, limit: int = 500,
                         offset: int = 0) -> list[DueEnrollment]:

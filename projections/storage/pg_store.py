@@ -25,6 +25,8 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from domain.store import (
     EnrollmentRow,
+    GoalRow,
+    GoalView,
     MessageRow,
     StaleDecisionError,
     TriggerRow,
@@ -155,6 +157,15 @@ class PgEventStore(PostgresProcessRecorder):
             cur.execute(f"INSERT INTO {t.TRIGGERS} VALUES (%s, %s, %s) ON CONFLICT "
                         "(sequence_id) DO UPDATE SET trigger_type = excluded.trigger_type",
                         [str(row.sequence_id), row.tenant_id, row.trigger_type])
+        if batch.regoaled:
+            cur.execute(f"DELETE FROM {t.GOALS} WHERE sequence_id = ANY(%b::text[])",
+                        [[str(i) for i in batch.regoaled]])
+        if batch.goals:
+            goals = batch.goals
+            cur.execute(f"INSERT INTO {t.GOALS} SELECT * FROM unnest(%b::text[], %b::text[], "
+                        "%b::text[]) ON CONFLICT DO NOTHING",
+                        [[str(r.sequence_id) for r in goals], [r.tenant_id for r in goals],
+                         [r.event_type for r in goals]])
         if batch.bump_epochs:
             cur.execute(f"INSERT INTO {t.EPOCHS} SELECT unnest(%b::text[]), 1 "
                         f"ON CONFLICT (tenant_id) DO UPDATE SET epoch = {t.EPOCHS}.epoch + 1",
@@ -272,6 +283,14 @@ class PgEventStore(PostgresProcessRecorder):
         epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id = ANY(%b::text[])", [wanted])
         return _trigger_view(wanted, rows, epochs)
 
+    def goal_view(self, tenants: Collection[str]) -> GoalView:
+        wanted = sorted(set(tenants))
+        rows = self._rows(f"SELECT * FROM {t.GOALS} WHERE tenant_id = ANY(%b::text[]) "
+                          "ORDER BY sequence_id, event_type", [wanted])
+        epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id = ANY(%b::text[])",
+                            [wanted])
+        return _goal_view(wanted, rows, epochs)
+
     def meta(self, key: str) -> str | None:
         rows = self._rows(f"SELECT value FROM {t.META} WHERE key = %s", [key])
         return str(rows[0]["value"]) if rows else None
@@ -313,3 +332,12 @@ def _trigger_view(tenants: list[str], rows: Sequence[Any], epochs: Sequence[Any]
             TriggerRow(UUID(r["sequence_id"]), r["tenant_id"], r["trigger_type"]))
     known = {r["tenant_id"]: int(r["epoch"]) for r in epochs}
     return TriggerView(by_tenant, {tenant: known.get(tenant, 0) for tenant in tenants})
+
+
+def _goal_view(tenants: list[str], rows: Sequence[Any], epochs: Sequence[Any]) -> GoalView:
+    by_tenant: dict[str, list[GoalRow]] = {tenant: [] for tenant in tenants}
+    for r in rows:
+        by_tenant[r["tenant_id"]].append(
+            GoalRow(UUID(r["sequence_id"]), r["tenant_id"], r["event_type"]))
+    known = {r["tenant_id"]: int(r["epoch"]) for r in epochs}
+    return GoalView(by_tenant, {tenant: known.get(tenant, 0) for tenant in tenants})

@@ -20,13 +20,14 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRec
 
 from domain.store import (
     EnrollmentRow,
+    GoalView,
     MessageRow,
     StaleDecisionError,
     TriggerView,
     WriteBatch,
 )
 from projections.storage import tables as t
-from projections.storage.pg_store import _enrollments, _trigger_view
+from projections.storage.pg_store import _enrollments, _goal_view, _trigger_view
 
 _CHUNK = 400  # rows per statement: SQLite caps bound parameters
 
@@ -125,6 +126,10 @@ class SqliteEventStore(SQLiteProcessRecorder):
                       "DO UPDATE SET trigger_type = excluded.trigger_type",
                       [(str(r.sequence_id), r.tenant_id, r.trigger_type)
                        for r in batch.triggers])
+        c.executemany(f"DELETE FROM {t.GOALS} WHERE sequence_id = ?",
+                      [(str(i),) for i in batch.regoaled])
+        c.executemany(f"INSERT INTO {t.GOALS} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                      [(str(r.sequence_id), r.tenant_id, r.event_type) for r in batch.goals])
         c.executemany(f"INSERT INTO {t.EPOCHS} VALUES (?, 1) ON CONFLICT (tenant_id) "
                       f"DO UPDATE SET epoch = {t.EPOCHS}.epoch + 1",
                       [(tenant,) for tenant in sorted(batch.bump_epochs)])
@@ -251,6 +256,16 @@ class SqliteEventStore(SQLiteProcessRecorder):
         epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id IN ({marks})",
                             wanted) if wanted else []
         return _trigger_view(wanted, rows, epochs)
+
+    def goal_view(self, tenants: Collection[str]) -> GoalView:
+        wanted = sorted(set(tenants))
+        if not wanted:
+            return GoalView({}, {})
+        marks = ", ".join("?" * len(wanted))
+        rows = self._rows(f"SELECT * FROM {t.GOALS} WHERE tenant_id IN ({marks}) "
+                          "ORDER BY sequence_id, event_type", wanted)
+        epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id IN ({marks})", wanted)
+        return _goal_view(wanted, rows, epochs)
 
     def meta(self, key: str) -> str | None:
         rows = self._rows(f"SELECT value FROM {t.META} WHERE key = ?", [key])

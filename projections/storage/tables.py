@@ -7,6 +7,10 @@ that move them (``domain.store``), read by decisions.
 - ``dripline_trigger_index`` and ``dripline_trigger_epochs``: the active sequences a CRM event
   can start, and per tenant a counter moved by every sequence change, which an intake batch
   expects unchanged when it writes.
+- ``dripline_goal_index``: per sequence, the CRM event types its published revisions' goals
+  name (any status but deleted: ended enrollments of an archived sequence still convert),
+  so that a CRM event finds the sequences it may convert in without a read model; it moves
+  the same trigger epochs.
 - ``dripline_seen_events``: the CRM event ids applied to each contact (duplicates are
   recognised without loading the contact's history).
 - ``dripline_migrations``: the revision migrations still running (``domain.migration``),
@@ -27,6 +31,7 @@ from __future__ import annotations
 ENROLLMENTS = "dripline_enrollment_index"
 TRIGGERS = "dripline_trigger_index"
 EPOCHS = "dripline_trigger_epochs"
+GOALS = "dripline_goal_index"
 SEEN = "dripline_seen_events"
 SNAPSHOTS = "dripline_snapshots"
 MIGRATIONS = "dripline_migrations"
@@ -67,6 +72,10 @@ def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {TRIGGERS}_tenant ON {TRIGGERS} (tenant_id)",
         f"CREATE TABLE IF NOT EXISTS {EPOCHS} (tenant_id TEXT PRIMARY KEY, "
         "epoch BIGINT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {GOALS} (sequence_id TEXT NOT NULL, "
+        "tenant_id TEXT NOT NULL, event_type TEXT NOT NULL, "
+        "PRIMARY KEY (sequence_id, event_type))",
+        f"CREATE INDEX IF NOT EXISTS {GOALS}_tenant ON {GOALS} (tenant_id, event_type)",
         f"CREATE TABLE IF NOT EXISTS {SEEN} (contact_stream TEXT NOT NULL, "
         "event_id TEXT NOT NULL, PRIMARY KEY (contact_stream, event_id))",
         f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (originator_id {id_type} NOT NULL, "

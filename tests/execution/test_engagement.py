@@ -87,3 +87,14 @@ def test_bad_lifecycle_events_are_rejected_naming_the_field(app: DriplineApp) ->
         with pytest.raises(InvalidInputError) as caught:
             crm(app, kind, "c-1", **data)
         assert caught.value.field == field
+
+
+def test_a_human_click_after_a_link_scanner_counts(app: DriplineApp) -> None:
+    enrolled, message_id = sent(app)
+    url = "https://x.test/offer"
+    assert crm(app, "message_clicked", "c-1", message_id=message_id, url=url,
+               bot=True).status is CrmStatus.APPLIED
+    assert crm(app, "message_clicked", "c-1", message_id=message_id, url=url).status \
+        is CrmStatus.APPLIED
+    clicks = events_of(app, enrolled, Enrollment.MessageClicked)
+    assert [(c.bot, c.first) for c in clicks] == [(True, True), (False, True)]
