@@ -28,7 +28,7 @@ def sequence(r: Row) -> Row:
         "version", "created_at", "updated_at", "activated_at", "resume_policy", "revision",
         "draft_revision")}}
     out["exit_on_reply"] = bool(r["exit_on_reply"])
-    for column in ("trigger_data", "reenrollment", "steps", "send_window"):
+    for column in ("trigger_data", "reenrollment", "steps", "send_window", "goal"):
         out[column] = json.loads(r[column])
     _times(out, "created_at", "updated_at", "activated_at")
     return out
@@ -38,10 +38,11 @@ def enrollment(r: Row) -> Row:
     out = {"id": r["enrollment_id"], **{k: r[k] for k in (
         "tenant_id", "sequence_id", "contact_id", "number", "source", "status",
         "current_step_order", "next_scheduled_at", "enrolled_at", "completed_at", "exited_at",
-        "exit_reason", "exit_detail", "version", "updated_at", "entered_at", "revision")}}
+        "exit_reason", "exit_detail", "version", "updated_at", "entered_at", "revision",
+        "converted_at")}}
     out["paused_by_sequence"] = bool(r["paused_by_sequence"])
     _times(out, "next_scheduled_at", "enrolled_at", "completed_at", "exited_at", "updated_at",
-           "entered_at")
+           "entered_at", "converted_at")
     return out
 
 

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.conversions import ConversionStats
+
 
 class Rates(BaseModel):
     """Engagement rates (CAPABILITIES §2): over ``delivered`` when there are deliveries, else
@@ -68,6 +70,8 @@ class StepFunnel(BaseModel):
     unsubscribed: int = Field(default=0,
                               description="Messages an unsubscribe was attributed to")
     avg_seconds_to_first_reply: float | None = None
+    converted: int = Field(default=0, description="Conversions credited to this step (the "
+                                                  "last message before the goal event)")
     rates: Rates
 
 
@@ -75,6 +79,8 @@ class StatsOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     sequence_id: UUID
+    conversions: ConversionStats | None = Field(
+        default=None, description="Conversions to the goal (CAPABILITIES §3)")
     revision: int | None = Field(default=None, description="The revision these figures are "
                                                            "limited to (null: all of them)")
     total_enrolled: int

@@ -3,9 +3,10 @@ bucket, so that a daily series is exact in any time zone (every zone's offset fr
 multiple of 15 minutes: a bucket lies within one local day, wherever the day starts).
 
 An event counts at its own time: ``occurred_at`` for the contact's feedback (opens, clicks,
-attributed replies and unsubscribes), the recorded time for the rest (enrolled, sent,
-delivered, completed, exited). Late feedback therefore updates past days. Enrollment events
-do not repeat their sequence: the model keeps each enrollment's tenant, sequence and revision.
+attributed replies and unsubscribes) and conversions, the recorded time for the rest
+(enrolled, sent, delivered, completed, exited). Late feedback therefore updates past days.
+Enrollment events do not repeat their sequence: the model keeps each enrollment's tenant,
+sequence and revision.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class EngagementBucketsModel(ReadModel):
     def build_handlers(self) -> Mapping[type[Any], Handler]:
         counted = (E.StepExecuted, E.MessageRequested, E.MessageDelivered, E.MessageOpened,
                    E.MessageClicked, E.ReplyAttributed, E.UnsubscribeAttributed,
-                   E.Completed, E.Exited)
+                   E.GoalReached, E.Completed, E.Exited)
         return {E.Created: self._enrolled, E.Migrated: self._migrated,
                 **dict.fromkeys(counted, self._counted)}
 
@@ -86,6 +87,8 @@ class EngagementBucketsModel(ReadModel):
         elif isinstance(e, E.MessageClicked):
             if e.first and not e.bot:
                 self._add(b, t, found, e.occurred_at, "clicked")
+        elif isinstance(e, E.GoalReached):
+            self._add(b, t, found, e.occurred_at, "converted")
         elif isinstance(e, E.ReplyAttributed | E.UnsubscribeAttributed):
             self._add(b, t, found, e.occurred_at,
                       "replied" if isinstance(e, E.ReplyAttributed) else "unsubscribed")

@@ -32,7 +32,8 @@ E = Enrollment
 S = DripSequence
 
 STEP_COUNTERS = ("reached", "requested", "failed", "delivered", "opened", "opened_machine",
-                 "clicked", "clicked_bot", "replied", "unsubscribed", "reply_seconds")
+                 "clicked", "clicked_bot", "replied", "unsubscribed", "reply_seconds",
+                 "converted")
 TOTALS = ("total_enrolled", "active_count", "paused_count", "completed_count", "exited_count",
           "completion_seconds")
 _STATUS_COUNTER = {"active": "active_count", "paused": "paused_count",
@@ -83,7 +84,7 @@ def _counter(e: Any) -> str | None:
 class SequenceStatsModel(ReadModel):
     name = "sequence_stats"
     # 2: revisions, counters by (sequence, revision), the funnel by step id; 3: engagement.
-    version = 4
+    version = 5
     table_bases = ("stats", "stats_totals", "stats_enrollments", "stats_exits", "stats_steps",
                    "stats_skips", "stats_step_ids")
     keys: ClassVar[Mapping[str, str]] = {
@@ -114,6 +115,7 @@ class SequenceStatsModel(ReadModel):
         "delivered BIGINT NOT NULL, opened BIGINT NOT NULL, opened_machine BIGINT NOT NULL, "
         "clicked BIGINT NOT NULL, clicked_bot BIGINT NOT NULL, replied BIGINT NOT NULL, "
         "unsubscribed BIGINT NOT NULL, reply_seconds DOUBLE PRECISION NOT NULL, "
+        "converted BIGINT NOT NULL, "
         "PRIMARY KEY (sequence_id, revision, step_id))",
         "CREATE TABLE IF NOT EXISTS {stats_skips} (sequence_id TEXT NOT NULL, "
         "revision INTEGER NOT NULL, step_id TEXT NOT NULL, reason TEXT NOT NULL, "
@@ -134,7 +136,7 @@ class SequenceStatsModel(ReadModel):
                 E.SendFailed: self._step_event,
                 E.MessageDelivered: self._step_event, E.MessageOpened: self._step_event,
                 E.MessageClicked: self._step_event, E.StepSkipped: self._skipped,
-                E.ReplyAttributed: self._step_event,
+                E.ReplyAttributed: self._step_event, E.GoalReached: self._converted,
                 E.UnsubscribeAttributed: self._step_event,
                 E.Migrated: self._migrated,
                 E.Paused: self._moved, E.Resumed: self._moved, E.Completed: self._moved,
@@ -279,6 +281,14 @@ class SequenceStatsModel(ReadModel):
         if isinstance(e, E.ReplyAttributed) and e.requested_at is not None:
             self._count_step(b, t, sequence_id, revision, e.step_order, "reply_seconds", "",
                              max((e.occurred_at - e.requested_at).total_seconds(), 0.0))
+
+    def _converted(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        """A conversion counts on the step of its last touch (none: on no step)."""
+        found = b.rows(t["stats_enrollments"], "enrollment_id").get(e.originator_id)
+        if found is None or e.step_order is None:
+            return
+        self._count_step(b, t, found["sequence_id"], _revision_at(found, e.step_order),
+                         e.step_order, "converted", e.step_id or "")
 
     def _skipped(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         found = b.rows(t["stats_enrollments"], "enrollment_id").get(e.originator_id)

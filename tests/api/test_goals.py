@@ -125,6 +125,13 @@ def test_conversions_are_listed_filtered_and_counted(acme: TestClient, runtime: 
     assert ok(acme.get(f"{V1}/enrollments/{enrolled['cy']['id']}"))["converted_at"] is None
     stats = ok(acme.get(f"{V1}/sequences/{deals['id']}/stats"))
     assert stats["exits_by_reason"] == {"goal_reached": 2}
+    assert stats["conversions"]["converted"] == 2  # the stats answer carries the block
+    assert stats["steps"][0]["converted"] == 2  # both last touched by step 0
+    daily = ok(acme.get(f"{V1}/sequences/{deals['id']}/stats/daily",
+                        params={"from": "2026-11-29", "to": "2026-11-29"}))["items"]
+    assert [d["converted"] for d in daily] == [2]
+    listed_enrollments = ok(acme.get(f"{V1}/sequences/{deals['id']}/enrollments"))["items"]
+    assert sum(e["converted_at"] is not None for e in listed_enrollments) == 2
 
     block = runtime.queries.conversion_stats("acme", deals["id"])
     assert block == {"goal": FULL_WON, "converted": 2,
