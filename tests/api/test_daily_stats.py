@@ -48,9 +48,11 @@ def test_an_open_late_in_the_evening_lands_on_each_zones_day(
         ("2026-11-30", 0, 0), ("2026-12-01", 1, 1)]
     kolkata = ok(acme.get(f"{base}/daily", params={**span, "tz": "Asia/Kolkata"}))["items"]
     assert [d["opened"] for d in kolkata] == [0, 1]  # 05:00 on December 1st
+    new_york = ok(acme.get(f"{base}/daily", params={**span, "tz": "America/New_York"}))
+    assert [d["opened"] for d in new_york["items"]] == [1, 0]  # 18:30 on November 30th
 
     stats = ok(acme.get(base))
-    for days in (utc, berlin, kolkata):
+    for days in (utc, berlin, kolkata, new_york["items"]):
         assert sum(d["enrolled"] for d in days) == stats["total_enrolled"] == 1
         assert sum(d["sent"] for d in days) == sum(s["message_requested"]
                                                    for s in stats["steps"])
