@@ -91,7 +91,20 @@ _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] 
         "step_order": e.step_order, "attempt": e.attempt, "message_id": e.message_id,
         "permanent": e.permanent, "retry_at": _moment(e.retry_at)}),
     E.MessageDelivered: ("enrollment.message_delivered", lambda e: {
-        "step_order": e.step_order, "message_id": e.message_id}),
+        "step_order": e.step_order, "message_id": e.message_id, "implied": e.implied}),
+    E.MessageOpened: ("enrollment.message_opened", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id, "machine": e.machine,
+        "acted_at": _moment(e.occurred_at)}),
+    # The link itself stays out (it may carry the contact's tracking tokens).
+    E.MessageClicked: ("enrollment.message_clicked", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id, "bot": e.bot,
+        "first": e.first, "acted_at": _moment(e.occurred_at)}),
+    E.ReplyAttributed: ("enrollment.reply_attributed", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id, "by": e.by,
+        "variant": e.variant, "acted_at": _moment(e.occurred_at)}),
+    E.UnsubscribeAttributed: ("enrollment.unsubscribe_attributed", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id, "by": e.by,
+        "variant": e.variant, "acted_at": _moment(e.occurred_at)}),
     E.Exited: ("enrollment.exited", lambda e: {"reason": e.reason}),
     E.Completed: ("enrollment.completed", lambda e: {}),
     E.Paused: ("enrollment.paused", lambda e: {"by_sequence": e.by_sequence}),

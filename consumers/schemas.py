@@ -36,7 +36,8 @@ IntegrationType = Literal[
     "enrollment.step_requested", "enrollment.step_skipped", "enrollment.step_failed",
     "enrollment.message_delivered", "enrollment.exited", "enrollment.completed",
     "enrollment.paused", "enrollment.resumed", "enrollment.migrated",
-    "enrollment.goal_reached"]
+    "enrollment.goal_reached", "enrollment.message_opened", "enrollment.message_clicked",
+    "enrollment.reply_attributed", "enrollment.unsubscribe_attributed"]
 
 
 class IntegrationEventOut(BaseModel):
@@ -48,7 +49,11 @@ class IntegrationEventOut(BaseModel):
     enrollment.step_requested adds step_order, step_id, attempt, message_id, channel;
     enrollment.step_skipped adds step_order, step_id, reason; enrollment.step_failed adds
     step_order, attempt, message_id, permanent, retry_at; enrollment.message_delivered
-    adds step_order, message_id; enrollment.exited adds reason; enrollment.paused adds
+    adds step_order, message_id, implied; enrollment.message_opened adds step_order,
+    message_id, machine, acted_at; enrollment.message_clicked adds step_order, message_id,
+    bot, first, acted_at (never the link); enrollment.reply_attributed and
+    enrollment.unsubscribe_attributed add step_order, message_id, by, variant, acted_at;
+    enrollment.exited adds reason; enrollment.paused adds
     by_sequence; enrollment.resumed adds due_at; enrollment.migrated (moved to a newer
     revision by a migration) adds from_revision, to_revision, from_step_id, to_step_id,
     due_at; enrollment.goal_reached (the enrollment converted: a CRM event met its goal; an
@@ -113,6 +118,18 @@ class IntegrationEventOut(BaseModel):
     exclusive: bool | None = Field(default=None, description=(
         "The one enrollment, across the contact's sequences, this goal event counts for "
         "once (the one with the latest attributed message)"))
+    implied: bool | None = Field(default=None, description=(
+        "The delivery was not reported: an open or a click showed the message arrived"))
+    machine: bool | None = Field(default=None, description="The sender says a machine "
+                                                           "opened it (a privacy proxy)")
+    bot: bool | None = Field(default=None, description="The sender says a bot clicked")
+    first: bool | None = Field(default=None, description=(
+        "The message's first click of its kind (human or bot): what the stats count"))
+    by: Literal["message_id", "last_message"] | None = Field(default=None, description=(
+        "How the reply or unsubscribe was attributed: it named the message, or it was the "
+        "contact's latest message before it"))
+    acted_at: str | None = Field(default=None, description="When the contact acted (CRM "
+                                                           "time, ISO 8601)")
 
 
 class DeadLetterHeaders(BaseModel):

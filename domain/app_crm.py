@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -82,6 +82,14 @@ class CrmOutcome:
 
 def contact_reply_is_ooo(e: CrmEvent) -> bool:
     return bool(e.data.get("out_of_office", False))
+
+
+def _before(moment: datetime, window: timedelta) -> datetime:
+    """``moment - window``, or the earliest time there is (a CRM time near year 1)."""
+    try:
+        return moment - window
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _attributable(e: CrmEvent) -> bool:
@@ -208,7 +216,7 @@ class _Batch:
         for e in events:
             by_tenant[e.tenant_id].append(e)
         for tenant, found in by_tenant.items():
-            since = min(e.occurred_at for e in found) - window
+            since = _before(min(e.occurred_at for e in found), window)
             for row in self.core.store.recent_messages(
                     tenant, {e.contact_id for e in found}, since):
                 self.recent[(tenant, row.contact_id)].append(row)
@@ -279,7 +287,7 @@ class _Batch:
         by = "message_id"
         if found is None:
             channel = text_field(e.data, "channel")
-            since = e.occurred_at - self.core.settings.reply_attribution
+            since = _before(e.occurred_at, self.core.settings.reply_attribution)
             candidates = [r for r in self.recent.get((e.tenant_id, e.contact_id), ())
                           if since <= r.requested_at <= e.occurred_at
                           and (not channel or r.channel == channel)]
@@ -426,6 +434,7 @@ def _fact_of(e: CrmEvent, now: datetime) -> Callable[[Contact], None]:
                                  out_of_office=ooo)
     if e.type == "contact_unsubscribed":
         channel = text_field(d, "channel")
+        text_field(d, "message_id")  # checked before anything changes (attribution reads it)
         return lambda c: c.unsubscribe(eid, occurred, now, channel=channel)
     if e.type == "custom_event":
         name = custom_event_name(d)

@@ -85,8 +85,9 @@ def candidates(uow: UnitOfWork, sequence_ids: Iterable[UUID], e: CrmEvent) -> li
             continue
         slot = uow.get(ids.slot_id(sequence_id, e.contact_id), EnrollmentSlot)
         enrollment = uow.get(slot.enrollment_id, Enrollment) if slot is not None else None
-        if enrollment is None:
+        if slot is None or enrollment is None:
             continue
+        uow.expect(slot)  # a re-enrollment meanwhile: decide again on the new enrollment
         goal = sequence.pinned(enrollment.revision).goal_rule
         if goal is None or not goal.matches(e.type, e.data):
             continue

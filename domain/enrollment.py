@@ -35,7 +35,7 @@ EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "m
                 "step_removed", "goal_reached")
 OPEN = ("active", "paused")
 SETTLE = timedelta(minutes=30)
-MAX_CLICKED_URLS = 50  # clicks (distinct link and kind) recorded per message
+MAX_CLICKED_URLS = 50  # links per message whose clicks are recorded, for each kind
 MESSAGE_FIELDS = ("channel", "type", "content", "template_id", "variables", "media_url")
 
 
@@ -573,7 +573,8 @@ class Enrollment(Aggregate):
         message); False for one recorded already, or past that many."""
         sent = self._known_message(message_id)
         clicked = sent.get("clicked", [])
-        if _click_key(url, bot) in clicked or len(clicked) >= MAX_CLICKED_URLS:
+        of_kind = [c for c in clicked if c.startswith("bot " if bot else "human ")]
+        if _click_key(url, bot) in clicked or len(of_kind) >= MAX_CLICKED_URLS:
             return False
         self._implied_delivery(message_id, sent, at)
         first = not sent.get("clicked_bot" if bot else "clicked_human", False)

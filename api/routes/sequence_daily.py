@@ -15,6 +15,7 @@ from api.problems import ApiError, responses
 from api.routes import API
 from api.schemas.common import Page
 from api.schemas.daily import DayOut
+from projections.daily import bucket_range as daily_range
 
 router = APIRouter(prefix=API + "/automation/sequences/{sequence_id}/stats", tags=["stats"],
                    responses=responses(401, 404, 422))
@@ -48,7 +49,12 @@ def daily_stats(
     if revision is not None:
         sequence.revision(revision)
     last = to or core.clock().astimezone(zone).date()
-    first = from_ or last - timedelta(days=29)
+    try:
+        first = from_ or last - timedelta(days=29)
+        daily_range(first, last, zone)  # a day the calendar (or the zone) cannot hold: 422
+    except OverflowError:
+        raise ApiError(422, "from: the days asked for lie outside the supported calendar "
+                            "(years 1 to 9999, whole days in the zone)", field="from") from None
     if last < first:
         raise ApiError(422, f"to: {last} is before from ({first})", field="to")
     if (last - first).days + 1 > MAX_DAYS:

@@ -80,3 +80,6 @@ def test_bad_ranges_and_zones_are_422_naming_the_field(acme: TestClient) -> None
     assert ok(acme.get(base, params={"from": "2025-01-01", "to": "2026-12-01"}),
               422)["field"] == "from"
     assert ok(acme.get(base, params={"revision": 9}), 404)
+    for edge in ({"from": "0001-01-01", "to": "0001-01-02", "tz": "Asia/Tokyo"},
+                 {"from": "9999-12-30", "to": "9999-12-31"}, {"to": "0001-01-05"}):
+        assert ok(acme.get(base, params=edge), 422)["field"] == "from"

@@ -5,12 +5,16 @@ else none. Out-of-office replies never; the first attributed reply per message o
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+import pytest
 
 from domain.application import DriplineApp
 from domain.clock import ManualClock
+from domain.crm import CrmEvent
 from domain.enrollment import Enrollment
+from domain.errors import InvalidInputError
 from tests.execution.support import (
     TENANT,
     active_sequence,
@@ -97,3 +101,21 @@ def test_a_reply_is_attributed_across_sequences_to_the_latest(
     [(message, by)] = attributed(app, second)
     assert by == "last_message"
     assert message.startswith(str(second))
+
+
+def test_a_bad_message_id_rejects_an_unsubscribe_before_it_takes_effect(
+        app: DriplineApp, clock: ManualClock) -> None:
+    enrolled, _ = two_messages(app, clock)
+    with pytest.raises(InvalidInputError) as caught:
+        crm(app, "contact_unsubscribed", "c-1", channel="email", message_id="x" * 501)
+    assert caught.value.field == "data.message_id"
+    assert enrollment(app, enrolled).status == "active"
+
+
+def test_a_reply_dated_near_year_one_is_not_attributed_and_breaks_nothing(
+        app: DriplineApp, clock: ManualClock) -> None:
+    enrolled, _ = two_messages(app, clock)
+    app.record_crm_event(CrmEvent(event_id="ancient", type="contact_replied", tenant_id=TENANT,
+                                  contact_id="c-1", data={"channel": "sms"},
+                                  occurred_at=datetime(1, 1, 2, tzinfo=UTC)))
+    assert attributed(app, enrolled) == []

@@ -98,3 +98,14 @@ def test_a_human_click_after_a_link_scanner_counts(app: DriplineApp) -> None:
         is CrmStatus.APPLIED
     clicks = events_of(app, enrolled, Enrollment.MessageClicked)
     assert [(c.bot, c.first) for c in clicks] == [(True, True), (False, True)]
+
+
+def test_link_scanners_cannot_use_up_a_humans_clicks(app: DriplineApp) -> None:
+    enrolled, message_id = sent(app)
+    for n in range(50):
+        crm(app, "message_clicked", "c-1", message_id=message_id, url=f"https://x.test/{n}",
+            bot=True)
+    assert crm(app, "message_clicked", "c-1", message_id=message_id,
+               url="https://x.test/51").status is CrmStatus.APPLIED
+    clicks = events_of(app, enrolled, Enrollment.MessageClicked)
+    assert [(c.bot, c.first) for c in clicks][-1] == (False, True)

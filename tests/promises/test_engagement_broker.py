@@ -145,7 +145,7 @@ async def test_scripted_engagement_and_a_goal_from_kafka(
     try:
         implied = sum((i + n) % 10 >= 7 and (i + 2 * n) % 10 < 4
                       for i in range(100) for n in range(3))
-        want = (sum(e["delivered"] for e in expected.values()) + implied,
+        totals = (sum(e["delivered"] for e in expected.values()) + implied,
                 sum(e["opened"] + e["opened_machine"] for e in expected.values()),
                 sum(e["clicked"] for e in expected.values()), 10)
 
@@ -155,7 +155,7 @@ async def test_scripted_engagement_and_a_goal_from_kafka(
                 found = ok(acme.get(f"{V1}/sequences/{news['id']}/stats"))["engagement"]
                 return (int(found["delivered"]), int(found["opened"] + found["opened_machine"]),
                         int(found["clicked"]), int(found["replied"]))
-            return await asyncio.to_thread(seen) == want
+            return await asyncio.to_thread(seen) == totals
         await wait_for(all_applied, "the scripted events to be applied")
         await wait_for(lambda: asyncio.to_thread(
             lambda: ok(acme.get(f"{V1}/enrollments/{buyer}"))["status"] == "exited"),
