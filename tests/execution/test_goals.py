@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 
 from consumers.integration import integration_event
+from domain import ids
 from domain.application import DriplineApp
 from domain.clock import ManualClock
 from domain.contact import Contact
@@ -20,6 +22,7 @@ from domain.crm import CrmEvent
 from domain.enrollment import Enrollment
 from domain.errors import InvalidInputError
 from domain.ids import contact_id
+from projections.storage.urls import eventsourcing_env
 from tests.execution.support import (
     TENANT,
     active_sequence,
@@ -317,3 +320,29 @@ def test_a_goal_met_while_the_scheduler_holds_the_enrollment_wins(
     assert scheduler.execute_due([enrolled]) == []
     assert [r["content"] for r in requests(intake, enrolled)] == ["hello"]
     assert enrollment(intake, enrolled).exit_reason == "goal_reached"
+
+
+def test_a_goal_met_while_the_contact_is_enrolled_again_converts_the_new_one(
+        tmp_path: Path, clock: ManualClock) -> None:
+    """The goal reads the contact's current enrollment of each sequence; a re-enrollment
+    written meanwhile makes it decide again, so the open enrollment converts (and exits)."""
+    env = eventsourcing_env(f"sqlite:///{tmp_path}/race.db")
+    intake, other = DriplineApp(env=env, clock=clock), DriplineApp(env=env, clock=clock)
+    window = Interleaved(intake.core.store)
+    intake.core.store = window
+    try:
+        sid = active_sequence(other, [step(0, "hi"), step(1, "later", amount=3, unit="days")],
+                              goal=WON, reenrollment={"policy": "always"})
+        first = other.enroll(TENANT, sid, "c-1").id
+        other.exit_enrollment(TENANT, first)  # ended, still within the window
+        clock.advance(timedelta(minutes=5))
+        made: dict[str, UUID] = {}
+        window.after = ids.slot_id(sid, "c-1")
+        window.meanwhile = lambda: made.setdefault("again", other.enroll(TENANT, sid, "c-1").id)
+        crm(intake, "pipeline_status_changed", "c-1", pipeline_id="p-1", status="won")
+        again = enrollment(other, made["again"])
+        assert (again.status, again.exit_reason) == ("exited", "goal_reached")
+        assert enrollment(other, first).converted_at is None
+    finally:
+        intake.close()
+        other.close()
