@@ -45,8 +45,12 @@ class EnrollmentsModel(ReadModel):
         changes = (E.MessageRequested, E.StepExecuted, E.StepSkipped, E.SendFailed,
                    E.MessageDelivered, E.Advanced, E.Rescheduled, E.RetryRescheduled,
                    E.Migrated, E.Completed, E.Exited, E.Paused, E.Resumed)
+        # Engagement moves nothing a list shows but the version (sent back in If-Match).
+        touches = (E.MessageOpened, E.MessageClicked, E.ReplyAttributed,
+                   E.UnsubscribeAttributed)
         return {E.Created: self._created, E.GoalReached: self._converted,
-                **dict.fromkeys(changes, self._changed)}
+                **dict.fromkeys(changes, self._changed),
+                **dict.fromkeys(touches, self._touched)}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:
         batch.rows(t["enrollments"], "enrollment_id").prefetch(
@@ -60,6 +64,13 @@ class EnrollmentsModel(ReadModel):
                "version": e.originator_version, "updated_at": e.at, "converted_at": None,
                **enrollment_state.initial(e)}
         b.rows(t["enrollments"], "enrollment_id").put(e.originator_id, row)
+
+    def _touched(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        rows = b.rows(t["enrollments"], "enrollment_id")
+        row = rows.get(e.originator_id)
+        if row is not None:
+            rows.put(e.originator_id, {**row, "version": e.originator_version,
+                                       "updated_at": e.at})
 
     def _changed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         rows = b.rows(t["enrollments"], "enrollment_id")

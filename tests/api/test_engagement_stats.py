@@ -155,3 +155,13 @@ def test_an_open_naming_another_tenants_message_is_refused(
     assert _counts(stats["steps"][0]) == (1, 0, 0, 0, 0, 0)
     [message] = ok(acme.get(f"{V1}/messages", params={"contact_id": "c-0"}))["items"]
     assert (message["status"], message["opened_at"]) == ("requested", None)
+
+
+def test_the_enrollment_list_shows_the_version_an_open_made(acme: TestClient,
+                                                            runtime: Runtime) -> None:
+    sequence_id, messages = _sent(acme, runtime, 1)
+    _post(acme, "open-only", "message_opened", messages[0])
+    runtime.catch_up()
+    [listed] = ok(acme.get(f"{V1}/sequences/{sequence_id}/enrollments"))["items"]
+    shown = ok(acme.get(f"{V1}/enrollments/{listed['id']}"))
+    assert listed["version"] == shown["version"]  # an If-Match taken from the list holds
