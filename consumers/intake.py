@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 
 from consumers.dlq import DeadLetter, DeadLetterSink
 from consumers.tracked import position, tracking_name
-from domain.app_crm import CrmOutcome, CrmStatus
+from domain.app_crm import FEEDBACK, CrmOutcome, CrmStatus
 from domain.application import DriplineApp
 from domain.crm import CrmEvent
 from domain.envelope import MalformedEventError, parse_envelope
@@ -51,6 +51,9 @@ class IntakeStats:
     transactions: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     steps: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # by result
+    # Message lifecycle events (delivered, failed, opened, clicked), by (type, outcome).
+    message_events: dict[tuple[str, str], int] = field(
+        default_factory=lambda: defaultdict(int))
 
 
 class Intake:
@@ -187,5 +190,7 @@ class Intake:
         self.stats.transactions += 1
         for outcome in outcomes:
             self.stats.outcomes[outcome.status.value] += 1
+            if outcome.event_type in FEEDBACK:
+                self.stats.message_events[(outcome.event_type, outcome.status.value)] += 1
             for step in outcome.steps:  # a first step due at once goes out on enrolling
                 self.stats.steps[step.result.value] += 1

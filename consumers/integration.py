@@ -91,7 +91,20 @@ _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] 
         "step_order": e.step_order, "attempt": e.attempt, "message_id": e.message_id,
         "permanent": e.permanent, "retry_at": _moment(e.retry_at)}),
     E.MessageDelivered: ("enrollment.message_delivered", lambda e: {
-        "step_order": e.step_order, "message_id": e.message_id}),
+        "step_order": e.step_order, "message_id": e.message_id, "implied": e.implied}),
+    E.MessageOpened: ("enrollment.message_opened", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id, "machine": e.machine,
+        "acted_at": _moment(e.occurred_at)}),
+    # The link itself stays out (it may carry the contact's tracking tokens).
+    E.MessageClicked: ("enrollment.message_clicked", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id, "bot": e.bot,
+        "first": e.first, "acted_at": _moment(e.occurred_at)}),
+    E.ReplyAttributed: ("enrollment.reply_attributed", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id, "by": e.by,
+        "variant": e.variant, "acted_at": _moment(e.occurred_at)}),
+    E.UnsubscribeAttributed: ("enrollment.unsubscribe_attributed", lambda e: {
+        "step_order": e.step_order, "message_id": e.message_id, "by": e.by,
+        "variant": e.variant, "acted_at": _moment(e.occurred_at)}),
     E.Exited: ("enrollment.exited", lambda e: {"reason": e.reason}),
     E.Completed: ("enrollment.completed", lambda e: {}),
     E.Paused: ("enrollment.paused", lambda e: {"by_sequence": e.by_sequence}),
@@ -100,6 +113,11 @@ _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] 
         "from_revision": e.from_revision, "to_revision": e.to_revision,
         "from_step_id": e.from_step_id, "to_step_id": e.to_step_id,
         "due_at": _moment(e.due_at)}),
+    E.GoalReached: ("enrollment.goal_reached", lambda e: {
+        "goal_event_id": e.event_id, "goal_event_type": e.event_type,
+        "goal_occurred_at": _moment(e.occurred_at), "message_id": e.message_id,
+        "step_id": e.step_id, "step_order": e.step_order, "variant": e.variant,
+        "holdout": e.holdout, "exclusive": e.exclusive, "revision": e.revision}),
 }
 TYPES = sorted({*(t for t, _ in _SEQUENCE_TYPES.values()),
                 *(t for t, _ in _ENROLLMENT_TYPES.values())})

@@ -35,7 +35,9 @@ IntegrationType = Literal[
     "sequence.revision_published", "sequence.revision_discarded", "enrollment.started",
     "enrollment.step_requested", "enrollment.step_skipped", "enrollment.step_failed",
     "enrollment.message_delivered", "enrollment.exited", "enrollment.completed",
-    "enrollment.paused", "enrollment.resumed", "enrollment.migrated"]
+    "enrollment.paused", "enrollment.resumed", "enrollment.migrated",
+    "enrollment.goal_reached", "enrollment.message_opened", "enrollment.message_clicked",
+    "enrollment.reply_attributed", "enrollment.unsubscribe_attributed"]
 
 
 class IntegrationEventOut(BaseModel):
@@ -47,10 +49,18 @@ class IntegrationEventOut(BaseModel):
     enrollment.step_requested adds step_order, step_id, attempt, message_id, channel;
     enrollment.step_skipped adds step_order, step_id, reason; enrollment.step_failed adds
     step_order, attempt, message_id, permanent, retry_at; enrollment.message_delivered
-    adds step_order, message_id; enrollment.exited adds reason; enrollment.paused adds
+    adds step_order, message_id, implied; enrollment.message_opened adds step_order,
+    message_id, machine, acted_at; enrollment.message_clicked adds step_order, message_id,
+    bot, first, acted_at (never the link); enrollment.reply_attributed and
+    enrollment.unsubscribe_attributed add step_order, message_id, by, variant, acted_at;
+    enrollment.exited adds reason; enrollment.paused adds
     by_sequence; enrollment.resumed adds due_at; enrollment.migrated (moved to a newer
     revision by a migration) adds from_revision, to_revision, from_step_id, to_step_id,
-    due_at. Every sequence event has sequence_id; sequence.revision_created adds revision,
+    due_at; enrollment.goal_reached (the enrollment converted: a CRM event met its goal; an
+    exit with reason goal_reached may follow) adds goal_event_id, goal_event_type,
+    goal_occurred_at, message_id, step_id and step_order (the last message requested before
+    it; null when none), variant, holdout, exclusive, revision. Every sequence event has
+    sequence_id; sequence.revision_created adds revision,
     base; sequence.revision_published adds revision, migrate; sequence.revision_discarded
     adds revision. A migration's own progress is not published: its enrollments'
     enrollment.migrated and enrollment.exited (reason step_removed) are. Adding a field or
@@ -75,8 +85,9 @@ class IntegrationEventOut(BaseModel):
     channel: str | None = None
     reason: str | None = Field(default=None, description=(
         "Why it exited: contact_replied, contact_unsubscribed, contact_deleted, "
-        "condition_not_met, sequence_paused, sequence_archived, error, manual_exit or "
-        "step_removed (a migration mapped its step to exit); or the skip code"))
+        "condition_not_met, sequence_paused, sequence_archived, error, manual_exit, "
+        "step_removed (a migration mapped its step to exit) or goal_reached; or the skip "
+        "code"))
     permanent: bool | None = None
     retry_at: str | None = None
     due_at: str | None = None
@@ -84,8 +95,8 @@ class IntegrationEventOut(BaseModel):
     by_sequence: bool | None = None
     revision: int | None = Field(default=None, description=(
         "The sequence revision: the one an enrollment is pinned to (enrollment.started; "
-        "1 for enrollments made before revisions), or the one created, published or "
-        "discarded"))
+        "1 for enrollments made before revisions), the one whose goal was met "
+        "(enrollment.goal_reached), or the one created, published or discarded"))
     base: int | None = Field(default=None, description="The published revision a new draft "
                                                        "revision copies")
     migrate: dict[str, Any] | None = Field(default=None, description=(
@@ -96,6 +107,29 @@ class IntegrationEventOut(BaseModel):
     to_revision: int | None = None
     from_step_id: str | None = None
     to_step_id: str | None = None
+    goal_event_id: str | None = Field(default=None, description=(
+        "The CRM event (its event_id) that met the enrollment's goal"))
+    goal_event_type: str | None = None
+    goal_occurred_at: str | None = Field(default=None, description="When it happened (CRM "
+                                                                   "time, ISO 8601)")
+    variant: str | None = Field(default=None, description="The content variant credited "
+                                                          "(A/B tests); null")
+    holdout: bool | None = None
+    exclusive: bool | None = Field(default=None, description=(
+        "The one enrollment, across the contact's sequences, this goal event counts for "
+        "once (the one with the latest attributed message)"))
+    implied: bool | None = Field(default=None, description=(
+        "The delivery was not reported: an open or a click showed the message arrived"))
+    machine: bool | None = Field(default=None, description="The sender says a machine "
+                                                           "opened it (a privacy proxy)")
+    bot: bool | None = Field(default=None, description="The sender says a bot clicked")
+    first: bool | None = Field(default=None, description=(
+        "The message's first click of its kind (human or bot): what the stats count"))
+    by: Literal["message_id", "last_message"] | None = Field(default=None, description=(
+        "How the reply or unsubscribe was attributed: it named the message, or it was the "
+        "contact's latest message before it"))
+    acted_at: str | None = Field(default=None, description="When the contact acted (CRM "
+                                                           "time, ISO 8601)")
 
 
 class DeadLetterHeaders(BaseModel):

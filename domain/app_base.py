@@ -44,6 +44,8 @@ class NoLookups:
 class Settings:
     # How far ahead of Dripline's clock a CRM event may say it happened (clock skew).
     max_future: timedelta = timedelta(minutes=5)
+    # How far back a reply or unsubscribe naming no message looks for the contact's latest.
+    reply_attribution: timedelta = timedelta(days=7)
 
 
 class Core:

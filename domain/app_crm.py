@@ -1,13 +1,16 @@
-"""Recording CRM events, a batch at a time, and what they imply: contact facts, enrollment
-by trigger, exits on reply, unsubscribe and deletion, delivery feedback and retries.
+"""Recording CRM events, a batch at a time, and what they imply: contact facts, goals
+reached (``domain.conversions``), enrollment by trigger, exits on reply, unsubscribe and
+deletion, delivery feedback and retries.
 
 One batch (a Kafka poll, or one HTTP request) is one unit of work. Everything it reads is read
 up front in a few queries, whatever the batch's size: which event ids were applied already,
 the contacts, the active trigger sequences of its tenants (whose epoch the write then expects
 unchanged, so a sequence activated meanwhile makes the batch decide again instead of missing
-it), the enrollment slots those sequences need, the open enrollments of contacts with an exit
-event, and the enrollments that feedback names. Then each event is applied in order; an event
-that is invalid in itself is *rejected* (its outcome says why) without stopping the others.
+it), the sequences with a goal of the batch's event types (the goal index, under the same
+epochs), the enrollment slots and current enrollments those sequences need, the open
+enrollments of contacts with an exit event, and the enrollments that feedback names. Then
+each event is applied in order; an event that is invalid in itself is *rejected* (its
+outcome says why) without stopping the others.
 """
 
 from __future__ import annotations
@@ -15,32 +18,45 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from domain import ids
+from domain import conversions, ids
 from domain.app_base import Core
 from domain.app_enrollments import enroll_and_start
 from domain.contact import Contact
-from domain.crm import TRIGGER_EVENTS, CrmEvent, one_of, profile_changes, text_field
+from domain.crm import (
+    TRIGGER_EVENTS,
+    CrmEvent,
+    custom_event_name,
+    flag,
+    one_of,
+    profile_changes,
+    text_field,
+    url_field,
+)
 from domain.enrollment import Enrollment
 from domain.errors import DomainError, InvalidInputError
 from domain.execution import StepOutcome
 from domain.exits import happened_since
+from domain.goals import GOAL_EVENT_TYPES
 from domain.schedule import in_window
 from domain.sequence import DripSequence
 from domain.slot import EnrollmentSlot
+from domain.store import MessageRow
 from domain.triggers import trigger_matches
 from domain.unit_of_work import Committed, UnitOfWork
 
 MAX_SEND_ATTEMPTS = 3
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=10))  # after attempt 1, 2
-FEEDBACK = ("message_delivered", "message_failed")
+FEEDBACK = ("message_delivered", "message_failed", "message_opened", "message_clicked")
 _EXIT_ALL = {"contact_unsubscribed": "contact_unsubscribed", "contact_deleted": "contact_deleted"}
 _EXITS = (*_EXIT_ALL, "contact_replied")
+# Attributed to the message they answer (CAPABILITIES §2): kind recorded on the enrollment.
+_ATTRIBUTED = {"contact_replied": "replied", "contact_unsubscribed": "unsubscribed"}
 
 
 class CrmStatus(StrEnum):
@@ -57,13 +73,29 @@ class CrmOutcome:
     status: CrmStatus = CrmStatus.APPLIED
     enrolled: list[UUID] = field(default_factory=list)
     exited: list[UUID] = field(default_factory=list)
+    converted: list[UUID] = field(default_factory=list)  # enrollments whose goal it met
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (sequence id, why)
     steps: list[StepOutcome] = field(default_factory=list)  # steps executed at once
     error: DomainError | None = None
+    event_type: str = ""  # the CRM event's type (for counting by type)
 
 
 def contact_reply_is_ooo(e: CrmEvent) -> bool:
     return bool(e.data.get("out_of_office", False))
+
+
+def _before(moment: datetime, window: timedelta) -> datetime:
+    """``moment - window``, or the earliest time there is (a CRM time near year 1)."""
+    try:
+        return moment - window
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _attributable(e: CrmEvent) -> bool:
+    """A reply (never an out-of-office one) or an unsubscribe."""
+    return e.type in _ATTRIBUTED and not (e.type == "contact_replied"
+                                          and contact_reply_is_ooo(e))
 
 
 def _stream(e: CrmEvent) -> UUID:
@@ -106,7 +138,9 @@ class _Batch:
         self.core, self.uow, self.now = core, uow, core.clock()
         self.seen: set[tuple[UUID, str]] = set()
         self.triggers: dict[tuple[str, str], list[UUID]] = defaultdict(list)
+        self.goals: dict[tuple[str, str], list[UUID]] = defaultdict(list)  # (tenant, type)
         self.open: dict[tuple[str, str], list[UUID]] = defaultdict(list)
+        self.recent: dict[tuple[str, str], list[MessageRow]] = defaultdict(list)
 
     def apply(self, events: Sequence[CrmEvent]) -> list[CrmOutcome]:
         known = [e for e in events if e.known]
@@ -120,28 +154,46 @@ class _Batch:
         self.seen = store.seen({(_stream(e), e.event_id) for e in events})
         facts = [e for e in events if e.type not in FEEDBACK]
         uow.load({_stream(e) for e in facts})
-        self._prefetch_triggers([e for e in facts if e.type in TRIGGER_EVENTS])
+        pairs = self._prefetch_triggers([e for e in facts if e.type in TRIGGER_EVENTS])
+        pairs |= self._prefetch_goals([e for e in facts if e.type in GOAL_EVENT_TYPES])
+        # The sequences, then the contacts' slots in them, then the enrollments these name.
+        self.uow.load({sequence_id for sequence_id, _ in pairs})
+        slots = self.uow.load({ids.slot_id(s, contact) for s, contact in pairs})
+        self.uow.load({s.enrollment_id for s in slots.values()
+                       if isinstance(s, EnrollmentSlot)})
         self._prefetch_exits([e for e in facts if e.type in _EXITS])
+        self._prefetch_attribution([e for e in facts if _attributable(e)])
         feedback = {i for e in events if e.type in FEEDBACK
                     if (i := ids.enrollment_of_message(str(e.data.get("message_id", ""))))}
         found = uow.load(feedback)
         uow.load({key for e in found.values() if isinstance(e, Enrollment)
                   for key in (e.sequence_id, ids.contact_id(e.tenant_id, e.contact_id))})
 
-    def _prefetch_triggers(self, events: list[CrmEvent]) -> None:
+    def _prefetch_triggers(self, events: list[CrmEvent]) -> set[tuple[UUID, str]]:
+        """The (sequence, contact) pairs the trigger events may enroll."""
         if not events:
-            return
+            return set()
         view = self.core.store.trigger_view({e.tenant_id for e in events})
         self.uow.expect_triggers(view)
         for tenant, rows in view.sequences.items():
             for row in rows:
                 self.triggers[(tenant, row.trigger_type)].append(row.sequence_id)
-        pairs = {(sequence_id, e.contact_id) for e in events
-                 for sequence_id in self.triggers[(e.tenant_id, e.type)]}
-        self.uow.load({sequence_id for sequence_id, _ in pairs})
-        slots = self.uow.load({ids.slot_id(s, contact) for s, contact in pairs})
-        self.uow.load({s.enrollment_id for s in slots.values()
-                       if isinstance(s, EnrollmentSlot)})
+        return {(sequence_id, e.contact_id) for e in events
+                for sequence_id in self.triggers[(e.tenant_id, e.type)]}
+
+    def _prefetch_goals(self, events: list[CrmEvent]) -> set[tuple[UUID, str]]:
+        """The (sequence, contact) pairs the events may convert in: from the goal index,
+        whose epochs the write expects unchanged (a goal published meanwhile makes the
+        batch decide again)."""
+        if not events:
+            return set()
+        view = self.core.store.goal_view({e.tenant_id for e in events})
+        self.uow.expect_triggers(view)
+        for tenant, rows in view.sequences.items():
+            for row in rows:
+                self.goals[(tenant, row.event_type)].append(row.sequence_id)
+        return {(sequence_id, e.contact_id) for e in events
+                for sequence_id in self.goals.get((e.tenant_id, e.type), ())}
 
     def _prefetch_exits(self, events: list[CrmEvent]) -> None:
         by_tenant: dict[str, set[str]] = defaultdict(set)
@@ -154,9 +206,32 @@ class _Batch:
         self.uow.load({row.enrollment_id for row in rows}
                       | {row.sequence_id for row in rows})
 
+    def _prefetch_attribution(self, events: list[CrmEvent]) -> None:
+        """The messages a reply or unsubscribe may answer: the one it names, and the
+        contact's requests within the attribution window before it."""
+        if not events:
+            return
+        window = self.core.settings.reply_attribution
+        by_tenant: dict[str, list[CrmEvent]] = defaultdict(list)
+        for e in events:
+            by_tenant[e.tenant_id].append(e)
+        for tenant, found in by_tenant.items():
+            since = _before(min(e.occurred_at for e in found), window)
+            for row in self.core.store.recent_messages(
+                    tenant, {e.contact_id for e in found}, since):
+                self.recent[(tenant, row.contact_id)].append(row)
+        named = {str(e.data.get("message_id") or "") for e in events}
+        latest = {row.message_id for rows in self.recent.values() for row in rows}
+        self.uow.load({i for m in named | latest if (i := ids.enrollment_of_message(m))})
+
     # --- one event -----------------------------------------------------------------------------
 
     def _one(self, e: CrmEvent) -> CrmOutcome:
+        outcome = self._decide_one(e)
+        outcome.event_type = e.type
+        return outcome
+
+    def _decide_one(self, e: CrmEvent) -> CrmOutcome:
         if not e.known:
             return CrmOutcome(CrmStatus.IGNORED)
         key = (_stream(e), e.event_id)
@@ -187,13 +262,49 @@ class _Batch:
             return CrmOutcome(CrmStatus.IGNORED)  # the CRM deleted this contact: nothing applies
         record(contact)
         outcome = CrmOutcome()
+        # Goals first: an enrollment this event makes never counts it as its goal.
+        sequences = self.goals.get((e.tenant_id, e.type), ())
+        if sequences:
+            outcome.converted, exited = conversions.convert(self.uow, sequences, e, self.now)
+            outcome.exited += exited
         if e.type in TRIGGER_EVENTS:
             self._enroll(contact, e, outcome)
         elif e.type in _EXIT_ALL:
             self._exit(e, _EXIT_ALL[e.type], outcome)
         elif e.type == "contact_replied" and not contact_reply_is_ooo(e):
             self._exit(e, "contact_replied", outcome)
+        if _attributable(e):
+            self._attribute(e)
         return outcome
+
+    def _attribute(self, e: CrmEvent) -> None:
+        """Attribute the reply or unsubscribe to the message it names, if that is one of
+        the tenant's; else to the contact's latest message request (on the event's channel,
+        if it names one) within the attribution window before it; else to none."""
+        kind = _ATTRIBUTED[e.type]
+        named = text_field(e.data, "message_id")
+        found = self._message(e.tenant_id, named)
+        by = "message_id"
+        if found is None:
+            channel = text_field(e.data, "channel")
+            since = _before(e.occurred_at, self.core.settings.reply_attribution)
+            candidates = [r for r in self.recent.get((e.tenant_id, e.contact_id), ())
+                          if since <= r.requested_at <= e.occurred_at
+                          and (not channel or r.channel == channel)]
+            if candidates:
+                last = max(candidates, key=lambda r: (r.requested_at, r.message_id))
+                named, found, by = last.message_id, self._message(e.tenant_id,
+                                                                  last.message_id), "last_message"
+        if found is not None:
+            found.attribute(kind, named, occurred_at=e.occurred_at, by=by, at=self.now)
+
+    def _message(self, tenant_id: str, message_id: str) -> Enrollment | None:
+        """The enrollment that requested ``message_id``, if it is one of the tenant's."""
+        enrollment_id = ids.enrollment_of_message(message_id) if message_id else None
+        found = self.uow.get(enrollment_id, Enrollment) if enrollment_id else None
+        if found is None or found.tenant_id != tenant_id or message_id not in found.messages:
+            return None
+        return found
 
     def _enroll(self, contact: Contact, e: CrmEvent, outcome: CrmOutcome) -> None:
         for sequence_id in self.triggers.get((e.tenant_id, e.type), ()):
@@ -243,11 +354,21 @@ class _Batch:
                 and message_id in found.messages):
             raise InvalidInputError("data.message_id", f"no message {message_id} of this tenant")
         enrollment = found
-        if e.type == "message_delivered":
+        if e.type in ("message_opened", "message_clicked"):
+            was = enrollment.messages[message_id]["status"]
+            if e.type == "message_opened":
+                changed = enrollment.record_open(message_id, machine=flag(e.data, "machine"),
+                                                 occurred_at=e.occurred_at, at=self.now)
+            else:
+                changed = enrollment.record_click(message_id, url=url_field(e.data),
+                                                  bot=flag(e.data, "bot"),
+                                                  occurred_at=e.occurred_at, at=self.now)
+            if changed and was == "requested":
+                self._delivered(enrollment, message_id)  # implied by the open or click
+        elif e.type == "message_delivered":
             changed = enrollment.record_delivery(message_id, self.now)
-            if changed and enrollment.status == "active" and enrollment.is_last_message(
-                    message_id):
-                enrollment.complete(self.now)  # the last message arrived: nothing can fail
+            if changed:
+                self._delivered(enrollment, message_id)
         else:
             attempt = enrollment.messages[message_id]["attempt"]
             permanent = bool(e.data.get("permanent", False))
@@ -265,6 +386,10 @@ class _Batch:
         if not changed:
             return CrmOutcome(CrmStatus.DUPLICATE)
         return CrmOutcome(exited=[enrollment.id] if enrollment.status == "exited" else [])
+
+    def _delivered(self, enrollment: Enrollment, message_id: str) -> None:
+        if enrollment.status == "active" and enrollment.is_last_message(message_id):
+            enrollment.complete(self.now)  # the last message arrived: nothing can fail
 
     def _retry_time(self, enrollment: Enrollment, earliest: datetime) -> datetime:
         """A retry waits its backoff and, like every send, the sequence's send window."""
@@ -309,5 +434,9 @@ def _fact_of(e: CrmEvent, now: datetime) -> Callable[[Contact], None]:
                                  out_of_office=ooo)
     if e.type == "contact_unsubscribed":
         channel = text_field(d, "channel")
+        text_field(d, "message_id")  # checked before anything changes (attribution reads it)
         return lambda c: c.unsubscribe(eid, occurred, now, channel=channel)
+    if e.type == "custom_event":
+        name = custom_event_name(d)
+        return lambda c: c.custom_event(eid, occurred, now, name=name)
     return lambda c: c.delete(eid, occurred, now)  # contact_deleted: the last known type

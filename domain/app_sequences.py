@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from domain import validation as v
 from domain.app_base import Core
 from domain.errors import InvalidInputError
+from domain.goals import Goal
 from domain.sequence import RESUME_POLICIES, DripSequence
 from domain.steps import Step
 from domain.triggers import ReEnrollment, validate_trigger
@@ -18,7 +19,7 @@ from domain.windows import SendWindow
 T = TypeVar("T")
 
 _CREATE_FIELDS = {"name", "description", "trigger_type", "trigger_data", "exit_on_reply",
-                  "reenrollment", "send_window", "resume_policy", "steps"}
+                  "reenrollment", "send_window", "resume_policy", "goal", "steps"}
 
 
 def validated_settings(data: dict[str, Any], current: DripSequence | None) -> dict[str, Any]:
@@ -38,6 +39,9 @@ def validated_settings(data: dict[str, Any], current: DripSequence | None) -> di
         out["send_window"] = window.to_dict() if window else None
     if "resume_policy" in data:
         out["resume_policy"] = v.choice(data["resume_policy"], "resume_policy", RESUME_POLICIES)
+    if "goal" in data:
+        goal = Goal.from_dict(data["goal"])
+        out["goal"] = goal.to_dict() if goal else None
     if "trigger_type" in data or "trigger_data" in data:
         kind = data.get("trigger_type", current.trigger_type if current else "manual")
         if "trigger_data" in data:
@@ -91,6 +95,7 @@ class SequenceCommands:
                 reenrollment=settings.get("reenrollment", ReEnrollment().to_dict()),
                 at=now, cloned_from=None, send_window=settings.get("send_window"),
                 resume_policy=settings.get("resume_policy", "send_late"),
+                goal=settings.get("goal"),
             )
             for step in steps:
                 sequence.add_step(step, now)
@@ -174,6 +179,7 @@ class SequenceCommands:
                 trigger_data=source.trigger_data, exit_on_reply=source.exit_on_reply,
                 reenrollment=source.reenrollment.to_dict(), at=now, cloned_from=source.id,
                 send_window=source.send_window, resume_policy=source.resume_policy,
+                goal=source.goal,
             )
             for step in source.steps:
                 body = step.to_dict()

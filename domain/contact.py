@@ -140,6 +140,13 @@ class Contact(Aggregate):
             c.unsubscribed.add(self.channel or ALL_CHANNELS)
             c.last_unsubscribed_at = _later(c.last_unsubscribed_at, self.occurred_at)
 
+    class CustomEventHappened(Fact):
+        """A ``custom_event`` (a purchase, say): its name and time only, for goals and the
+        contact's last activity; its properties are matched by goals, never kept."""
+
+        TOPIC = "contact.custom_event"
+        name: str
+
     class Deleted(Fact):
         TOPIC = "contact.deleted"
 
@@ -233,6 +240,10 @@ class Contact(Aggregate):
     def unsubscribe(self, event_id: str, occurred_at: datetime, at: datetime,
                     channel: str) -> None:
         self._fact(self.Unsubscribed, event_id, occurred_at, at, channel=channel)
+
+    def custom_event(self, event_id: str, occurred_at: datetime, at: datetime,
+                     name: str) -> None:
+        self._fact(self.CustomEventHappened, event_id, occurred_at, at, name=name)
 
     def delete(self, event_id: str, occurred_at: datetime, at: datetime) -> None:
         self._fact(self.Deleted, event_id, occurred_at, at)

@@ -17,8 +17,9 @@ from domain.errors import InvalidInputError
 
 TRIGGER_EVENTS = ("tag_added", "list_joined", "form_submit", "pipeline_entered")
 EVENT_TYPES = (*TRIGGER_EVENTS, "tag_removed", "pipeline_status_changed", "contact_updated",
-               "contact_replied", "contact_unsubscribed", "contact_deleted",
-               "message_delivered", "message_failed")
+               "contact_replied", "contact_unsubscribed", "contact_deleted", "custom_event",
+               "message_delivered", "message_failed", "message_opened", "message_clicked")
+MAX_CUSTOM_PROPERTIES = 50
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,21 @@ def text_field(data: dict[str, Any], key: str, *, required: bool = False) -> str
     return v.text(str(value) if isinstance(value, int) else value, f"data.{key}", max_len=500)
 
 
+def flag(data: dict[str, Any], key: str) -> bool:
+    """An optional boolean of the event's data (false when absent)."""
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"data.{key}", "must be true or false")
+    return value
+
+
+def url_field(data: dict[str, Any], key: str = "url") -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"data.{key}", "is required for this event type")
+    return v.text(value, f"data.{key}", max_len=2000)
+
+
 def one_of(data: dict[str, Any], *keys: str) -> None:
     if not any(data.get(k) not in (None, "") for k in keys):
         raise InvalidInputError(f"data.{keys[0]}", f"give {' or '.join(keys)}")
@@ -87,3 +103,16 @@ def profile_changes(data: dict[str, Any]) -> dict[str, Any]:
                                         "must be a string, number, boolean or null")
         changes["custom_fields"] = dict(fields)
     return changes
+
+
+def custom_event_name(data: dict[str, Any]) -> str:
+    """A ``custom_event``'s name, its ``properties`` checked too (an object of at most
+    ``MAX_CUSTOM_PROPERTIES`` keys; goals match into it, nothing else keeps it)."""
+    name = v.text(data.get("name"), "data.name", max_len=200)
+    properties = v.require_mapping(data.get("properties", {}), "data.properties")
+    if len(properties) > MAX_CUSTOM_PROPERTIES:
+        raise InvalidInputError("data.properties",
+                                f"must have at most {MAX_CUSTOM_PROPERTIES} keys")
+    for key in properties:
+        v.text(key, "data.properties key", max_len=200)
+    return name

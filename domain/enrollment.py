@@ -32,9 +32,10 @@ from domain.errors import (
 
 EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "manual_exit",
                 "condition_not_met", "sequence_paused", "sequence_archived", "error",
-                "step_removed")
+                "step_removed", "goal_reached")
 OPEN = ("active", "paused")
 SETTLE = timedelta(minutes=30)
+MAX_CLICKED_URLS = 50  # links per message whose clicks are recorded, for each kind
 MESSAGE_FIELDS = ("channel", "type", "content", "template_id", "variables", "media_url")
 
 
@@ -43,6 +44,12 @@ def _earliest(e: Enrollment, *times: datetime | None) -> datetime | None:
     if e.pending_retry is not None:
         candidates.append(e.pending_retry["due_at"])
     return min(candidates) if candidates else None
+
+
+def _click_key(url: str, bot: bool) -> str:
+    """A link's clicks by a human and by a bot are recorded apart: a link scanner clicking
+    first must not hide the human's click."""
+    return f"{'bot' if bot else 'human'} {url}"
 
 
 def _later(last: int | None, order: int) -> int:
@@ -81,10 +88,12 @@ class Enrollment(Aggregate):
             e.enrolled_at = e.updated_at = self.at
             e.entered_at = self.entered_at or self.at
             e.completed_at = e.exited_at = e.exit_reason = None
+            e.converted_at = e.goal_event_id = None
             e.exit_detail = ""
             e.paused_by_sequence = False
             e.due_before_pause = e.last_step_at = None
-            # message_id -> {"step_order", "attempt", "status"}: makes feedback idempotent.
+            # message_id -> {"step_order", "attempt", "status", "requested_at", "step_id"}:
+            # makes feedback idempotent, and says which message a goal is credited to.
             e.messages = {}
             # A failed send waiting to be tried again: {"step_order", "attempt", "due_at"}.
             e.pending_retry = None
@@ -115,7 +124,7 @@ class Enrollment(Aggregate):
         final: bool
 
         def apply(self, e: Any) -> None:
-            e._requested(self.step_order, self.attempt, self.at)
+            e._requested(self.step_order, self.attempt, self.at, self.step_id)
             if self.advance_to is not None:
                 e.current_step_order, e.attempt = self.advance_to, 1
             if self.final:
@@ -135,7 +144,8 @@ class Enrollment(Aggregate):
         request: dict[str, Any]
 
         def apply(self, e: Any) -> None:
-            e._requested(self.step_order, self.attempt, self.at)
+            e._requested(self.step_order, self.attempt, self.at,
+                         str(self.request.get("step_id") or ""))
 
     class StepSkipped(Event):
         TOPIC = "enrollment.step_skipped"
@@ -172,9 +182,44 @@ class Enrollment(Aggregate):
         TOPIC = "enrollment.message_delivered"
         message_id: str
         step_order: int
+        # True when no delivery was reported but an open or a click showed it arrived.
+        implied: bool = False
 
         def apply(self, e: Any) -> None:
             e.messages[self.message_id]["status"] = "delivered"
+            e.updated_at = self.at
+
+    class MessageOpened(Event):
+        """The first open of a message, or its first human open after machine ones
+        (``machine``: the sender says a machine opened it, e.g. a mail privacy proxy)."""
+
+        TOPIC = "enrollment.message_opened"
+        message_id: str
+        step_order: int
+        machine: bool
+        occurred_at: datetime
+
+        def apply(self, e: Any) -> None:
+            e.messages[self.message_id]["opened_machine" if self.machine else "opened"] = True
+            e.updated_at = self.at
+
+    class MessageClicked(Event):
+        """The first click of a link of a message (``bot``: the sender says a bot did)."""
+
+        TOPIC = "enrollment.message_clicked"
+        message_id: str
+        step_order: int
+        url: str
+        bot: bool
+        occurred_at: datetime
+        # The message's first click by a human (by a bot, for a bot click): what the
+        # engagement counters count (a message clicked is counted once, however many links).
+        first: bool = True
+
+        def apply(self, e: Any) -> None:
+            sent = e.messages[self.message_id]
+            sent["clicked"] = [*sent.get("clicked", []), _click_key(self.url, self.bot)]
+            sent["clicked_bot" if self.bot else "clicked_human"] = True
             e.updated_at = self.at
 
     class Advanced(Event):
@@ -206,6 +251,60 @@ class Enrollment(Aggregate):
         def apply(self, e: Any) -> None:
             e.pending_retry = {**e.pending_retry, "due_at": self.due_at}
             e.next_scheduled_at = _earliest(e, e.step_due_at)
+            e.updated_at = self.at
+
+    class ReplyAttributed(Event):
+        """The contact's reply answered this message (the first attributed to it): named by
+        the reply (``by`` message_id) or the contact's latest message before it
+        (``last_message``)."""
+
+        TOPIC = "enrollment.reply_attributed"
+        message_id: str
+        step_order: int
+        occurred_at: datetime
+        by: str
+        variant: str | None = None
+        requested_at: datetime | None = None  # when the message was requested
+
+        def apply(self, e: Any) -> None:
+            e.messages[self.message_id]["replied"] = True
+            e.updated_at = self.at
+
+    class UnsubscribeAttributed(Event):
+        """The contact unsubscribed after this message (attributed as a reply is)."""
+
+        TOPIC = "enrollment.unsubscribe_attributed"
+        message_id: str
+        step_order: int
+        occurred_at: datetime
+        by: str
+        variant: str | None = None
+
+        def apply(self, e: Any) -> None:
+            e.messages[self.message_id]["unsubscribed"] = True
+            e.updated_at = self.at
+
+    class GoalReached(Event):
+        """The enrollment converted (CAPABILITIES §3): the CRM event ``event_id`` met the
+        goal of the revision it follows. Credited to the last message requested before the
+        event (``message_id``, ``step_id``, ``step_order``; None when there was none).
+        ``exclusive``: the one enrollment, across the contact's sequences, that the event
+        counts for once (the one with the latest attributed message)."""
+
+        TOPIC = "enrollment.goal_reached"
+        event_id: str
+        event_type: str
+        occurred_at: datetime
+        message_id: str | None
+        step_id: str | None
+        step_order: int | None
+        variant: str | None = None
+        holdout: bool = False
+        exclusive: bool = False
+        revision: int = 1  # the revision whose goal it met
+
+        def apply(self, e: Any) -> None:
+            e.converted_at, e.goal_event_id = self.occurred_at, self.event_id
             e.updated_at = self.at
 
     class Migrated(Event):
@@ -286,6 +385,8 @@ class Enrollment(Aggregate):
         updated_at: datetime
         completed_at: datetime | None
         exited_at: datetime | None
+        converted_at: datetime | None  # CRM time of the goal event it converted on
+        goal_event_id: str | None
         exit_reason: str | None
         exit_detail: str
         paused_by_sequence: bool
@@ -309,9 +410,10 @@ class Enrollment(Aggregate):
 
     # --- state shared by the apply methods -----------------------------------------------------
 
-    def _requested(self, step_order: int, attempt: int, at: datetime) -> None:
+    def _requested(self, step_order: int, attempt: int, at: datetime, step_id: str) -> None:
         self.messages[ids.message_id(self.id, step_order, attempt)] = {
-            "step_order": step_order, "attempt": attempt, "status": "requested"}
+            "step_order": step_order, "attempt": attempt, "status": "requested",
+            "requested_at": at, "step_id": step_id}
         self.last_order = _later(self.last_order, step_order)
         if self.pending_retry and self.pending_retry["step_order"] == step_order:
             self.pending_retry = None
@@ -453,6 +555,54 @@ class Enrollment(Aggregate):
         return (sent is not None and self.migrated_at_order is not None
                 and sent["step_order"] < self.migrated_at_order)
 
+    def record_open(self, message_id: str, *, machine: bool, occurred_at: datetime,
+                    at: datetime) -> bool:
+        """Record an open once (a machine one and a human one apart); False if it was
+        recorded already. An open of a message not yet reported delivered delivers it."""
+        sent = self._known_message(message_id)
+        if sent.get("opened_machine" if machine else "opened"):
+            return False
+        self._implied_delivery(message_id, sent, at)
+        self._emit(self.MessageOpened, message_id=message_id, step_order=sent["step_order"],
+                   machine=machine, occurred_at=occurred_at, at=at)
+        return True
+
+    def record_click(self, message_id: str, *, url: str, bot: bool, occurred_at: datetime,
+                     at: datetime) -> bool:
+        """Record the first click of each link (at most ``MAX_CLICKED_URLS`` links per
+        message); False for one recorded already, or past that many."""
+        sent = self._known_message(message_id)
+        clicked = sent.get("clicked", [])
+        of_kind = [c for c in clicked if c.startswith("bot " if bot else "human ")]
+        if _click_key(url, bot) in clicked or len(of_kind) >= MAX_CLICKED_URLS:
+            return False
+        self._implied_delivery(message_id, sent, at)
+        first = not sent.get("clicked_bot" if bot else "clicked_human", False)
+        self._emit(self.MessageClicked, message_id=message_id, step_order=sent["step_order"],
+                   url=url, bot=bot, occurred_at=occurred_at, first=first, at=at)
+        return True
+
+    def attribute(self, kind: str, message_id: str, *, occurred_at: datetime, by: str,
+                  at: datetime) -> bool:
+        """Attribute a reply (``kind`` "replied") or an unsubscribe ("unsubscribed") to this
+        message, the first only; False when one was already."""
+        sent = self._known_message(message_id)
+        if sent.get(kind):
+            return False
+        if kind == "replied":
+            self._emit(self.ReplyAttributed, message_id=message_id,
+                       step_order=sent["step_order"], occurred_at=occurred_at, by=by,
+                       requested_at=sent.get("requested_at"), at=at)
+        else:
+            self._emit(self.UnsubscribeAttributed, message_id=message_id,
+                       step_order=sent["step_order"], occurred_at=occurred_at, by=by, at=at)
+        return True
+
+    def _implied_delivery(self, message_id: str, sent: dict[str, Any], at: datetime) -> None:
+        if sent["status"] == "requested":
+            self._emit(self.MessageDelivered, message_id=message_id,
+                       step_order=sent["step_order"], implied=True, at=at)
+
     def is_last_message(self, message_id: str) -> bool:
         """Is this the latest request of the last step, whose fate settles the enrollment?"""
         sent = self.messages.get(message_id)
@@ -460,6 +610,23 @@ class Enrollment(Aggregate):
             return False
         return all(m["attempt"] <= sent["attempt"] for m in self.messages.values()
                    if m["step_order"] == sent["step_order"])
+
+    # --- goals -----------------------------------------------------------------------------------
+
+    def reach_goal(self, *, event_id: str, event_type: str, occurred_at: datetime,
+                   message_id: str | None, exclusive: bool, revision: int,
+                   at: datetime) -> None:
+        """Record the conversion (once: a second goal event changes nothing, so it is
+        refused); credited to ``message_id``, one of its requests, or to none."""
+        if self.converted_at is not None:
+            raise EnrollmentStatusError(
+                f"enrollment {self.id} converted already (on event {self.goal_event_id})")
+        sent = self._known_message(message_id) if message_id is not None else None
+        self._emit(self.GoalReached, event_id=event_id, event_type=event_type,
+                   occurred_at=occurred_at, message_id=message_id,
+                   step_id=(sent.get("step_id") or None) if sent else None,
+                   step_order=sent["step_order"] if sent else None, variant=None,
+                   holdout=False, exclusive=exclusive, revision=revision, at=at)
 
     # --- lifecycle ------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from domain.errors import (
     SequenceNotDraftError,
     StepNotFoundError,
 )
+from domain.goals import Goal
 from domain.steps import Step
 from domain.triggers import ReEnrollment
 from domain.windows import SendWindow
@@ -40,9 +41,9 @@ from domain.windows import SendWindow
 STATUSES = ("draft", "active", "paused", "archived", "deleted")
 # Settings a draft may change with ``update``; each is validated by the application first.
 SETTINGS = ("name", "description", "trigger_type", "trigger_data", "exit_on_reply",
-            "reenrollment", "send_window", "resume_policy")
+            "reenrollment", "send_window", "resume_policy", "goal")
 # The settings that shape a journey: they belong to a revision, the others to the sequence.
-JOURNEY = ("exit_on_reply", "send_window", "resume_policy")
+JOURNEY = ("exit_on_reply", "send_window", "resume_policy", "goal")
 RESUME_POLICIES = ("send_late", "skip_missed")
 
 
@@ -59,14 +60,20 @@ class Revision:
     steps_by_id: dict[UUID, Step] = field(default_factory=dict)
     created_at: datetime | None = None
     published_at: datetime | None = None
+    goal: dict[str, Any] | None = None  # ``domain.goals.Goal`` as stored; None: no goal
 
     @property
     def published(self) -> bool:
         return self.published_at is not None
 
+    @property
+    def goal_rule(self) -> Goal | None:
+        return Goal.from_stored(self.goal) if self.goal else None
+
     def copy(self, number: int, at: datetime) -> Revision:
         return replace(self, number=number, base=self.number, steps_by_id=dict(self.steps_by_id),
-                       created_at=at, published_at=None)
+                       created_at=at, published_at=None,
+                       goal=dict(self.goal) if self.goal else None)
 
     @property
     def window(self) -> SendWindow | None:
@@ -121,6 +128,7 @@ class DripSequence(Aggregate):
         # Fields added later need defaults so that older events still load.
         send_window: dict[str, Any] | None = None
         resume_policy: str = "send_late"
+        goal: dict[str, Any] | None = None
 
         def apply(self, s: Any) -> None:
             s.tenant_id, s.name, s.description = self.tenant_id, self.name, self.description
@@ -129,7 +137,8 @@ class DripSequence(Aggregate):
             s.cloned_from = self.cloned_from
             s.status = "draft"
             s.revisions = {1: Revision(1, None, self.exit_on_reply, self.send_window,
-                                       self.resume_policy, {}, created_at=self.at)}
+                                       self.resume_policy, {}, created_at=self.at,
+                                       goal=self.goal)}
             s.live_revision, s.draft_revision, s.last_revision = None, 1, 1
             s.created_at = s.updated_at = self.at
             s.activated_at = None
@@ -265,12 +274,14 @@ class DripSequence(Aggregate):
               trigger_type: str, trigger_data: dict[str, str], exit_on_reply: bool,
               reenrollment: dict[str, Any], at: datetime, cloned_from: UUID | None,
               send_window: dict[str, Any] | None = None,
-              resume_policy: str = "send_late") -> DripSequence:
+              resume_policy: str = "send_late",
+              goal: dict[str, Any] | None = None) -> DripSequence:
         return cls._create(cls.Created, id=id, tenant_id=tenant_id, name=name,
                            description=description, trigger_type=trigger_type,
                            trigger_data=trigger_data, exit_on_reply=exit_on_reply,
                            reenrollment=reenrollment, at=at, cloned_from=cloned_from,
-                           send_window=send_window, resume_policy=resume_policy, timestamp=at)
+                           send_window=send_window, resume_policy=resume_policy, goal=goal,
+                           timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
         trigger(self, event_class, fields)
@@ -289,6 +300,12 @@ class DripSequence(Aggregate):
             raise RevisionNotFoundError(
                 f"sequence {self.id} has no revision {number}") from None
 
+    def goal_types(self) -> set[str]:
+        """The event types of the goals of its published revisions: an enrollment pinned to
+        any of them, the live one or an older one, may still convert."""
+        return {r.goal["event_type"] for r in self.revisions.values()
+                if r.published and r.goal}
+
     def pinned(self, number: int) -> Revision:
         """The revision an enrollment is pinned to (a published one is never removed)."""
         return self.revisions.get(number) or self.current
@@ -305,6 +322,10 @@ class DripSequence(Aggregate):
     @property
     def resume_policy(self) -> str:
         return self.current.resume_policy
+
+    @property
+    def goal(self) -> dict[str, Any] | None:
+        return self.current.goal
 
     @property
     def window(self) -> SendWindow | None:

@@ -4,7 +4,8 @@ one unit of work's events together with everything that must change with them.
 
 Besides the events, a write carries the *write-side indexes*: small tables that decisions
 read (which enrollments of a contact are open, which enrollments are due, which sequences a
-trigger starts, which CRM event ids were applied). They are written in the same transaction
+trigger starts, which sequences have a goal of an event type, which CRM event ids were
+applied). They are written in the same transaction
 as the events that move them, so a decision never waits for, or is misled by, a lagging read
 model (CONVENTIONS 13). A write can also carry *expectations*: the versions of aggregates a
 decision read without changing them, and the trigger epochs of the tenants it looked at; if
@@ -41,6 +42,17 @@ class EnrollmentRow:
 
 
 @dataclass(frozen=True)
+class MessageRow:
+    """A message request, as replies and unsubscribes are attributed by it."""
+
+    tenant_id: str
+    contact_id: str
+    channel: str
+    requested_at: datetime
+    message_id: str
+
+
+@dataclass(frozen=True)
 class TriggerRow:
     """An active sequence that a CRM event can start."""
 
@@ -55,6 +67,21 @@ class TriggerView:
     epochs: Mapping[str, int]  # by tenant: what a write expects unchanged
 
 
+@dataclass(frozen=True)
+class GoalRow:
+    """A sequence one of whose published revisions has a goal of this CRM event type."""
+
+    sequence_id: UUID
+    tenant_id: str
+    event_type: str
+
+
+@dataclass(frozen=True)
+class GoalView:
+    sequences: Mapping[str, list[GoalRow]]  # by tenant
+    epochs: Mapping[str, int]  # by tenant (the trigger epochs: every sequence change moves them)
+
+
 @dataclass
 class WriteBatch:
     events: list[StoredEvent] = field(default_factory=list)
@@ -63,9 +90,12 @@ class WriteBatch:
     ended_enrollments: list[UUID] = field(default_factory=list)  # removed from the index
     triggers: list[TriggerRow] = field(default_factory=list)  # upserted
     untriggered: list[UUID] = field(default_factory=list)  # sequences no longer triggering
+    regoaled: list[UUID] = field(default_factory=list)  # sequences whose goal rows are replaced
+    goals: list[GoalRow] = field(default_factory=list)  # their rows now
     bump_epochs: set[str] = field(default_factory=set)  # tenants whose trigger set changed
     seen: list[tuple[UUID, str]] = field(default_factory=list)  # (contact stream, event id)
     running_migrations: list[tuple[UUID, UUID]] = field(default_factory=list)  # (id, sequence)
+    message_requests: list[MessageRow] = field(default_factory=list)
     finished_migrations: list[UUID] = field(default_factory=list)
     expect_versions: dict[UUID, int] = field(default_factory=dict)
     expect_epochs: dict[str, int] = field(default_factory=dict)
@@ -108,6 +138,11 @@ class EventStore(Protocol):
         """Ordered by enrollment id (as text), those after ``after``, at most ``limit``."""
         ...
 
+    def recent_messages(self, tenant_id: str, contact_ids: Collection[str],
+                        since: datetime) -> list[MessageRow]:
+        """The message requests of these contacts at or after ``since``."""
+        ...
+
     def running_migrations(self) -> list[UUID]:
         """The revision migrations started and not finished, oldest id first."""
         ...
@@ -118,5 +153,9 @@ class EventStore(Protocol):
         ...
 
     def trigger_view(self, tenants: Collection[str]) -> TriggerView: ...
+
+    def goal_view(self, tenants: Collection[str]) -> GoalView:
+        """The goal index of these tenants, with their trigger epochs."""
+        ...
 
     def max_notification_id(self) -> int | None: ...

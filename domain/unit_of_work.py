@@ -23,12 +23,22 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
+from domain import ids
 from domain.codec import EventMapper
 from domain.enrollment import Enrollment
 from domain.migration import Migration
 from domain.sequence import DripSequence
 from domain.snapshots import INTERVAL, Snapshot, can_snapshot
-from domain.store import EnrollmentRow, EventStore, TriggerRow, TriggerView, WriteBatch
+from domain.store import (
+    EnrollmentRow,
+    EventStore,
+    GoalRow,
+    GoalView,
+    MessageRow,
+    TriggerRow,
+    TriggerView,
+    WriteBatch,
+)
 
 log = logging.getLogger("dripline.store")
 A = TypeVar("A", bound=Aggregate)
@@ -99,6 +109,14 @@ def trigger_row(s: DripSequence) -> TriggerRow | None:
     return TriggerRow(s.id, s.tenant_id, s.trigger_type)
 
 
+def goal_rows(s: DripSequence) -> list[GoalRow]:
+    """Whatever its status: an ended enrollment of an archived sequence still converts
+    within its window."""
+    if s.status == "deleted":
+        return []
+    return [GoalRow(s.id, s.tenant_id, kind) for kind in sorted(s.goal_types())]
+
+
 class UnitOfWork:
     def __init__(self, store: EventStore, mapper: EventMapper, *,
                  cache: AggregateCache | None = None, stats: LoadStats | None = None,
@@ -161,7 +179,7 @@ class UnitOfWork:
         for aggregate in aggregates:
             self._expect.setdefault(aggregate.id, aggregate.version)
 
-    def expect_triggers(self, view: TriggerView) -> None:
+    def expect_triggers(self, view: TriggerView | GoalView) -> None:
         for tenant, epoch in view.epochs.items():
             self._epochs.setdefault(tenant, epoch)
 
@@ -182,6 +200,11 @@ class UnitOfWork:
         batch.expect_versions = {i: v for i, v in self._expect.items() if i not in changed_ids}
         for aggregate in changed:
             _index(batch, aggregate)
+        batch.message_requests = [
+            MessageRow(a.tenant_id, a.contact_id, e.channel, e.at,
+                       ids.message_id(a.id, e.step_order, e.attempt))
+            for a, collected in pending if isinstance(a, Enrollment)
+            for e in collected if isinstance(e, Enrollment.StepExecuted)]
         if batch.empty:
             self._release(changed_ids)
             return Committed([], [])
@@ -236,6 +259,8 @@ def _index(batch: WriteBatch, aggregate: Aggregate) -> None:
             batch.untriggered.append(aggregate.id)
         else:
             batch.triggers.append(trigger)
+        batch.regoaled.append(aggregate.id)
+        batch.goals += goal_rows(aggregate)
         batch.bump_epochs.add(aggregate.tenant_id)
     elif isinstance(aggregate, Migration):
         if aggregate.done:

@@ -4,7 +4,9 @@ time; tests call ``bootstrap`` with other settings and a manual clock."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from domain.app_base import Settings as CoreSettings
 from domain.application import DriplineApp
 from domain.clock import Clock, system_clock
 from domain.unit_of_work import AggregateCache
@@ -50,7 +52,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock = system_clock,
                                 max_overflow=settings.postgres_max_overflow)
         app = DriplineApp(env=env, clock=clock,
                           lookups=read_models.lookups(catch_up=catch_up_lookups),
-                          cache=AggregateCache(cache_size) if cache_size else None)
+                          cache=AggregateCache(cache_size) if cache_size else None,
+                          settings=CoreSettings(reply_attribution=timedelta(
+                              days=settings.reply_attribution_days)))
     if check_store:
         try:
             check_format(app.recorder)

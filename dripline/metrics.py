@@ -88,6 +88,12 @@ class IntakeCollector(Collector):
         for result, count in sorted(stats.steps.items()):
             steps.add_metric([result], count)
         yield steps
+        lifecycle = CounterMetricFamily(
+            "dripline_message_events", "Message lifecycle events (delivered, failed, opened, "
+            "clicked) taken in from Kafka, by type and outcome", labels=["type", "outcome"])
+        for (kind, outcome), count in sorted(stats.message_events.items()):
+            lifecycle.add_metric([kind, outcome], count)
+        yield lifecycle
 
 
 class ConsumerLagCollector(Collector):

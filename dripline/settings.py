@@ -36,6 +36,10 @@ class Settings(KafkaSettings):
         default=None, ge=1, le=65535,
         description="Prometheus metrics port of the worker roles (schedule, project, consume); "
                     "unset = none (serve and api show metrics at /metrics)")
+    reply_attribution_days: int = Field(
+        default=7, ge=1, le=90,
+        description="a reply or unsubscribe naming no message is attributed to the contact's "
+                    "latest message requested within this many days before it")
     log_format: Literal["text", "json"] = Field(
         default="text", description="text, or json: one object per line with ids as fields")
 

@@ -4,9 +4,10 @@ place: CONVENTIONS 9). Rows are plain dicts shaped like the API's resources (DES
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,28 @@ class Queries(Protocol):
         any are left out."""
         ...
 
+    def daily_stats(self, tenant_id: str, sequence_id: UUID, first: date, last: date,
+                    zone: ZoneInfo, revision: int | None = None) -> list[dict[str, Any]]:
+        """One item per local day of ``zone`` from ``first`` to ``last`` (inclusive)."""
+        ...
+
     def list_messages(self, tenant_id: str, *, contact_id: str | None = None,
                       sequence_id: UUID | None = None, enrollment_id: UUID | None = None,
                       page: int = 1, limit: int = 50) -> Page: ...
+
+    def list_conversions(self, tenant_id: str, *, contact_id: str | None = None,
+                         sequence_id: UUID | None = None, since: datetime | None = None,
+                         until: datetime | None = None, page: int = 1,
+                         limit: int = 50) -> Page:
+        """Conversions (goal event x enrollment), oldest first; ``since`` and ``until``
+        bound the goal event's ``occurred_at`` (both inclusive)."""
+        ...
+
+    def conversion_stats(self, tenant_id: str, sequence_id: UUID,
+                         revision: int | None = None) -> dict[str, Any]:
+        """The ``conversions`` block of a sequence's statistics (all revisions, or one):
+        ``projections.conversion_rows.stats``."""
+        ...
 
     def due_enrollments(self, now: datetime, limit: int = 500,
                         offset: int = 0) -> list[DueEnrollment]:

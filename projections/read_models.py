@@ -12,7 +12,9 @@ from projections import generations as gens
 from projections.db import ReadDb
 from projections.models.base import ReadModel
 from projections.models.contacts import ContactsModel
+from projections.models.conversions import ConversionsModel
 from projections.models.due_enrollments import DueEnrollmentsModel
+from projections.models.engagement_buckets import EngagementBucketsModel
 from projections.models.enrollments import EnrollmentsModel
 from projections.models.messages import MessagesModel
 from projections.models.sequence_stats import SequenceStatsModel
@@ -25,7 +27,8 @@ from projections.sql_queries import SqlQueries
 
 def all_models() -> list[ReadModel]:
     return [SequencesModel(), EnrollmentsModel(), DueEnrollmentsModel(),
-            SequenceStatsModel(), MessagesModel(), ContactsModel()]
+            SequenceStatsModel(), MessagesModel(), ContactsModel(), EngagementBucketsModel(),
+            ConversionsModel()]
 
 
 @dataclass(frozen=True)

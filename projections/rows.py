@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.db import as_datetime
+from projections.models.sequence_stats import STEP_COUNTERS
 from projections.queries import DueEnrollment
 
 Row = dict[str, Any]
@@ -27,7 +28,7 @@ def sequence(r: Row) -> Row:
         "version", "created_at", "updated_at", "activated_at", "resume_policy", "revision",
         "draft_revision")}}
     out["exit_on_reply"] = bool(r["exit_on_reply"])
-    for column in ("trigger_data", "reenrollment", "steps", "send_window"):
+    for column in ("trigger_data", "reenrollment", "steps", "send_window", "goal"):
         out[column] = json.loads(r[column])
     _times(out, "created_at", "updated_at", "activated_at")
     return out
@@ -37,17 +38,58 @@ def enrollment(r: Row) -> Row:
     out = {"id": r["enrollment_id"], **{k: r[k] for k in (
         "tenant_id", "sequence_id", "contact_id", "number", "source", "status",
         "current_step_order", "next_scheduled_at", "enrolled_at", "completed_at", "exited_at",
-        "exit_reason", "exit_detail", "version", "updated_at", "entered_at", "revision")}}
+        "exit_reason", "exit_detail", "version", "updated_at", "entered_at", "revision",
+        "converted_at")}}
     out["paused_by_sequence"] = bool(r["paused_by_sequence"])
     _times(out, "next_scheduled_at", "enrolled_at", "completed_at", "exited_at", "updated_at",
-           "entered_at")
+           "entered_at", "converted_at")
     return out
 
 
 def message(r: Row) -> Row:
     out = dict(r)
     out["variables"] = json.loads(r["variables"])
-    _times(out, "requested_at", "updated_at")
+    _times(out, "requested_at", "updated_at", "opened_at", "clicked_at", "replied_at",
+           "unsubscribed_at")
+    return out
+
+
+# A funnel row's counters are shown by their column names, but for ``requested``: shown as
+# ``message_requested``, it is what the engagement summary calls ``sent``.
+_SHOWN = {"requested": "message_requested"}
+_SUMS = {"reply_seconds"}  # not a count: seconds added up
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def rates(counts: Row) -> Row:
+    """CAPABILITIES §2 rule 5: over deliveries when there are any, else over sends (the base
+    is named); None where the divisor is 0. Machine opens and bot clicks are in no rate."""
+    sent = int(counts["message_requested"] if "message_requested" in counts else counts["sent"])
+    delivered, opened = int(counts["delivered"]), int(counts["opened"])
+    clicked = int(counts["clicked"])
+    base = delivered if delivered else sent
+    return {"base": "delivered" if delivered else "sent", "open_rate": _ratio(opened, base),
+            "click_rate": _ratio(clicked, base), "click_to_open": _ratio(clicked, opened),
+            "reply_rate": _ratio(counts["replied"], base),
+            "unsubscribe_rate": _ratio(counts["unsubscribed"], base)}
+
+
+def _average(total: float, count: int) -> float | None:
+    return round(total / count, 3) if count else None
+
+
+def engagement(steps: list[Row]) -> Row:
+    """The engagement counters of the funnel entries added up, with their rates."""
+    out: Row = {"sent": sum(s["message_requested"] for s in steps)}
+    for key in ("delivered", "opened", "opened_machine", "clicked", "clicked_bot", "replied",
+                "unsubscribed"):
+        out[key] = sum(s[key] for s in steps)
+    waited = sum((s["avg_seconds_to_first_reply"] or 0) * s["replied"] for s in steps)
+    out["avg_seconds_to_first_reply"] = _average(waited, out["replied"])
+    out["rates"] = rates(out)
     return out
 
 
@@ -56,7 +98,8 @@ def stats(head: Row, totals: list[Row], exits: list[Row], steps: list[Row],
     """The counters of the given rows added up: one revision's, or all of them (``revision``
     None). A step's entry adds up its rows by step id across the revisions that have it,
     with its order in the latest of them; entries go by that order (an older step before
-    the one that took its order)."""
+    the one that took its order). ``engagement`` adds up the entries shown, each with its
+    rates (the rates of sums, not sums of rates)."""
     def total(column: str) -> int:
         return sum(int(r[column]) for r in totals)
 
@@ -73,13 +116,19 @@ def stats(head: Row, totals: list[Row], exits: list[Row], steps: list[Row],
     latest: dict[str, int] = {}
     for s in sorted(steps, key=lambda s: int(s["revision"])):
         entry = funnel.setdefault(s["step_id"], {
-            "step_id": s["step_id"], "step_order": s["step_order"], "reached": 0,
-            "message_requested": 0, "skipped": skipped.get(s["step_id"], {}), "failed": 0,
-            "delivered": 0})
+            "step_id": s["step_id"], "step_order": s["step_order"],
+            "skipped": skipped.get(s["step_id"], {}),
+            **{_SHOWN.get(c, c): 0 for c in STEP_COUNTERS}})
         entry["step_order"], latest[s["step_id"]] = s["step_order"], int(s["revision"])
-        for column, key in (("reached", "reached"), ("requested", "message_requested"),
-                            ("failed", "failed"), ("delivered", "delivered")):
-            entry[key] += int(s[column])
+        for column in STEP_COUNTERS:
+            entry[_SHOWN.get(column, column)] += float(s[column]) if column in _SUMS else int(
+                s[column])
+    for entry in funnel.values():
+        entry["rates"] = rates(entry)
+        entry["avg_seconds_to_first_reply"] = _average(entry.pop("reply_seconds"),
+                                                       entry["replied"])
+    steps_out = sorted(funnel.values(), key=lambda e: (
+        e["step_order"], latest[e["step_id"]], e["step_id"]))
     return {
         "sequence_id": head["sequence_id"],
         "revision": revision,
@@ -91,8 +140,8 @@ def stats(head: Row, totals: list[Row], exits: list[Row], steps: list[Row],
         "completion_rate": completed / enrolled if enrolled else 0.0,
         "exits_by_reason": dict(sorted(by_reason.items())),
         "avg_completion_seconds": seconds / completed if completed else None,
-        "steps": sorted(funnel.values(), key=lambda e: (
-            e["step_order"], latest[e["step_id"]], e["step_id"])),
+        "steps": steps_out,
+        "engagement": engagement(steps_out),
     }
 
 

@@ -4,14 +4,16 @@ puts it in the WHERE clause here, so scoping lives in one place (CONVENTIONS 9).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+from projections import conversion_rows, daily, rows
 from projections import generations as gens
-from projections import rows
 from projections.db import ReadDb
 from projections.models.base import table_name
+from projections.models.engagement_buckets import COUNTERS
 from projections.queries import DueEnrollment, Page
 
 T = TypeVar("T")
@@ -52,6 +54,19 @@ class SqlQueries:
         return self._live("sequences", lambda t: self._page(
             t("sequences"), where, params, "created_at, sequence_id", page, limit,
             rows.sequence))
+
+    def daily_stats(self, tenant_id: str, sequence_id: UUID, first: date, last: date,
+                    zone: ZoneInfo, revision: int | None = None) -> list[dict[str, Any]]:
+        low, high = daily.bucket_range(first, last, zone)
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
+        where = "tenant_id = %s AND sequence_id = %s AND bucket >= %s AND bucket < %s"
+        params: list[Any] = [tenant_id, str(sequence_id), low, high]
+        if revision is not None:
+            where, params = where + " AND revision = %s", [*params, revision]
+        found = self._live("engagement_buckets", lambda t: self.db.read(
+            f"SELECT bucket, {sums} FROM {t('eb_buckets')} WHERE {where} GROUP BY bucket",
+            params))
+        return daily.fold(found, first, last, zone)
 
     def get_sequence(self, tenant_id: str, sequence_id: UUID) -> dict[str, Any] | None:
         found = self._live("sequences", lambda t: self.db.read(
@@ -113,6 +128,35 @@ class SqlQueries:
         return self._live("messages", lambda t: self._page(
             t("messages"), where, params, "requested_at, message_id", page, limit,
             rows.message))
+
+    def list_conversions(self, tenant_id: str, *, contact_id: str | None = None,
+                         sequence_id: UUID | None = None, since: datetime | None = None,
+                         until: datetime | None = None, page: int = 1,
+                         limit: int = 50) -> Page:
+        where, params = conversion_rows.list_filter(tenant_id, [
+            ("contact_id", "=", contact_id),
+            ("sequence_id", "=", str(sequence_id) if sequence_id else None),
+            ("occurred_at", ">=", since), ("occurred_at", "<=", until)])
+        return self._live("conversions", lambda t: self._page(
+            t("conversions"), where, params, "occurred_at, enrollment_id", page, limit,
+            conversion_rows.conversion))
+
+    def conversion_stats(self, tenant_id: str, sequence_id: UUID,
+                         revision: int | None = None) -> dict[str, Any]:
+        key: list[Any] = [tenant_id, str(sequence_id)]
+        only = " AND revision = %s" if revision is not None else ""
+        params = [*key, revision] if revision is not None else key
+        enrolled, converted = self._live("conversions", lambda t: (
+            self.db.read(conversion_rows.SELECT_ENROLLED.format(
+                table=t("conversion_enrollments"), revision=only), params),
+            self.db.read(conversion_rows.SELECT_CONVERTED.format(
+                table=t("conversions"), revision=only), params)))
+        goal = self._live("sequences", lambda t: self.db.read(
+            f"SELECT goal FROM {t('sequence_revisions')} WHERE tenant_id = %s AND "
+            "sequence_id = %s AND revision = %s", params) if revision is not None else
+            self.db.read(f"SELECT goal FROM {t('sequences')} WHERE tenant_id = %s AND "
+                         "sequence_id = %s", key))
+        return conversion_rows.stats(enrolled, converted, goal[0]["goal"] if goal else None)
 
     def due_enrollments(self, now: datetime, limit: int = 500,
                         offset: int = 0) -> list[DueEnrollment]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Request, status
 from pydantic import Field
 
 from api.auth import Tenant
@@ -13,6 +13,7 @@ from api.examples import EVENT_EXAMPLES
 from api.problems import ApiError, responses
 from api.routes import API
 from api.schemas.events import Envelope, EventResult, IngestOut
+from domain.app_crm import FEEDBACK
 from domain.crm import CrmEvent
 from domain.errors import DomainError, InvalidInputError
 
@@ -34,7 +35,7 @@ Batch = Annotated[list[Envelope], Field(min_length=1, max_length=MAX_EVENTS)]
     ),
 )
 def ingest_events(
-    tenant: Tenant, core: Core,
+    tenant: Tenant, core: Core, request: Request,
     data: Annotated[Envelope | Batch, Body(openapi_examples=EVENT_EXAMPLES)],
 ) -> IngestOut:
     envelopes = data if isinstance(data, list) else [data]
@@ -69,6 +70,10 @@ def ingest_events(
             "enrolled": outcome.enrolled, "exited": outcome.exited}))
     counts = {k: sum(r.outcome == k for r in results)
               for k in ("applied", "duplicate", "ignored", "rejected")}
+    lifecycle = request.app.state.metrics.message_events
+    for envelope, result in zip(envelopes, results, strict=True):
+        if envelope.type in FEEDBACK:
+            lifecycle.labels(envelope.type, result.outcome).inc()
     # The events' own position; when nothing new was written (duplicates only), the store's
     # head: a read with ``after`` then sees whatever the first delivery wrote.
     position = (committed.position if committed is not None and committed.position

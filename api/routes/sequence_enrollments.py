@@ -70,9 +70,10 @@ def stats(tenant: Tenant, core: Core, queries: ReadModels, sequence_id: UUID,
     if revision is not None:
         sequence.revision(revision)  # 404 for a revision it never had
     found = queries.sequence_stats(tenant, sequence_id, revision=revision)
+    conversions = queries.conversion_stats(tenant, sequence_id, revision)
     if found is None:  # not projected yet: nothing has happened that it would count
         found = {"sequence_id": sequence.id, "revision": revision, "total_enrolled": 0,
                  "active_count": 0, "paused_count": 0, "completed_count": 0, "exited_count": 0,
                  "completion_rate": 0.0, "exits_by_reason": {},
                  "avg_completion_seconds": None, "steps": []}
-    return StatsOut.model_validate(found)
+    return StatsOut.model_validate({**found, "conversions": conversions})

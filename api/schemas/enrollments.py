@@ -49,7 +49,12 @@ class EnrollmentOut(BaseModel):
         "enrollment made by a CRM event, else enrolled_at. Exit events count from here."))
     completed_at: datetime | None
     exited_at: datetime | None
-    exit_reason: str | None
+    exit_reason: str | None = Field(description=(
+        "manual_exit, contact_replied, contact_unsubscribed, contact_deleted, "
+        "condition_not_met, sequence_paused, sequence_archived, error, step_removed or "
+        "goal_reached"))
+    converted_at: datetime | None = Field(default=None, description=(
+        "When the goal event that converted it happened (CRM time); null: not converted"))
     number: int = Field(description="1 for the first enrollment of the contact in the sequence")
     source: str = Field(description="manual, bulk, trigger or enroll_existing")
     updated_at: datetime
@@ -66,7 +71,8 @@ class EnrollmentOut(BaseModel):
                    next_scheduled_at=e.next_scheduled_at, enrolled_at=e.enrolled_at,
                    entered_at=e.entered_at,
                    completed_at=e.completed_at, exited_at=e.exited_at,
-                   exit_reason=e.exit_reason, number=e.number, source=e.source,
+                   exit_reason=e.exit_reason, converted_at=e.converted_at, number=e.number,
+                   source=e.source,
                    updated_at=e.updated_at, version=e.version, revision=e.revision)
 
 

@@ -3,10 +3,50 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.conversions import ConversionStats
+
+
+class Rates(BaseModel):
+    """Engagement rates (CAPABILITIES §2): over ``delivered`` when there are deliveries, else
+    over ``sent``; each null when its divisor is 0; rounded to 3 decimals. Machine opens and
+    bot clicks are in none of them."""
+
+    base: Literal["delivered", "sent"] = Field(description="What the rates divide by")
+    open_rate: float | None = Field(description="Human opens / base")
+    click_rate: float | None = Field(description="Messages clicked by a human / base")
+    click_to_open: float | None = Field(description="Messages clicked / messages opened")
+    reply_rate: float | None = Field(default=None, description="Attributed replies / base")
+    unsubscribe_rate: float | None = Field(default=None,
+                                           description="Attributed unsubscribes / base")
+
+
+def _no_rates() -> Rates:
+    return Rates(base="sent", open_rate=None, click_rate=None, click_to_open=None)
+
+
+class Engagement(BaseModel):
+    """The engagement counters of the steps shown, added up, with their rates."""
+
+    sent: int = Field(default=0, description="Message requests (every attempt)")
+    delivered: int = Field(default=0, description="Messages delivered (reported, or implied "
+                                                  "by an open or a click)")
+    opened: int = Field(default=0, description="Messages opened by a human")
+    opened_machine: int = Field(default=0, description="Messages opened by a machine (a mail "
+                                                       "privacy proxy, say)")
+    clicked: int = Field(default=0, description="Messages with a link clicked by a human")
+    clicked_bot: int = Field(default=0, description="Messages with a link clicked by a bot")
+    replied: int = Field(default=0, description="Messages a reply was attributed to")
+    unsubscribed: int = Field(default=0,
+                              description="Messages an unsubscribe was attributed to")
+    avg_seconds_to_first_reply: float | None = Field(
+        default=None, description="From a message's request to the first reply attributed "
+                                  "to it, on average")
+    rates: Rates = Field(default_factory=_no_rates)
 
 
 class StepFunnel(BaseModel):
@@ -20,13 +60,27 @@ class StepFunnel(BaseModel):
     message_requested: int
     skipped: dict[str, int] = Field(description="Skips by reason")
     failed: int
-    delivered: int
+    delivered: int = Field(description="Messages delivered (reported, or implied by an open "
+                                       "or a click)")
+    opened: int = Field(description="Messages opened by a human")
+    opened_machine: int = Field(description="Messages opened by a machine")
+    clicked: int = Field(description="Messages with a link clicked by a human")
+    clicked_bot: int = Field(description="Messages with a link clicked by a bot")
+    replied: int = Field(default=0, description="Messages a reply was attributed to")
+    unsubscribed: int = Field(default=0,
+                              description="Messages an unsubscribe was attributed to")
+    avg_seconds_to_first_reply: float | None = None
+    converted: int = Field(default=0, description="Conversions credited to this step (the "
+                                                  "last message before the goal event)")
+    rates: Rates
 
 
 class StatsOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     sequence_id: UUID
+    conversions: ConversionStats | None = Field(
+        default=None, description="Conversions to the goal (CAPABILITIES §3)")
     revision: int | None = Field(default=None, description="The revision these figures are "
                                                            "limited to (null: all of them)")
     total_enrolled: int
@@ -38,6 +92,8 @@ class StatsOut(BaseModel):
     exits_by_reason: dict[str, int]
     avg_completion_seconds: float | None
     steps: list[StepFunnel]
+    engagement: Engagement = Field(default_factory=Engagement, description=(
+        "The steps' engagement added up (one revision's with ``?revision=``)"))
 
 
 class MessageOut(BaseModel):
@@ -61,7 +117,16 @@ class MessageOut(BaseModel):
     due_at: datetime | None
     created_at: datetime | None
     attempt: int
-    status: str = Field(description="requested, delivered or failed")
+    status: str = Field(description="requested, delivered or failed (delivered also when an "
+                                    "open or a click showed that it arrived)")
     error: str | None
     requested_at: datetime
     updated_at: datetime
+    opened_at: datetime | None = Field(default=None, description=(
+        "When a human first opened it (the CRM's time; machine opens left out)"))
+    clicked_at: datetime | None = Field(default=None, description=(
+        "When a human first clicked a link of it (the CRM's time; bot clicks left out)"))
+    replied_at: datetime | None = Field(default=None, description=(
+        "When the reply attributed to it was sent (the CRM's time)"))
+    unsubscribed_at: datetime | None = Field(default=None, description=(
+        "When the unsubscribe attributed to it happened (the CRM's time)"))

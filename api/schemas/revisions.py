@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from api.schemas.common import RequestBody
-from api.schemas.sequences import ResumePolicy, SendWindowIn, SendWindowOut
+from api.schemas.sequences import GoalIn, GoalOut, ResumePolicy, SendWindowIn, SendWindowOut
 from api.schemas.steps import StepOut
 from domain.migration import Migration, Plan
 from domain.sequence import DripSequence, Revision
@@ -38,6 +38,7 @@ class RevisionUpdate(RequestBody):
     exit_on_reply: StrictBool | None = None
     send_window: SendWindowIn | None = Field(default=None, description="null removes it")
     resume_policy: ResumePolicy | None = None
+    goal: GoalIn | None = Field(default=None, description="null removes it")
 
 
 class RevisionSummary(BaseModel):
@@ -55,6 +56,7 @@ class RevisionOut(RevisionSummary):
     exit_on_reply: bool
     send_window: SendWindowOut | None
     resume_policy: str
+    goal: GoalOut | None = None
     steps: list[StepOut]
     version: int = Field(description="The sequence's version (send it back in If-Match)")
 
@@ -70,6 +72,7 @@ class RevisionOut(RevisionSummary):
             send_window=(SendWindowOut(**revision.send_window) if revision.send_window
                          else None),
             resume_policy=revision.resume_policy,
+            goal=GoalOut(**revision.goal) if revision.goal else None,
             steps=[StepOut.model_validate(step.to_dict()) for step in revision.steps],
             version=sequence.version)
 

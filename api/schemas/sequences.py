@@ -49,6 +49,35 @@ class SendWindowOut(BaseModel):
     timezone: str | None
 
 
+GoalEventType = Literal["tag_added", "list_joined", "form_submit", "pipeline_entered",
+                        "tag_removed", "pipeline_status_changed", "contact_updated",
+                        "contact_replied", "custom_event"]
+
+
+class GoalIn(RequestBody):
+    """The journey's goal (CAPABILITIES §3): a CRM event that converts the contact's
+    enrollment, credited to the last message before it."""
+
+    event_type: GoalEventType = Field(description=(
+        "Any CRM event type except message_*, contact_deleted and contact_unsubscribed"))
+    match: dict[str, Annotated[str, Field(max_length=500)]] = Field(
+        min_length=1, max_length=10, examples=[{"pipeline_id": "p-1", "status": "won"}],
+        description="1-10 dot paths into the event's data (e.g. properties.plan), each "
+                    "compared exactly, as text, with the value given")
+    attribution_window_hours: StrictInt = Field(
+        default=168, ge=1, le=2160, description="How long after an enrollment ended a goal "
+                                                "event still converts it (at most 90 days)")
+    exit_on_goal: StrictBool = Field(
+        default=True, description="An open enrollment exits (goal_reached) when it converts")
+
+
+class GoalOut(BaseModel):
+    event_type: str
+    match: dict[str, str]
+    attribution_window_hours: int
+    exit_on_goal: bool
+
+
 _TRIGGER_DATA = ("tag_added: tag_id or tag_name; list_joined: list_id (list_name); "
                  "form_submit: form_id (form_name); pipeline_entered: pipeline_id "
                  "(pipeline_name); manual: {}")
@@ -64,6 +93,7 @@ class SequenceCreate(RequestBody):
     send_window: SendWindowIn | None = None
     resume_policy: ResumePolicy = Field(
         default="send_late", description="On resume: send missed steps at once, or skip them")
+    goal: GoalIn | None = None
     steps: list[StepIn] = Field(default_factory=list, max_length=100)
 
 
@@ -78,6 +108,7 @@ class SequenceUpdate(RequestBody):
     reenrollment: ReEnrollmentIn | None = None
     send_window: SendWindowIn | None = Field(default=None, description="null removes it")
     resume_policy: ResumePolicy | None = None
+    goal: GoalIn | None = Field(default=None, description="null removes it")
 
 
 class ActivateIn(RequestBody):
@@ -102,6 +133,7 @@ class SequenceOut(BaseModel):
     reenrollment: ReEnrollmentOut
     send_window: SendWindowOut | None
     resume_policy: str
+    goal: GoalOut | None = Field(default=None, description="The live revision's goal")
     steps: list[StepOut]
     version: int
     created_at: datetime
@@ -125,6 +157,7 @@ class SequenceOut(BaseModel):
             send_window=(SendWindowOut(**sequence.send_window) if sequence.send_window
                          else None),
             resume_policy=sequence.resume_policy,
+            goal=GoalOut(**sequence.goal) if sequence.goal else None,
             steps=[StepOut.model_validate(step.to_dict()) for step in sequence.steps],
             version=sequence.version, created_at=sequence.created_at,
             updated_at=sequence.updated_at, activated_at=sequence.activated_at,

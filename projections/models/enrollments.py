@@ -1,5 +1,6 @@
-"""``enrollments``: every enrollment with its status, current step, next due time and exit
-reason; found by sequence, by contact and by status."""
+"""``enrollments``: every enrollment with its status, current step, next due time, exit
+reason and when it converted (its goal's CRM time); found by sequence, by contact and by
+status."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ _TIMES = ("next_scheduled_at", "step_due_at", "due_before_pause", "completed_at"
 class EnrollmentsModel(ReadModel):
     name = "enrollments"
     table_bases = ("enrollments",)
-    version = 2  # revisions: the revision each enrollment follows; migrations
+    version = 3  # 2: revisions (the one each follows; migrations); 3: converted_at
     keys: ClassVar[Mapping[str, str]] = {"enrollments": "enrollment_id"}
     schema = (
         "CREATE TABLE IF NOT EXISTS {enrollments} (enrollment_id TEXT PRIMARY KEY, "
@@ -33,7 +34,7 @@ class EnrollmentsModel(ReadModel):
         "completed_at TIMESTAMPTZ, exited_at TIMESTAMPTZ, exit_reason TEXT, exit_detail TEXT, "
         "last_step_at TIMESTAMPTZ, version BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL, "
         "entered_at TIMESTAMPTZ NOT NULL, settling BOOLEAN NOT NULL, "
-        "revision INTEGER NOT NULL)",
+        "revision INTEGER NOT NULL, converted_at TIMESTAMPTZ)",
         "CREATE INDEX IF NOT EXISTS {enrollments}_by_sequence "
         "ON {enrollments} (sequence_id, status)",
         "CREATE INDEX IF NOT EXISTS {enrollments}_by_contact "
@@ -44,7 +45,12 @@ class EnrollmentsModel(ReadModel):
         changes = (E.MessageRequested, E.StepExecuted, E.StepSkipped, E.SendFailed,
                    E.MessageDelivered, E.Advanced, E.Rescheduled, E.RetryRescheduled,
                    E.Migrated, E.Completed, E.Exited, E.Paused, E.Resumed)
-        return {E.Created: self._created, **dict.fromkeys(changes, self._changed)}
+        # Engagement moves nothing a list shows but the version (sent back in If-Match).
+        touches = (E.MessageOpened, E.MessageClicked, E.ReplyAttributed,
+                   E.UnsubscribeAttributed)
+        return {E.Created: self._created, E.GoalReached: self._converted,
+                **dict.fromkeys(changes, self._changed),
+                **dict.fromkeys(touches, self._touched)}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:
         batch.rows(t["enrollments"], "enrollment_id").prefetch(
@@ -55,9 +61,16 @@ class EnrollmentsModel(ReadModel):
                "sequence_id": str(e.sequence_id), "contact_id": e.contact_id,
                "number": e.number, "source": e.source, "enrolled_at": e.at,
                "entered_at": e.entered_at or e.at,
-               "version": e.originator_version, "updated_at": e.at,
+               "version": e.originator_version, "updated_at": e.at, "converted_at": None,
                **enrollment_state.initial(e)}
         b.rows(t["enrollments"], "enrollment_id").put(e.originator_id, row)
+
+    def _touched(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        rows = b.rows(t["enrollments"], "enrollment_id")
+        row = rows.get(e.originator_id)
+        if row is not None:
+            rows.put(e.originator_id, {**row, "version": e.originator_version,
+                                       "updated_at": e.at})
 
     def _changed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         rows = b.rows(t["enrollments"], "enrollment_id")
@@ -70,3 +83,10 @@ class EnrollmentsModel(ReadModel):
         row.update(enrollment_state.evolve(state, e), version=e.originator_version,
                    updated_at=e.at)
         rows.put(e.originator_id, row)
+
+    def _converted(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        rows = b.rows(t["enrollments"], "enrollment_id")
+        row = rows.get(e.originator_id)
+        if row is not None:
+            rows.put(e.originator_id, {**row, "converted_at": e.occurred_at,
+                                       "version": e.originator_version, "updated_at": e.at})

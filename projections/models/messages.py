@@ -1,5 +1,7 @@
-"""``messages``: every message request (what, to whom, when, its ``message_id``) and its
-delivery status: requested, then delivered or failed."""
+"""``messages``: every message request (what, to whom, when, its ``message_id``), its
+delivery status (requested, then delivered or failed; delivered also when an open or a
+click implied it), and when a human first opened it and first clicked a link of it (CRM
+time; machine opens and bot clicks are left out, CAPABILITIES §2)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ REQUEST_FIELDS = ("tenant_id", "contact_id", "sequence_id", "enrollment_id", "st
 
 class MessagesModel(ReadModel):
     name = "messages"
+    version = 3  # 2: opened_at, clicked_at; 3: replied_at, unsubscribed_at
     table_bases = ("messages", "message_senders")
     keys: ClassVar[Mapping[str, str]] = {"messages": "message_id",
                                          "message_senders": "enrollment_id"}
@@ -31,7 +34,9 @@ class MessagesModel(ReadModel):
         "step_id TEXT, step_order INTEGER, channel TEXT, type TEXT, content TEXT, "
         "template_id TEXT, media_url TEXT, due_at TEXT, created_at TEXT, "
         "variables TEXT NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL, "
-        "error TEXT, requested_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL)",
+        "error TEXT, requested_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, "
+        "opened_at TIMESTAMPTZ, clicked_at TIMESTAMPTZ, replied_at TIMESTAMPTZ, "
+        "unsubscribed_at TIMESTAMPTZ)",
         "CREATE INDEX IF NOT EXISTS {messages}_by_contact "
         "ON {messages} (tenant_id, contact_id, requested_at)",
         "CREATE INDEX IF NOT EXISTS {messages}_by_sequence "
@@ -46,11 +51,15 @@ class MessagesModel(ReadModel):
     def build_handlers(self) -> Mapping[type[Any], Handler]:
         return {E.Created: self._enrolled, E.StepExecuted: self._executed,
                 E.MessageRequested: self._requested, E.MessageDelivered: self._delivered,
-                E.SendFailed: self._failed}
+                E.SendFailed: self._failed, E.MessageOpened: self._opened,
+                E.MessageClicked: self._clicked, E.ReplyAttributed: self._replied,
+                E.UnsubscribeAttributed: self._unsubscribed}
 
     def prefetch(self, batch: Batch, events: Sequence[Any], t: Mapping[str, str]) -> None:
         batch.rows(t["messages"], "message_id").prefetch(
-            e.message_id for e in events if isinstance(e, E.MessageDelivered | E.SendFailed))
+            e.message_id for e in events if isinstance(
+                e, E.MessageDelivered | E.SendFailed | E.MessageOpened | E.MessageClicked
+                | E.ReplyAttributed | E.UnsubscribeAttributed))
         batch.rows(t["message_senders"], "enrollment_id").prefetch(
             e.originator_id for e in events if isinstance(e, E.StepExecuted))
 
@@ -81,7 +90,8 @@ class MessagesModel(ReadModel):
         message_id = ids.message_id(e.originator_id, e.step_order, e.attempt)
         row.update(message_id=message_id, step_order=e.step_order,
                    variables=dumps(request.get("variables") or {}), attempt=e.attempt,
-                   status="requested", error=None, requested_at=e.at, updated_at=e.at)
+                   status="requested", error=None, requested_at=e.at, updated_at=e.at,
+                   opened_at=None, clicked_at=None, replied_at=None, unsubscribed_at=None)
         b.rows(t["messages"], "message_id").put(message_id, row)
 
     def _delivered(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
@@ -89,6 +99,27 @@ class MessagesModel(ReadModel):
 
     def _failed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         self._set_status(b, e, t, status="failed", error=e.error)
+
+    def _opened(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        if not e.machine:  # the enrollment records a message's human open once
+            self._first(b, e, t, "opened_at")
+
+    def _clicked(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        if e.first and not e.bot:
+            self._first(b, e, t, "clicked_at")
+
+    def _replied(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        self._first(b, e, t, "replied_at")  # the enrollment attributes one reply per message
+
+    def _unsubscribed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        self._first(b, e, t, "unsubscribed_at")
+
+    @staticmethod
+    def _first(b: Batch, e: Any, t: Mapping[str, str], column: str) -> None:
+        rows = b.rows(t["messages"], "message_id")
+        row = rows.get(e.message_id)
+        if row is not None and row[column] is None:
+            rows.put(e.message_id, {**row, column: e.occurred_at, "updated_at": e.at})
 
     def _set_status(self, b: Batch, e: Any, t: Mapping[str, str], **changes: Any) -> None:
         rows = b.rows(t["messages"], "message_id")

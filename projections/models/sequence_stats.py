@@ -7,6 +7,12 @@ the model keeps each enrollment's sequence, revision and status beside the count
 each sequence's step ids by revision and order, from the sequence's own events (a model
 never reads another's tables). A published revision never changes, so its steps get their
 funnel rows (at zero) when it is published, with the order they have in it.
+
+Engagement (CAPABILITIES §2) counts messages, not events: ``opened`` and ``opened_machine``
+the messages opened by a human or by a machine (the enrollment records each once per
+message), ``clicked`` and ``clicked_bot`` those with at least one human or bot click (the
+click the enrollment marks ``first``). An open or a click of a message not reported
+delivered comes after an implied ``MessageDelivered``, counted in ``delivered`` as any.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from projections.models.base import Handler, ReadModel, dumps
 E = Enrollment
 S = DripSequence
 
-STEP_COUNTERS = ("reached", "requested", "failed", "delivered")
+STEP_COUNTERS = ("reached", "requested", "failed", "delivered", "opened", "opened_machine",
+                 "clicked", "clicked_bot", "replied", "unsubscribed", "reply_seconds",
+                 "converted")
 TOTALS = ("total_enrolled", "active_count", "paused_count", "completed_count", "exited_count",
           "completion_seconds")
 _STATUS_COUNTER = {"active": "active_count", "paused": "paused_count",
@@ -60,9 +68,23 @@ def _revision_at(found: Mapping[str, Any], order: int) -> int:
     return revision
 
 
+def _counter(e: Any) -> str | None:
+    """The step counter an enrollment's message event adds to (None: none)."""
+    if isinstance(e, E.MessageOpened):
+        return "opened_machine" if e.machine else "opened"
+    if isinstance(e, E.ReplyAttributed | E.UnsubscribeAttributed):
+        return "replied" if isinstance(e, E.ReplyAttributed) else "unsubscribed"
+    if isinstance(e, E.MessageClicked):
+        # Later clicks (other links of the message) leave the counts as they are.
+        return ("clicked_bot" if e.bot else "clicked") if e.first else None
+    return {E.MessageRequested: "requested", E.StepExecuted: "requested",
+            E.SendFailed: "failed", E.MessageDelivered: "delivered"}[type(e)]
+
+
 class SequenceStatsModel(ReadModel):
     name = "sequence_stats"
-    version = 2  # revisions: counters by (sequence, revision), the funnel by step id
+    # 2: revisions, counters by (sequence, revision), the funnel by step id; 3: engagement.
+    version = 5
     table_bases = ("stats", "stats_totals", "stats_enrollments", "stats_exits", "stats_steps",
                    "stats_skips", "stats_step_ids")
     keys: ClassVar[Mapping[str, str]] = {
@@ -90,7 +112,11 @@ class SequenceStatsModel(ReadModel):
         "CREATE TABLE IF NOT EXISTS {stats_steps} (sequence_id TEXT NOT NULL, "
         "revision INTEGER NOT NULL, step_id TEXT NOT NULL, step_order INTEGER NOT NULL, "
         "reached BIGINT NOT NULL, requested BIGINT NOT NULL, failed BIGINT NOT NULL, "
-        "delivered BIGINT NOT NULL, PRIMARY KEY (sequence_id, revision, step_id))",
+        "delivered BIGINT NOT NULL, opened BIGINT NOT NULL, opened_machine BIGINT NOT NULL, "
+        "clicked BIGINT NOT NULL, clicked_bot BIGINT NOT NULL, replied BIGINT NOT NULL, "
+        "unsubscribed BIGINT NOT NULL, reply_seconds DOUBLE PRECISION NOT NULL, "
+        "converted BIGINT NOT NULL, "
+        "PRIMARY KEY (sequence_id, revision, step_id))",
         "CREATE TABLE IF NOT EXISTS {stats_skips} (sequence_id TEXT NOT NULL, "
         "revision INTEGER NOT NULL, step_id TEXT NOT NULL, reason TEXT NOT NULL, "
         "n BIGINT NOT NULL, PRIMARY KEY (sequence_id, revision, step_id, reason))",
@@ -108,7 +134,10 @@ class SequenceStatsModel(ReadModel):
                 E.Created: self._enrolled, E.Advanced: self._step_event,
                 E.MessageRequested: self._step_event, E.StepExecuted: self._step_event,
                 E.SendFailed: self._step_event,
-                E.MessageDelivered: self._step_event, E.StepSkipped: self._skipped,
+                E.MessageDelivered: self._step_event, E.MessageOpened: self._step_event,
+                E.MessageClicked: self._step_event, E.StepSkipped: self._skipped,
+                E.ReplyAttributed: self._step_event, E.GoalReached: self._converted,
+                E.UnsubscribeAttributed: self._step_event,
                 E.Migrated: self._migrated,
                 E.Paused: self._moved, E.Resumed: self._moved, E.Completed: self._moved,
                 E.Exited: self._moved}
@@ -192,8 +221,10 @@ class SequenceStatsModel(ReadModel):
             return
         by_order = _step_ids(found["revisions"]).get(revision, {})
         if by_order:
+            zeros = ", ".join(["0"] * len(STEP_COUNTERS))
             b.executemany(
-                f"INSERT INTO {t['stats_steps']} VALUES (%s, %s, %s, %s, 0, 0, 0, 0) "
+                f"INSERT INTO {t['stats_steps']} (sequence_id, revision, step_id, step_order, "
+                f"{', '.join(STEP_COUNTERS)}) VALUES (%s, %s, %s, %s, {zeros}) "
                 "ON CONFLICT (sequence_id, revision, step_id) DO NOTHING",
                 [[str(e.originator_id), revision, step_id, order]
                  for order, step_id in sorted(by_order.items())])
@@ -213,13 +244,13 @@ class SequenceStatsModel(ReadModel):
         return b.counters(t["stats_totals"], ("sequence_id", "revision"), TOTALS, create=True)
 
     def _count_step(self, b: Batch, t: Mapping[str, str], sequence_id: str, revision: int,
-                    order: int, counter: str, given: str = "") -> None:
+                    order: int, counter: str, given: str = "", amount: float = 1) -> None:
         step_id = self._step(b, t, sequence_id, revision, order, given)
         if step_id is None:
             return  # cannot happen in a complete log; never invent a step
         # Rows exist from the revision's publishing: counting never creates one.
         b.counters(t["stats_steps"], ("sequence_id", "revision", "step_id"), STEP_COUNTERS,
-                   create=False).add([sequence_id, revision, step_id], counter)
+                   create=False).add([sequence_id, revision, step_id], counter, amount)
 
     def _enrolled(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         sequence_id = str(e.sequence_id)
@@ -240,11 +271,24 @@ class SequenceStatsModel(ReadModel):
             return
         if isinstance(e, E.StepExecuted) and e.advance_to is not None:
             self._count_step(b, t, sequence_id, current, e.advance_to, "reached")
-        counter = {E.MessageRequested: "requested", E.StepExecuted: "requested",
-                   E.SendFailed: "failed", E.MessageDelivered: "delivered"}[type(e)]
+        counter = _counter(e)
+        if counter is None:
+            return
         # Feedback may come for a message sent before a migration: its own revision.
-        self._count_step(b, t, sequence_id, _revision_at(found, e.step_order), e.step_order,
-                         counter, getattr(e, "step_id", ""))
+        revision = _revision_at(found, e.step_order)
+        self._count_step(b, t, sequence_id, revision, e.step_order, counter,
+                         getattr(e, "step_id", ""))
+        if isinstance(e, E.ReplyAttributed) and e.requested_at is not None:
+            self._count_step(b, t, sequence_id, revision, e.step_order, "reply_seconds", "",
+                             max((e.occurred_at - e.requested_at).total_seconds(), 0.0))
+
+    def _converted(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        """A conversion counts on the step of its last touch (none: on no step)."""
+        found = b.rows(t["stats_enrollments"], "enrollment_id").get(e.originator_id)
+        if found is None or e.step_order is None:
+            return
+        self._count_step(b, t, found["sequence_id"], _revision_at(found, e.step_order),
+                         e.step_order, "converted", e.step_id or "")
 
     def _skipped(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         found = b.rows(t["stats_enrollments"], "enrollment_id").get(e.originator_id)

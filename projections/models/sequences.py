@@ -23,7 +23,7 @@ S = DripSequence
 _PLAIN = frozenset({"name", "description", "trigger_type", "exit_on_reply", "resume_policy"})
 _SEQUENCE_SETTINGS = frozenset({"name", "description", "trigger_type", "trigger_data",
                                 "reenrollment"})
-_DEFINITION = ("exit_on_reply", "send_window", "resume_policy", "steps")
+_DEFINITION = ("exit_on_reply", "send_window", "resume_policy", "goal", "steps")
 
 
 def _column(key: str, value: Any) -> Any:
@@ -32,7 +32,7 @@ def _column(key: str, value: Any) -> Any:
 
 class SequencesModel(ReadModel):
     name = "sequences"
-    version = 2  # revisions: the row shows the live revision; revision rows beside it
+    version = 3  # 2: revisions (the row shows the live one, revision rows beside it); 3: goals
     table_bases = ("sequences", "sequence_revisions")
     keys: ClassVar[Mapping[str, str]] = {"sequences": "sequence_id",
                                          "sequence_revisions": "sequence_id, revision"}
@@ -43,14 +43,16 @@ class SequencesModel(ReadModel):
         "exit_on_reply BOOLEAN NOT NULL, reenrollment TEXT NOT NULL, steps TEXT NOT NULL, "
         "cloned_from TEXT, version BIGINT NOT NULL, created_at TIMESTAMPTZ NOT NULL, "
         "updated_at TIMESTAMPTZ NOT NULL, activated_at TIMESTAMPTZ, send_window TEXT NOT NULL, "
-        "resume_policy TEXT NOT NULL, revision INTEGER, draft_revision INTEGER)",
+        "resume_policy TEXT NOT NULL, revision INTEGER, draft_revision INTEGER, "
+        "goal TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {sequences}_by_trigger "
         "ON {sequences} (tenant_id, status, trigger_type)",
         "CREATE TABLE IF NOT EXISTS {sequence_revisions} (sequence_id TEXT NOT NULL, "
         "revision INTEGER NOT NULL, tenant_id TEXT NOT NULL, base_revision INTEGER, "
         "created_at TIMESTAMPTZ NOT NULL, published_at TIMESTAMPTZ, "
         "exit_on_reply BOOLEAN NOT NULL, send_window TEXT NOT NULL, "
-        "resume_policy TEXT NOT NULL, steps TEXT NOT NULL, PRIMARY KEY (sequence_id, revision))",
+        "resume_policy TEXT NOT NULL, steps TEXT NOT NULL, goal TEXT NOT NULL, "
+        "PRIMARY KEY (sequence_id, revision))",
     )
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
@@ -68,19 +70,20 @@ class SequencesModel(ReadModel):
             f"INSERT INTO {t['sequences']} (sequence_id, tenant_id, name, description, status, "
             "trigger_type, trigger_data, exit_on_reply, reenrollment, steps, cloned_from, "
             "version, created_at, updated_at, activated_at, send_window, resume_policy, "
-            "revision, draft_revision) VALUES "
+            "revision, draft_revision, goal) VALUES "
             "(%s, %s, %s, %s, 'draft', %s, %s, %s, %s, '[]', %s, %s, %s, %s, NULL, %s, %s, "
-            "NULL, 1)",
+            "NULL, 1, %s)",
             [e.originator_id, e.tenant_id, e.name, e.description, e.trigger_type,
              dumps(e.trigger_data), e.exit_on_reply, dumps(e.reenrollment),
              e.cloned_from, e.originator_version, e.at, e.at, dumps(e.send_window),
-             e.resume_policy])
+             e.resume_policy, dumps(e.goal)])
         tx.execute(
             f"INSERT INTO {t['sequence_revisions']} (sequence_id, revision, tenant_id, "
             "base_revision, created_at, published_at, exit_on_reply, send_window, "
-            "resume_policy, steps) VALUES (%s, 1, %s, NULL, %s, NULL, %s, %s, %s, '[]')",
+            "resume_policy, steps, goal) VALUES (%s, 1, %s, NULL, %s, NULL, %s, %s, %s, '[]', "
+            "%s)",
             [e.originator_id, e.tenant_id, e.at, e.exit_on_reply, dumps(e.send_window),
-             e.resume_policy])
+             e.resume_policy, dumps(e.goal)])
 
     def _touch(self, tx: Tx, e: Any, t: Mapping[str, str], sets: list[str] | None = None,
                params: list[Any] | None = None) -> None:
@@ -160,9 +163,9 @@ class SequencesModel(ReadModel):
         table = t["sequence_revisions"]
         tx.execute(
             f"INSERT INTO {table} (sequence_id, revision, tenant_id, base_revision, created_at, "
-            "published_at, exit_on_reply, send_window, resume_policy, steps) "
+            "published_at, exit_on_reply, send_window, resume_policy, steps, goal) "
             "SELECT sequence_id, %s, tenant_id, revision, %s, NULL, exit_on_reply, "
-            f"send_window, resume_policy, steps FROM {table} "
+            f"send_window, resume_policy, steps, goal FROM {table} "
             "WHERE sequence_id = %s AND revision = %s",
             [e.revision, e.at, e.originator_id, e.base])
         self._touch(tx, e, t, ["draft_revision = %s"], [e.revision])

@@ -23,7 +23,16 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from domain.store import EnrollmentRow, StaleDecisionError, TriggerRow, TriggerView, WriteBatch
+from domain.store import (
+    EnrollmentRow,
+    GoalRow,
+    GoalView,
+    MessageRow,
+    StaleDecisionError,
+    TriggerRow,
+    TriggerView,
+    WriteBatch,
+)
 from projections.storage import tables as t
 
 _RETRY = (InterfaceError, OperationalError)
@@ -148,6 +157,15 @@ class PgEventStore(PostgresProcessRecorder):
             cur.execute(f"INSERT INTO {t.TRIGGERS} VALUES (%s, %s, %s) ON CONFLICT "
                         "(sequence_id) DO UPDATE SET trigger_type = excluded.trigger_type",
                         [str(row.sequence_id), row.tenant_id, row.trigger_type])
+        if batch.regoaled:
+            cur.execute(f"DELETE FROM {t.GOALS} WHERE sequence_id = ANY(%b::text[])",
+                        [[str(i) for i in batch.regoaled]])
+        if batch.goals:
+            goals = batch.goals
+            cur.execute(f"INSERT INTO {t.GOALS} SELECT * FROM unnest(%b::text[], %b::text[], "
+                        "%b::text[]) ON CONFLICT DO NOTHING",
+                        [[str(r.sequence_id) for r in goals], [r.tenant_id for r in goals],
+                         [r.event_type for r in goals]])
         if batch.bump_epochs:
             cur.execute(f"INSERT INTO {t.EPOCHS} SELECT unnest(%b::text[]), 1 "
                         f"ON CONFLICT (tenant_id) DO UPDATE SET epoch = {t.EPOCHS}.epoch + 1",
@@ -160,6 +178,14 @@ class PgEventStore(PostgresProcessRecorder):
         for migration, sequence in batch.running_migrations:
             cur.execute(f"INSERT INTO {t.MIGRATIONS} VALUES (%s, %s) ON CONFLICT DO NOTHING",
                         [str(migration), str(sequence)])
+        if batch.message_requests:
+            sent = batch.message_requests
+            cur.execute(
+                f"INSERT INTO {t.MESSAGES} SELECT * FROM unnest(%b::text[], %b::text[], "
+                "%b::text[], %b::timestamptz[], %b::text[]) ON CONFLICT DO NOTHING",
+                [[r.tenant_id for r in sent], [r.contact_id for r in sent],
+                 [r.channel for r in sent], [r.requested_at for r in sent],
+                 [r.message_id for r in sent]])
         if batch.finished_migrations:
             cur.execute(f"DELETE FROM {t.MIGRATIONS} WHERE migration_id = ANY(%b::text[])",
                         [[str(m) for m in batch.finished_migrations]])
@@ -229,6 +255,14 @@ class PgEventStore(PostgresProcessRecorder):
             f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = %s AND enrollment_id > %s "
             "ORDER BY enrollment_id LIMIT %s", [str(sequence_id), after, limit]))
 
+    def recent_messages(self, tenant_id: str, contact_ids: Collection[str],
+                        since: datetime) -> list[MessageRow]:
+        rows = self._rows(f"SELECT * FROM {t.MESSAGES} WHERE tenant_id = %s "
+                          "AND contact_id = ANY(%b::text[]) AND requested_at >= %s",
+                          [tenant_id, list(contact_ids), since])
+        return [MessageRow(r["tenant_id"], r["contact_id"], r["channel"], r["requested_at"],
+                           r["message_id"]) for r in rows]
+
     def running_migrations(self) -> list[UUID]:
         return [UUID(row["migration_id"]) for row in self._rows(
             f"SELECT migration_id FROM {t.MIGRATIONS} ORDER BY migration_id", [])]
@@ -248,6 +282,14 @@ class PgEventStore(PostgresProcessRecorder):
                           "ORDER BY sequence_id", [wanted])
         epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id = ANY(%b::text[])", [wanted])
         return _trigger_view(wanted, rows, epochs)
+
+    def goal_view(self, tenants: Collection[str]) -> GoalView:
+        wanted = sorted(set(tenants))
+        rows = self._rows(f"SELECT * FROM {t.GOALS} WHERE tenant_id = ANY(%b::text[]) "
+                          "ORDER BY sequence_id, event_type", [wanted])
+        epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id = ANY(%b::text[])",
+                            [wanted])
+        return _goal_view(wanted, rows, epochs)
 
     def meta(self, key: str) -> str | None:
         rows = self._rows(f"SELECT value FROM {t.META} WHERE key = %s", [key])
@@ -290,3 +332,12 @@ def _trigger_view(tenants: list[str], rows: Sequence[Any], epochs: Sequence[Any]
             TriggerRow(UUID(r["sequence_id"]), r["tenant_id"], r["trigger_type"]))
     known = {r["tenant_id"]: int(r["epoch"]) for r in epochs}
     return TriggerView(by_tenant, {tenant: known.get(tenant, 0) for tenant in tenants})
+
+
+def _goal_view(tenants: list[str], rows: Sequence[Any], epochs: Sequence[Any]) -> GoalView:
+    by_tenant: dict[str, list[GoalRow]] = {tenant: [] for tenant in tenants}
+    for r in rows:
+        by_tenant[r["tenant_id"]].append(
+            GoalRow(UUID(r["sequence_id"]), r["tenant_id"], r["event_type"]))
+    known = {r["tenant_id"]: int(r["epoch"]) for r in epochs}
+    return GoalView(by_tenant, {tenant: known.get(tenant, 0) for tenant in tenants})

@@ -18,9 +18,16 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
 
-from domain.store import EnrollmentRow, StaleDecisionError, TriggerView, WriteBatch
+from domain.store import (
+    EnrollmentRow,
+    GoalView,
+    MessageRow,
+    StaleDecisionError,
+    TriggerView,
+    WriteBatch,
+)
 from projections.storage import tables as t
-from projections.storage.pg_store import _enrollments, _trigger_view
+from projections.storage.pg_store import _enrollments, _goal_view, _trigger_view
 
 _CHUNK = 400  # rows per statement: SQLite caps bound parameters
 
@@ -119,6 +126,10 @@ class SqliteEventStore(SQLiteProcessRecorder):
                       "DO UPDATE SET trigger_type = excluded.trigger_type",
                       [(str(r.sequence_id), r.tenant_id, r.trigger_type)
                        for r in batch.triggers])
+        c.executemany(f"DELETE FROM {t.GOALS} WHERE sequence_id = ?",
+                      [(str(i),) for i in batch.regoaled])
+        c.executemany(f"INSERT INTO {t.GOALS} VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                      [(str(r.sequence_id), r.tenant_id, r.event_type) for r in batch.goals])
         c.executemany(f"INSERT INTO {t.EPOCHS} VALUES (?, 1) ON CONFLICT (tenant_id) "
                       f"DO UPDATE SET epoch = {t.EPOCHS}.epoch + 1",
                       [(tenant,) for tenant in sorted(batch.bump_epochs)])
@@ -128,6 +139,9 @@ class SqliteEventStore(SQLiteProcessRecorder):
                       [(str(m), str(s)) for m, s in batch.running_migrations])
         c.executemany(f"DELETE FROM {t.MIGRATIONS} WHERE migration_id = ?",
                       [(str(m),) for m in batch.finished_migrations])
+        c.executemany(f"INSERT INTO {t.MESSAGES} VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                      [(r.tenant_id, r.contact_id, r.channel, _time(r.requested_at),
+                        r.message_id) for r in batch.message_requests])
 
     def write_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
         with self._immediate() as c:
@@ -214,6 +228,18 @@ class SqliteEventStore(SQLiteProcessRecorder):
             f"SELECT * FROM {t.ENROLLMENTS} WHERE sequence_id = ? AND enrollment_id > ? "
             "ORDER BY enrollment_id LIMIT ?", [str(sequence_id), after, limit or -1]))
 
+    def recent_messages(self, tenant_id: str, contact_ids: Collection[str],
+                        since: datetime) -> list[MessageRow]:
+        rows: list[Any] = []
+        for chunk in _chunks(list(contact_ids)):
+            rows += self._rows(
+                f"SELECT * FROM {t.MESSAGES} WHERE tenant_id = ? AND contact_id IN "
+                f"({', '.join('?' * len(chunk))}) AND requested_at >= ?",
+                [tenant_id, *chunk, _time(since)])
+        return [MessageRow(r["tenant_id"], r["contact_id"], r["channel"],
+                           datetime.fromisoformat(r["requested_at"]), r["message_id"])
+                for r in rows]
+
     def running_migrations(self) -> list[UUID]:
         return [UUID(row["migration_id"]) for row in self._rows(
             f"SELECT migration_id FROM {t.MIGRATIONS} ORDER BY migration_id", [])]
@@ -230,6 +256,16 @@ class SqliteEventStore(SQLiteProcessRecorder):
         epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id IN ({marks})",
                             wanted) if wanted else []
         return _trigger_view(wanted, rows, epochs)
+
+    def goal_view(self, tenants: Collection[str]) -> GoalView:
+        wanted = sorted(set(tenants))
+        if not wanted:
+            return GoalView({}, {})
+        marks = ", ".join("?" * len(wanted))
+        rows = self._rows(f"SELECT * FROM {t.GOALS} WHERE tenant_id IN ({marks}) "
+                          "ORDER BY sequence_id, event_type", wanted)
+        epochs = self._rows(f"SELECT * FROM {t.EPOCHS} WHERE tenant_id IN ({marks})", wanted)
+        return _goal_view(wanted, rows, epochs)
 
     def meta(self, key: str) -> str | None:
         rows = self._rows(f"SELECT value FROM {t.META} WHERE key = ?", [key])

@@ -7,10 +7,16 @@ that move them (``domain.store``), read by decisions.
 - ``dripline_trigger_index`` and ``dripline_trigger_epochs``: the active sequences a CRM event
   can start, and per tenant a counter moved by every sequence change, which an intake batch
   expects unchanged when it writes.
+- ``dripline_goal_index``: per sequence, the CRM event types its published revisions' goals
+  name (any status but deleted: ended enrollments of an archived sequence still convert),
+  so that a CRM event finds the sequences it may convert in without a read model; it moves
+  the same trigger epochs.
 - ``dripline_seen_events``: the CRM event ids applied to each contact (duplicates are
   recognised without loading the contact's history).
 - ``dripline_migrations``: the revision migrations still running (``domain.migration``),
   which a scheduler carries on.
+- ``dripline_message_index``: every message request by tenant, contact, channel and time:
+  a reply or unsubscribe that names no message is attributed to the contact's latest one.
 - ``dripline_snapshots``: aggregate snapshots (a cache of the events).
 - ``dripline_meta``: facts about the store itself: ``store_format`` (2: written with
   unambiguous ids and these tables; a store without it was written by Dripline 0.1 and is
@@ -25,9 +31,11 @@ from __future__ import annotations
 ENROLLMENTS = "dripline_enrollment_index"
 TRIGGERS = "dripline_trigger_index"
 EPOCHS = "dripline_trigger_epochs"
+GOALS = "dripline_goal_index"
 SEEN = "dripline_seen_events"
 SNAPSHOTS = "dripline_snapshots"
 MIGRATIONS = "dripline_migrations"
+MESSAGES = "dripline_message_index"
 META = "dripline_meta"
 FORMAT_KEY, FORMAT = "store_format", "2"
 
@@ -64,6 +72,10 @@ def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {TRIGGERS}_tenant ON {TRIGGERS} (tenant_id)",
         f"CREATE TABLE IF NOT EXISTS {EPOCHS} (tenant_id TEXT PRIMARY KEY, "
         "epoch BIGINT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {GOALS} (sequence_id TEXT NOT NULL, "
+        "tenant_id TEXT NOT NULL, event_type TEXT NOT NULL, "
+        "PRIMARY KEY (sequence_id, event_type))",
+        f"CREATE INDEX IF NOT EXISTS {GOALS}_tenant ON {GOALS} (tenant_id, event_type)",
         f"CREATE TABLE IF NOT EXISTS {SEEN} (contact_stream TEXT NOT NULL, "
         "event_id TEXT NOT NULL, PRIMARY KEY (contact_stream, event_id))",
         f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (originator_id {id_type} NOT NULL, "
@@ -72,4 +84,9 @@ def ddl(timestamp: str, blob: str, id_type: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {MIGRATIONS} (migration_id TEXT PRIMARY KEY, "
         "sequence_id TEXT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {MESSAGES} (tenant_id TEXT NOT NULL, "
+        f"contact_id TEXT NOT NULL, channel TEXT NOT NULL, requested_at {timestamp} NOT NULL, "
+        "message_id TEXT PRIMARY KEY)",
+        f"CREATE INDEX IF NOT EXISTS {MESSAGES}_contact ON {MESSAGES} "
+        "(tenant_id, contact_id, requested_at)",
     ]

@@ -33,7 +33,7 @@ from domain.enrollment import Enrollment
 from domain.sequence import DripSequence
 from domain.slot import EnrollmentSlot
 from domain.store import EventStore, WriteBatch
-from domain.unit_of_work import index_row, trigger_row
+from domain.unit_of_work import goal_rows, index_row, trigger_row
 from projections.storage import tables
 
 _PAGE = 1000
@@ -186,6 +186,7 @@ def _indexes(app: Any, census: Census) -> tuple[int, int]:
         sequences = [s for s in found.values() if isinstance(s, DripSequence)]
         triggering = [t for s in sequences if (t := trigger_row(s)) is not None]
         store.write(WriteBatch(triggers=triggering,
+                               goals=[g for s in sequences for g in goal_rows(s)],
                                bump_epochs={s.tenant_id for s in sequences}))
         triggers += len(triggering)
     return open_count, triggers

@@ -176,7 +176,9 @@ def test_message_requests_carry_a_deterministic_id() -> None:
     assert message_id == ids.message_id(e.id, 1, 1) == f"{e.id}:1:1"
     assert ids.enrollment_of_message(message_id) == e.id
     assert ids.message_id(e.id, 1, 2) != message_id
-    assert e.messages[message_id] == {"step_order": 1, "attempt": 1, "status": "requested"}
+    [event] = [x for x in e.pending_events if isinstance(x, Enrollment.StepExecuted)]
+    assert e.messages[message_id] == {"step_order": 1, "attempt": 1, "status": "requested",
+                                      "requested_at": NOW, "step_id": event.step_id}
     assert e.last_step_at == NOW
     [event] = [x for x in e.collect_events() if isinstance(x, Enrollment.StepExecuted)]
     assert (event.step_order, event.attempt, event.content) == (1, 1, "Hi")

@@ -1,6 +1,8 @@
 """A realistic mix of events for rebuild and benchmark runs: CRM facts, bulk enrollments,
 steps executed (requests, advances, completions), a new revision published with a migration
-of the waiting enrollments, delivery feedback, pauses and exits. Aggregates are saved in
+of the waiting enrollments, delivery feedback, pauses and exits, then opens and clicks (human,
+machine and bot ones, repeated ones, and ones of undelivered messages, which deliver them),
+also of ended enrollments' messages. Aggregates are saved in
 batches, as the application and the scheduler do."""
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def run_workload(app: DriplineApp, clock: ManualClock, contacts: int = 2000,
           if e.status == "paused" else None)
     _each(app, everyone[2::13], lambda e, i: e.exit("manual_exit", clock())
           if e.is_open else None)
+    clock.advance(timedelta(minutes=5))
+    _each(app, everyone[::3], lambda e, i: _engage(e, i, clock()))
     return int(app.recorder.max_notification_id() or 0)
 
 
@@ -111,3 +115,31 @@ def _feedback(e: Enrollment, i: int, at: datetime) -> None:
     else:
         e.record_failure(message_id=requested[0], error="busy", permanent=False,
                          retry_at=at + timedelta(minutes=1), at=at)
+
+
+def _engage(e: Enrollment, i: int, at: datetime) -> None:
+    """Opens, clicks and attributed replies and unsubscribes of the enrollment's messages,
+    each message its own mix; the CRM's time is before the recording time, and repeats record
+    nothing."""
+    occurred = at - timedelta(minutes=i % 40)
+    for n, message_id in enumerate(list(e.messages)):
+        mix = (i + n) % 7
+        if mix == 0:
+            continue
+        e.record_open(message_id, machine=mix in (1, 5), occurred_at=occurred, at=at)
+        if mix == 5:  # a machine open, then the human one
+            e.record_open(message_id, machine=False, occurred_at=occurred, at=at)
+        if mix < 3:
+            continue
+        e.record_click(message_id, url="https://example.com/a", bot=mix == 6,
+                       occurred_at=occurred, at=at)
+        e.record_click(message_id, url="https://example.com/a", bot=mix == 6,
+                       occurred_at=occurred, at=at)  # the same link again: nothing
+        if mix in (4, 6):  # another link: a human's first click after a bot's, or a second
+            e.record_click(message_id, url="https://example.com/b", bot=False,
+                           occurred_at=occurred + timedelta(minutes=1), at=at)
+        if mix in (2, 4):  # a reply (or an unsubscribe) attributed to it, once
+            kind = "replied" if mix == 2 else "unsubscribed"
+            for by in ("message_id", "last_message"):
+                e.attribute(kind, message_id, occurred_at=occurred + timedelta(minutes=2),
+                            by=by, at=at)
