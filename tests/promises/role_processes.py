@@ -20,6 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.server import START_TIMEOUT, dripline_command, free_port, poll, terminate
 
 TENANT, KEY = "acme", "acme-key-0123456789"
+# What each worker role prints once it is at work.
+_AT_WORK = {"schedule": "scheduler started", "project": "projecting "}
 V1 = "/api/v1"
 
 
@@ -63,8 +65,15 @@ class Deployment:
         self._client: httpx.Client | None = None
 
     def start(self, name: str, *args: str, **env: str) -> Role:
+        """Start the role; a worker role is waited for until it says it is at work (or has
+        exited), so that a test never stops one still starting up (it would die of the
+        signal instead of exiting 0)."""
         role = Role(name, list(args), {**self.env, **env}, self.folder / f"{name}.log")
         self.roles[name] = role
+        marker = _AT_WORK.get(name)
+        if marker is not None:
+            poll(lambda: (marker in role.output() or not role.alive()) or None,
+                 f"dripline {name} to be at work", timeout=START_TIMEOUT, interval=0.1)
         return role
 
     def start_api(self, role_name: str = "api") -> httpx.Client:
