@@ -115,6 +115,28 @@ class Core:
         return self.load_one(uow, DripSequence, sequence_id, tenant_id, SequenceNotFoundError,
                              "sequence")
 
+    def read_sequence(self, tenant_id: str, sequence_id: UUID) -> DripSequence:
+        """The tenant's sequence as stored now, for reading (it is never cached)."""
+        uow = self.reader()
+        try:
+            return self.sequence(uow, tenant_id, sequence_id)
+        finally:
+            uow.discard()
+
+    def change_sequence(self, tenant_id: str, sequence_id: UUID,
+                        expected_version: int | None,
+                        change: Callable[[DripSequence], object]) -> tuple[DripSequence, int]:
+        """Apply ``change`` to the tenant's sequence, at ``expected_version`` if given; the
+        sequence and the store position written."""
+        def decision(uow: UnitOfWork) -> DripSequence:
+            sequence = self.sequence(uow, tenant_id, sequence_id)
+            self.check_version(sequence, expected_version)
+            change(sequence)
+            return sequence
+
+        sequence, committed = self.decide(decision)
+        return sequence, committed.position
+
     def enrollment(self, uow: UnitOfWork, tenant_id: str, enrollment_id: UUID) -> Enrollment:
         return self.load_one(uow, Enrollment, enrollment_id, tenant_id,
                              EnrollmentNotFoundError, "enrollment")

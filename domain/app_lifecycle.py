@@ -44,24 +44,13 @@ class LifecycleCommands:
         self.core = core
         self.enrollments = enrollments
 
-    def _change(self, tenant_id: str, sequence_id: UUID, expected_version: int | None,
-                change: Callable[[DripSequence], None]) -> tuple[DripSequence, int]:
-        def decide(uow: UnitOfWork) -> DripSequence:
-            sequence = self.core.sequence(uow, tenant_id, sequence_id)
-            self.core.check_version(sequence, expected_version)
-            change(sequence)
-            return sequence
-
-        sequence, committed = self.core.decide(decide)
-        return sequence, committed.position
-
     def activate_sequence(self, tenant_id: str, sequence_id: UUID, enroll_existing: bool = False,
                           expected_version: int | None = None) -> Activation:
         """Activate a draft. With ``enroll_existing``, contacts whose known facts already
         match the trigger are enrolled at once (the seed's activation workflow): the facts
         recorded before the activation come from the contacts read model, brought at least
         to the activation's position; those recorded after it start the trigger anyway."""
-        sequence, position = self._change(tenant_id, sequence_id, expected_version,
+        sequence, position = self.core.change_sequence(tenant_id, sequence_id, expected_version,
                                            lambda s: s.activate(self.core.clock()))
         if not enroll_existing or sequence.trigger_type == "manual":
             return Activation(sequence, position=position)
@@ -76,7 +65,7 @@ class LifecycleCommands:
         """Pause the sequence, then its active enrollments. Should this stop half-way, the
         scheduler still sends nothing: it checks the sequence's status before every step."""
         now = self.core.clock()
-        sequence, _ = self._change(tenant_id, sequence_id, expected_version,
+        sequence, _ = self.core.change_sequence(tenant_id, sequence_id, expected_version,
                                    lambda s: s.pause(now))
 
         def pause(enrollment: Enrollment, _: DripSequence, __: UnitOfWork) -> bool:
@@ -93,7 +82,7 @@ class LifecycleCommands:
         """Resume the sequence and the enrollments its pause had paused (not those paused one
         by one), rescheduled by the sequence's resume policy (``domain.resuming``)."""
         now = self.core.clock()
-        sequence, _ = self._change(tenant_id, sequence_id, expected_version,
+        sequence, _ = self.core.change_sequence(tenant_id, sequence_id, expected_version,
                                    lambda s: s.resume(now))
 
         def wake(enrollment: Enrollment, current: DripSequence, uow: UnitOfWork) -> bool:
@@ -112,7 +101,7 @@ class LifecycleCommands:
                          expected_version: int | None = None) -> DripSequence:
         """Archive the sequence (final); its open enrollments exit (``sequence_archived``)."""
         now = self.core.clock()
-        sequence, _ = self._change(tenant_id, sequence_id, expected_version,
+        sequence, _ = self.core.change_sequence(tenant_id, sequence_id, expected_version,
                                    lambda s: s.archive(now))
 
         def leave(enrollment: Enrollment, _: DripSequence, __: UnitOfWork) -> bool:

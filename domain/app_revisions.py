@@ -38,24 +38,13 @@ class RevisionCommands:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    def _change(self, tenant_id: str, sequence_id: UUID, expected_version: int | None,
-                change: Any) -> tuple[DripSequence, int]:
-        def decision(uow: UnitOfWork) -> DripSequence:
-            sequence = self.core.sequence(uow, tenant_id, sequence_id)
-            self.core.check_version(sequence, expected_version)
-            change(sequence)
-            return sequence
-
-        sequence, committed = self.core.decide(decision)
-        return sequence, committed.position
-
     def create_revision(self, tenant_id: str, sequence_id: UUID, base: int | None = None,
                         expected_version: int | None = None) -> tuple[DripSequence, int]:
         """A draft revision copying ``base`` (default: the live one); the sequence and its
         number."""
         if base is not None:
             base = v.integer(base, "from_revision", minimum=1, maximum=1_000_000)
-        sequence, _ = self._change(tenant_id, sequence_id, expected_version,
+        sequence, _ = self.core.change_sequence(tenant_id, sequence_id, expected_version,
                                    lambda s: s.create_revision(self.core.clock(), base))
         return sequence, sequence.last_revision
 
@@ -72,11 +61,11 @@ class RevisionCommands:
             else:
                 sequence.check_editable(number)  # nothing to change: still 404 / 409
 
-        return self._change(tenant_id, sequence_id, expected_version, change)[0]
+        return self.core.change_sequence(tenant_id, sequence_id, expected_version, change)[0]
 
     def discard_revision(self, tenant_id: str, sequence_id: UUID, number: int,
                          expected_version: int | None = None) -> DripSequence:
-        return self._change(tenant_id, sequence_id, expected_version,
+        return self.core.change_sequence(tenant_id, sequence_id, expected_version,
                             lambda s: s.discard_revision(number, self.core.clock()))[0]
 
     # --- publishing -----------------------------------------------------------------------------
@@ -88,7 +77,7 @@ class RevisionCommands:
         enrollments of older revisions move as it says (in the background, batch by batch);
         every occupied step must be covered (422 naming ``migrate.step_map.<step id>``).
         ``dry_run``: nothing is written; the answer says what would move."""
-        current = self._read(tenant_id, sequence_id)
+        current = self.core.read_sequence(tenant_id, sequence_id)
         self.core.check_version(current, expected_version)
         draft = current.check_publishable(number)
         spec = self._spec(current, draft, migrate)
@@ -157,15 +146,8 @@ class RevisionCommands:
                 plan.count(e, decide(e, sequence, spec, new))
             after = str(rows[-1].enrollment_id)
 
-    def _read(self, tenant_id: str, sequence_id: UUID) -> DripSequence:
-        uow = self.core.reader()
-        try:
-            return self.core.sequence(uow, tenant_id, sequence_id)
-        finally:
-            uow.discard()
-
     def migration(self, tenant_id: str, sequence_id: UUID, number: int) -> Migration:
-        self._read(tenant_id, sequence_id).revision(number)
+        self.core.read_sequence(tenant_id, sequence_id).revision(number)
         uow = self.core.reader()
         try:
             found = uow.get(migration_id(sequence_id, number), Migration)

@@ -104,11 +104,7 @@ class DriplineApp(Application[UUID]):
     # --- queries of one aggregate ------------------------------------------------------------
 
     def get_sequence(self, tenant_id: str, sequence_id: UUID) -> DripSequence:
-        uow = self.core.reader()
-        try:
-            return self.core.sequence(uow, tenant_id, sequence_id)
-        finally:
-            uow.discard()
+        return self.core.read_sequence(tenant_id, sequence_id)
 
     def get_enrollment(self, tenant_id: str, enrollment_id: UUID) -> Enrollment:
         uow = self.core.reader()

@@ -16,7 +16,7 @@ declarative style); the command methods check the rules and trigger them.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -253,12 +253,13 @@ class Enrollment(Aggregate):
             e.next_scheduled_at = _earliest(e, e.step_due_at)
             e.updated_at = self.at
 
-    class ReplyAttributed(Event):
-        """The contact's reply answered this message (the first attributed to it): named by
-        the reply (``by`` message_id) or the contact's latest message before it
-        (``last_message``)."""
+    class Attributed(Event):
+        """A reply or an unsubscribe of the contact attributed to this message (the first
+        of its kind): named by the event (``by`` message_id) or the contact's latest message
+        before it (``last_message``). ``KIND`` is the flag it sets on the message."""
 
-        TOPIC = "enrollment.reply_attributed"
+        TOPIC = "enrollment.attributed"  # never stored: only its two kinds below are
+        KIND: ClassVar[str] = ""
         message_id: str
         step_order: int
         occurred_at: datetime
@@ -267,22 +268,16 @@ class Enrollment(Aggregate):
         requested_at: datetime | None = None  # when the message was requested
 
         def apply(self, e: Any) -> None:
-            e.messages[self.message_id]["replied"] = True
+            e.messages[self.message_id][self.KIND] = True
             e.updated_at = self.at
 
-    class UnsubscribeAttributed(Event):
-        """The contact unsubscribed after this message (attributed as a reply is)."""
+    class ReplyAttributed(Attributed):
+        TOPIC = "enrollment.reply_attributed"
+        KIND = "replied"
 
+    class UnsubscribeAttributed(Attributed):
         TOPIC = "enrollment.unsubscribe_attributed"
-        message_id: str
-        step_order: int
-        occurred_at: datetime
-        by: str
-        variant: str | None = None
-
-        def apply(self, e: Any) -> None:
-            e.messages[self.message_id]["unsubscribed"] = True
-            e.updated_at = self.at
+        KIND = "unsubscribed"
 
     class GoalReached(Event):
         """The enrollment converted (CAPABILITIES §3): the CRM event ``event_id`` met the
@@ -589,13 +584,9 @@ class Enrollment(Aggregate):
         sent = self._known_message(message_id)
         if sent.get(kind):
             return False
-        if kind == "replied":
-            self._emit(self.ReplyAttributed, message_id=message_id,
-                       step_order=sent["step_order"], occurred_at=occurred_at, by=by,
-                       requested_at=sent.get("requested_at"), at=at)
-        else:
-            self._emit(self.UnsubscribeAttributed, message_id=message_id,
-                       step_order=sent["step_order"], occurred_at=occurred_at, by=by, at=at)
+        event = self.ReplyAttributed if kind == "replied" else self.UnsubscribeAttributed
+        self._emit(event, message_id=message_id, step_order=sent["step_order"],
+                   occurred_at=occurred_at, by=by, requested_at=sent.get("requested_at"), at=at)
         return True
 
     def _implied_delivery(self, message_id: str, sent: dict[str, Any], at: datetime) -> None:
