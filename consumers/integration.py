@@ -25,9 +25,10 @@ from uuid import UUID
 from domain import ids
 from domain.enrollment import Enrollment
 from domain.sequence import DripSequence
+from domain.step_template import StepTemplate
 
 VERSION = 1
-E, S = Enrollment, DripSequence
+E, S, T = Enrollment, DripSequence, StepTemplate
 
 
 @dataclass(frozen=True)
@@ -119,16 +120,20 @@ _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] 
         "step_id": e.step_id, "step_order": e.step_order, "variant": e.variant,
         "holdout": e.holdout, "exclusive": e.exclusive, "revision": e.revision}),
 }
+# A tenant's templates (CAPABILITIES §5): ids and kind only, never their content.
+_TEMPLATE_TYPES: dict[type[Any], str] = {
+    T.Created: "template.created", T.Updated: "template.updated", T.Deleted: "template.deleted"}
+
 TYPES = sorted({*(t for t, _ in _SEQUENCE_TYPES.values()),
-                *(t for t, _ in _ENROLLMENT_TYPES.values())})
+                *(t for t, _ in _ENROLLMENT_TYPES.values()), *_TEMPLATE_TYPES.values()})
 
 
 def needs_created(event: Any) -> UUID | None:
     """The aggregate whose ``Created`` event (tenant, sequence, contact) this event's
     integration event needs but does not carry itself."""
     kind = type(event)
-    if (kind in _SEQUENCE_TYPES or kind in _ENROLLMENT_TYPES) and not isinstance(
-            event, E.Created | S.Created):
+    if (kind in _SEQUENCE_TYPES or kind in _ENROLLMENT_TYPES or kind in _TEMPLATE_TYPES
+            ) and not isinstance(event, E.Created | S.Created | T.Created):
         return event.originator_id  # type: ignore[no-any-return]
     return None
 
@@ -146,6 +151,11 @@ def integration_event(event: Any, created: Any) -> IntegrationEvent | None:
         name, fields = _SEQUENCE_TYPES[kind]
         return IntegrationEvent(sequence_id, {"type": name, **base, "tenant_id": tenant,
                                               "sequence_id": sequence_id, **fields(event)})
+    if kind in _TEMPLATE_TYPES and isinstance(created, T.Created):
+        template_id = str(event.originator_id)
+        return IntegrationEvent(template_id, {
+            "type": _TEMPLATE_TYPES[kind], **base, "tenant_id": created.tenant_id,
+            "template_id": template_id, "kind": created.kind})
     if kind not in _ENROLLMENT_TYPES or not isinstance(created, E.Created):
         return None
     name, fields = _ENROLLMENT_TYPES[kind]

@@ -37,7 +37,8 @@ IntegrationType = Literal[
     "enrollment.message_delivered", "enrollment.exited", "enrollment.completed",
     "enrollment.paused", "enrollment.resumed", "enrollment.migrated",
     "enrollment.goal_reached", "enrollment.message_opened", "enrollment.message_clicked",
-    "enrollment.reply_attributed", "enrollment.unsubscribe_attributed"]
+    "enrollment.reply_attributed", "enrollment.unsubscribe_attributed", "template.created",
+    "template.updated", "template.deleted"]
 
 
 class IntegrationEventOut(BaseModel):
@@ -62,7 +63,10 @@ class IntegrationEventOut(BaseModel):
     it; null when none), variant, holdout, exclusive, revision. Every sequence event has
     sequence_id; sequence.revision_created adds revision,
     base; sequence.revision_published adds revision, migrate; sequence.revision_discarded
-    adds revision. A migration's own progress is not published: its enrollments'
+    adds revision. Template events (template.created, template.updated, template.deleted: a
+    tenant's own step or sequence template) have template_id and kind instead of
+    sequence_id, never the template's content. A migration's own progress is not
+    published: its enrollments'
     enrollment.migrated and enrollment.exited (reason step_removed) are. Adding a field or
     a type keeps the version."""
 
@@ -73,7 +77,8 @@ class IntegrationEventOut(BaseModel):
                                       "deduplicate by it")
     tenant_id: str
     occurred_at: str = Field(description="When it happened in Dripline (ISO 8601)")
-    sequence_id: str
+    sequence_id: str | None = Field(default=None, description=(
+        "Every sequence and enrollment event has it; template events do not"))
     enrollment_id: str | None = None
     contact_id: str | None = None
     source: str | None = Field(default=None, description="manual, bulk, trigger or "
@@ -115,6 +120,8 @@ class IntegrationEventOut(BaseModel):
     variant: str | None = Field(default=None, description="The content variant credited "
                                                           "(A/B tests); null")
     holdout: bool | None = None
+    template_id: str | None = Field(default=None, description="Template events: which")
+    kind: str | None = Field(default=None, description="Template events: step or sequence")
     exclusive: bool | None = Field(default=None, description=(
         "The one enrollment, across the contact's sequences, this goal event counts for "
         "once (the one with the latest attributed message)"))

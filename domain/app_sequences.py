@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -119,9 +120,10 @@ class SequenceCommands:
 
     def add_step(self, tenant_id: str, sequence_id: UUID, data: dict[str, Any],
                  expected_version: int | None = None, revision: int | None = None,
-                 ) -> tuple[DripSequence, Step]:
-        """Add a step to a draft sequence, or to its draft ``revision``."""
-        step = Step.from_dict(uuid4(), data)
+                 step: Step | None = None) -> tuple[DripSequence, Step]:
+        """Add a step to a draft sequence, or to its draft ``revision``: ``data``, or
+        ``step`` when it was made otherwise (from a template)."""
+        step = step or Step.from_dict(uuid4(), data)
 
         def decide(uow: UnitOfWork) -> DripSequence:
             sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
@@ -137,9 +139,12 @@ class SequenceCommands:
         def decide(uow: UnitOfWork) -> tuple[DripSequence, Step]:
             sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
             source = sequence.current if revision is None else sequence.revision(revision)
-            current = source.step(step_id).to_dict()
+            before = source.step(step_id)
+            current = before.to_dict()
             del current["id"]
-            step = Step.from_dict(step_id, {**current, **data})
+            current.pop("source_template", None)  # provenance stays; it is not authored
+            step = replace(Step.from_dict(step_id, {**current, **data}),
+                           source_template=before.source_template)
             sequence.update_step(step, self.core.clock(), revision)
             return sequence, step
 

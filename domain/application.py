@@ -25,6 +25,7 @@ from domain.app_execution import ExecutionCommands
 from domain.app_lifecycle import Activation, LifecycleCommands
 from domain.app_revisions import RevisionCommands
 from domain.app_sequences import SequenceCommands
+from domain.app_templates import TemplateCommands
 from domain.clock import Clock, system_clock
 from domain.codec import EventMapper
 from domain.crm import CrmEvent
@@ -65,6 +66,7 @@ class DriplineApp(Application[UUID]):
         self.crm = CrmCommands(self.core)
         self.execution = ExecutionCommands(self.core)
         self.revisions = RevisionCommands(self.core)
+        self.templates = TemplateCommands(self.core)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return EventMapper()
@@ -130,8 +132,9 @@ class DriplineApp(Application[UUID]):
     def add_step(self, tenant_id: str, sequence_id: UUID, data: dict[str, Any],
                  expected_version: int | None = None, revision: int | None = None,
                  ) -> tuple[DripSequence, Step]:
+        step = self.templates.step_from(tenant_id, data) if "template_id" in data else None
         return self.sequences.add_step(tenant_id, sequence_id, data, expected_version,
-                                       revision)
+                                       revision, step)
 
     def update_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
                     data: dict[str, Any], expected_version: int | None = None,

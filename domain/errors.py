@@ -85,6 +85,10 @@ class ContactDeletedError(StateConflictError):
     """The contact was deleted in the CRM; it cannot be enrolled or changed."""
 
 
+class BuiltinTemplateError(StateConflictError):
+    """A built-in template is read-only: clone it to change it."""
+
+
 # --- Unknown resource (HTTP 404) ---------------------------------------------------------------
 
 
@@ -105,6 +109,10 @@ class RevisionNotFoundError(NotFoundError):
 
 
 class MigrationNotFoundError(NotFoundError):
+    pass
+
+
+class TemplateNotFoundError(NotFoundError):
     pass
 
 

@@ -6,16 +6,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain import ids
-from domain.contact import Contact
 from domain.steps import Step
 from domain.templates import render
 
 
-def template_context(contact: Contact | None, variables: dict[str, str]) -> dict[str, Any]:
+class ContactFacts(Protocol):
+    """What a message may say of its contact: a ``Contact``, or one described for a
+    preview (``domain.app_templates.InlineContact``)."""
+
+    @property
+    def contact_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def tags(self) -> Mapping[str, str]: ...
+    @property
+    def lists(self) -> Mapping[str, str]: ...
+    @property
+    def custom_fields(self) -> Mapping[str, Any]: ...
+
+
+def template_context(contact: ContactFacts | None, variables: dict[str, str]) -> dict[str, Any]:
     """``contact`` for ``{{contact.name}}``-style variables, and the step's static variables
     by name. A dotted static variable such as ``contact.name`` is the fallback used when the
     CRM has not told us that fact."""
@@ -37,7 +58,7 @@ def template_context(contact: Contact | None, variables: dict[str, str]) -> dict
     return {**plain, "contact": facts}
 
 
-def render_message(step: Step, contact: Contact | None) -> dict[str, Any]:
+def render_message(step: Step, contact: ContactFacts | None) -> dict[str, Any]:
     """The rendered message; raises TemplateRenderError if it cannot be rendered."""
     template = step.message_template
     context = template_context(contact, template.variables) if (

@@ -163,6 +163,9 @@ class Step:
     message_template: MessageTemplate
     conditions: tuple[Condition, ...] = ()
     on_condition_fail: str = "exit"
+    # The template it was copied from, (id, version): provenance only; later edits of the
+    # template never reach the step (``domain.template_library``).
+    source_template: tuple[str, int] | None = None
 
     @property
     def delay(self) -> timedelta:
@@ -171,7 +174,7 @@ class Step:
     @classmethod
     def from_dict(cls, step_id: UUID, data: object, where: str = "step") -> Step:
         d = v.require_mapping(data, where)
-        allowed = set(cls.__dataclass_fields__) - {"id"}
+        allowed = set(cls.__dataclass_fields__) - {"id", "source_template"}
         v.reject_unknown(d, allowed, where)
         if "order" not in d:
             raise InvalidInputError(f"{where}.order", "is required (0 for the first step)")
@@ -204,6 +207,8 @@ class Step:
 
     def to_dict(self) -> dict[str, Any]:
         """The step as stored in events and shown by the API (id as a string)."""
+        source = {} if self.source_template is None else {"source_template": {
+            "id": self.source_template[0], "version": self.source_template[1]}}
         return {
             "id": str(self.id),
             "order": self.order,
@@ -213,6 +218,7 @@ class Step:
             "message_template": self.message_template.to_dict(),
             "conditions": [c.to_dict() for c in self.conditions],
             "on_condition_fail": self.on_condition_fail,
+            **source,
         }
 
     @classmethod
@@ -228,4 +234,11 @@ class Step:
             message_template=MessageTemplate(**data["message_template"]),
             conditions=tuple(Condition(**c) for c in data.get("conditions", ())),
             on_condition_fail=data.get("on_condition_fail", "exit"),
+            source_template=_source(data.get("source_template")),
         )
+
+
+def _source(stored: Any) -> tuple[str, int] | None:
+    if not isinstance(stored, dict):
+        return None
+    return str(stored["id"]), int(stored["version"])

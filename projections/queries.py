@@ -80,6 +80,13 @@ class Queries(Protocol):
         ``projections.conversion_rows.stats``."""
         ...
 
+    def list_templates(self, tenant_id: str, *, kind: str | None = None,
+                       category: str | None = None, source: str | None = None,
+                       q: str | None = None, page: int = 1, limit: int = 50) -> Page:
+        """The built-ins (first) and the tenant's own templates, filtered; ``q`` looks in
+        names and descriptions, case-insensitively."""
+        ...
+
     def due_enrollments(self, now: datetime, limit: int = 500,
                         offset: int = 0) -> list[DueEnrollment]:
         """Active enrollments due at or before ``now``, oldest due first (all tenants),

@@ -19,6 +19,7 @@ from projections.models.enrollments import EnrollmentsModel
 from projections.models.messages import MessagesModel
 from projections.models.sequence_stats import SequenceStatsModel
 from projections.models.sequences import SequencesModel
+from projections.models.templates import TemplatesModel
 from projections.projector import Projector
 from projections.runner import ReadModelRunner
 from projections.sql_lookups import SqlLookups
@@ -28,7 +29,7 @@ from projections.sql_queries import SqlQueries
 def all_models() -> list[ReadModel]:
     return [SequencesModel(), EnrollmentsModel(), DueEnrollmentsModel(),
             SequenceStatsModel(), MessagesModel(), ContactsModel(), EngagementBucketsModel(),
-            ConversionsModel()]
+            ConversionsModel(), TemplatesModel()]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 from uuid import UUID
 
+from domain.template_library import described
 from projections.db import as_datetime
 from projections.models.sequence_stats import STEP_COUNTERS
 from projections.queries import DueEnrollment
@@ -32,6 +33,13 @@ def sequence(r: Row) -> Row:
         out[column] = json.loads(r[column])
     _times(out, "created_at", "updated_at", "activated_at")
     return out
+
+
+def template(r: Row) -> Row:
+    """A tenant's template as the API shows it (``domain.template_library.described``)."""
+    return described(r["template_id"], r["kind"], json.loads(r["body"]), source="tenant",
+                     version=int(r["version"]), created_at=as_datetime(r["created_at"]),
+                     updated_at=as_datetime(r["updated_at"]), cloned_from=r["cloned_from"])
 
 
 def enrollment(r: Row) -> Row:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from domain.template_library import BUILTINS
 from projections import conversion_rows, daily, rows
 from projections import generations as gens
 from projections.db import ReadDb
@@ -157,6 +158,40 @@ class SqlQueries:
             self.db.read(f"SELECT goal FROM {t('sequences')} WHERE tenant_id = %s AND "
                          "sequence_id = %s", key))
         return conversion_rows.stats(enrolled, converted, goal[0]["goal"] if goal else None)
+
+    def list_templates(self, tenant_id: str, *, kind: str | None = None,
+                       category: str | None = None, source: str | None = None,
+                       q: str | None = None, page: int = 1, limit: int = 50) -> Page:
+        page, limit = max(page, 1), min(max(limit, 1), 500)
+        words = q.lower().strip() if q else ""
+        builtins = [] if source == "tenant" else [
+            t for t in BUILTINS.values()
+            if (kind is None or t["kind"] == kind)
+            and (category is None or t["category"] == category)
+            and (not words or words in f"{t['name']}\n{t['description']}".lower())]
+        builtins.sort(key=lambda t: (t["kind"], t["name"], t["id"]))
+        offset = (page - 1) * limit
+        items = builtins[offset:offset + limit]
+        if source == "builtin":
+            return Page(items, len(builtins), page, limit)
+        where, params = "tenant_id = %s", [tenant_id]
+        for column, value in (("kind", kind), ("category", category)):
+            if value is not None:
+                where, params = where + f" AND {column} = %s", [*params, value]
+        if words:
+            escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where, params = where + " AND search LIKE %s ESCAPE '\\'", [*params,
+                                                                         f"%{escaped}%"]
+        own_offset = max(offset - len(builtins), 0)
+        own_limit = limit - len(items)
+        found, total = self._live("templates", lambda t: (
+            self.db.read(f"SELECT * FROM {t('templates')} WHERE {where} "
+                         "ORDER BY kind, name, template_id LIMIT %s OFFSET %s",
+                         [*params, own_limit, own_offset]) if own_limit else [],
+            self.db.read(f"SELECT COUNT(*) AS n FROM {t('templates')} WHERE {where}",
+                         params)))
+        return Page(items + [rows.template(r) for r in found],
+                    len(builtins) + int(total[0]["n"]), page, limit)
 
     def due_enrollments(self, now: datetime, limit: int = 500,
                         offset: int = 0) -> list[DueEnrollment]:

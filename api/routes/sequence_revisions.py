@@ -26,7 +26,8 @@ from api.schemas.revisions import (
     RevisionUpdate,
 )
 from api.schemas.sequences import StepChangeOut
-from api.schemas.steps import StepIn, StepPatch, body
+from api.schemas.steps import StepPatch, body
+from api.schemas.templates import NewStep
 
 router = APIRouter(prefix=API + "/automation/sequences/{sequence_id}/revisions",
                    tags=["revisions"], responses=responses(401, 404, 413, 422))
@@ -96,7 +97,7 @@ def discard_revision(tenant: Tenant, core: Core, response: Response, if_match: I
              summary="Add a step to a draft revision")
 def add_step(tenant: Tenant, core: Core, response: Response, if_match: IfMatch,
              sequence_id: UUID, number: Number,
-             data: Annotated[StepIn, Body(openapi_examples=STEP_EXAMPLES)]) -> StepChangeOut:
+             data: Annotated[NewStep, Body(openapi_examples=STEP_EXAMPLES)]) -> StepChangeOut:
     sequence, step = core.add_step(tenant, sequence_id, body(data), if_match, revision=number)
     etag(response, sequence.version)
     return StepChangeOut.of(sequence, step)

@@ -21,6 +21,7 @@ from api.schemas.sequences import (
     TriggerType,
 )
 from api.schemas.steps import body
+from api.schemas.templates import SequenceFromTemplate
 
 router = APIRouter(prefix=f"{API}/automation/sequences", tags=["sequences"],
                    responses=responses(401, 413, 422))
@@ -49,6 +50,16 @@ def create_sequence(
     data: Annotated[SequenceCreate, Body(openapi_examples=SEQUENCE_EXAMPLES)],
 ) -> SequenceOut:
     sequence = core.create_sequence(tenant, body(data))
+    response.headers["Location"] = f"/api/v1/automation/sequences/{sequence.id}"
+    etag(response, sequence.version)
+    return SequenceOut.of(sequence)
+
+
+@router.post("/from-template", status_code=status.HTTP_201_CREATED, response_model=SequenceOut,
+             summary="Create a draft sequence from a sequence template (a copy of its steps)")
+def create_from_template(tenant: Tenant, core: Core, response: Response,
+                         data: SequenceFromTemplate) -> SequenceOut:
+    sequence = core.templates.sequence_from(tenant, body(data))
     response.headers["Location"] = f"/api/v1/automation/sequences/{sequence.id}"
     etag(response, sequence.version)
     return SequenceOut.of(sequence)

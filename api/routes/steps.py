@@ -1,4 +1,5 @@
-"""Steps of a draft sequence: add, change, remove."""
+"""Steps of a draft sequence: add (written out, or copied from a template), change, remove;
+and a preview of any step."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from api.examples import STEP_EXAMPLES
 from api.problems import responses
 from api.routes import API, etag
 from api.schemas.sequences import SequenceOut, StepChangeOut
-from api.schemas.steps import StepIn, StepOut, StepPatch, body
+from api.schemas.steps import StepOut, StepPatch, body
+from api.schemas.templates import NewStep, PreviewIn, PreviewOut
 
 router = APIRouter(prefix=API + "/automation/sequences/{sequence_id}/steps", tags=["steps"],
                    responses=responses(401, 404, 409, 412, 413, 422))
@@ -23,11 +25,19 @@ router = APIRouter(prefix=API + "/automation/sequences/{sequence_id}/steps", tag
              summary="Add a step to a draft")
 def add_step(tenant: Tenant, core: Core, response: Response, if_match: IfMatch,
              sequence_id: UUID,
-             data: Annotated[StepIn, Body(openapi_examples=STEP_EXAMPLES)]) -> StepChangeOut:
+             data: Annotated[NewStep, Body(openapi_examples=STEP_EXAMPLES)]) -> StepChangeOut:
     sequence, step = core.add_step(tenant, sequence_id, body(data), if_match)
     etag(response, sequence.version)
     return StepChangeOut(step=StepOut.model_validate(step.to_dict()),
                          sequence=SequenceOut.of(sequence))
+
+
+@router.post("/{step_id}/preview", response_model=PreviewOut,
+             summary="Render a step exactly as it would be sent (any status); writes nothing")
+def preview_step(tenant: Tenant, core: Core, sequence_id: UUID, step_id: UUID,
+                 data: PreviewIn) -> PreviewOut:
+    return PreviewOut.model_validate(
+        core.templates.preview_step(tenant, sequence_id, step_id, body(data)))
 
 
 @router.put("/{step_id}", response_model=StepChangeOut,

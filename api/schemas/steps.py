@@ -75,6 +75,11 @@ class ConditionOut(BaseModel):
     field: str | None
 
 
+class SourceTemplateOut(BaseModel):
+    id: str = Field(description="The template the step was copied from")
+    version: int = Field(description="Its version when copied; later edits never reach it")
+
+
 class StepOut(BaseModel):
     id: UUID
     order: int
@@ -84,6 +89,7 @@ class StepOut(BaseModel):
     message_template: MessageTemplateOut
     conditions: list[ConditionOut]
     on_condition_fail: str
+    source_template: SourceTemplateOut | None = None
 
 
 def body(model: RequestBody) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from tests.api.conftest import V1, build_sequence, envelope, ok, spec_app
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 REVISIONS = "/api/v1/automation/sequences/{sequence_id}/revisions"
+TEMPLATES = "/api/v1/automation/templates"
 STEP = {"order": 5, "name": "Extra", "delay_amount": 1, "delay_unit": "days",
         "message_template": {"type": "text", "content": "Hello {{contact.name}}"}}
 # A valid body for every operation that takes one; a new one without an entry fails here.
@@ -35,12 +36,22 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", f"{REVISIONS}/{{number}}/steps"): STEP,
     ("PUT", f"{REVISIONS}/{{number}}/steps/{{step_id}}"): {"name": "Re"},
     ("POST", f"{REVISIONS}/{{number}}/publish"): {},
+    ("POST", f"{TEMPLATES}"): {"kind": "step", "name": "T", "category": "nurture",
+                               "message_template": {"content": "Hi"}},
+    ("PUT", f"{TEMPLATES}/{{template_id}}"): {"name": "Renamed"},
+    ("POST", f"{TEMPLATES}/{{template_id}}/clone"): {},
+    ("POST", f"{TEMPLATES}/{{template_id}}/preview"): {"contact_id": "ana"},
+    ("POST", "/api/v1/automation/sequences/from-template"): {
+        "template_id": "builtin:win-back", "name": "From a template"},
+    ("POST", "/api/v1/automation/sequences/{sequence_id}/steps/{step_id}/preview"): {
+        "contact_id": "ana"},
 }
 # Operations on a draft act on the draft; the others on the active sequence.
 ON_DRAFT = {"/api/v1/automation/sequences/{sequence_id}",
             "/api/v1/automation/sequences/{sequence_id}/activate",
             "/api/v1/automation/sequences/{sequence_id}/steps",
-            "/api/v1/automation/sequences/{sequence_id}/steps/{step_id}"}
+            "/api/v1/automation/sequences/{sequence_id}/steps/{step_id}",
+            "/api/v1/automation/sequences/{sequence_id}/steps/{step_id}/preview"}
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -54,9 +65,9 @@ PRIVATE = [op for op in OPERATIONS if op not in PUBLIC]
 
 
 def test_the_route_list_is_complete() -> None:
-    # DESIGN 3.3 and CAPABILITIES §2 (daily stats), §3 (conversions), §8 (revisions):
-    # every authenticated operation.
-    assert len(PRIVATE) == 37
+    # DESIGN 3.3 and CAPABILITIES §2 (daily stats), §3 (conversions), §5 (templates),
+    # §8 (revisions): every authenticated operation.
+    assert len(PRIVATE) == 46
     assert {op for op in PRIVATE if op[0] in ("POST", "PUT")} - set(BODIES) == {
         ("POST", f"/api/v1/automation/{p}") for p in (
             "sequences/{sequence_id}/pause", "sequences/{sequence_id}/resume",
@@ -78,7 +89,9 @@ def _acme_world(acme: TestClient) -> dict[str, str]:
     ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions"), 201)
     ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions/2/publish",
                  json={"migrate": {"step_map": {}}}))
-    return {"draft": draft["id"], "step_id": draft["steps"][0]["id"],
+    template = ok(acme.post(TEMPLATES, json=BODIES[("POST", TEMPLATES)]), 201)
+    return {"template_id": template["id"], "draft": draft["id"],
+            "step_id": draft["steps"][0]["id"],
             "active": active["id"], "enrollment_id": enrolled["id"], "contact_id": "ana",
             "revised": revised["id"], "revised_step": revised["steps"][0]["id"],
             "migrated": migrated["id"]}
@@ -91,7 +104,8 @@ def _url(path: str, world: dict[str, str]) -> str:
     if path.endswith("/migration"):
         sequence = world.get("migrated", sequence)
     return path.format(sequence_id=sequence, step_id=step, number=2,
-                       enrollment_id=world["enrollment_id"], contact_id=world["contact_id"])
+                       enrollment_id=world["enrollment_id"], contact_id=world["contact_id"],
+                       template_id=world.get("template_id", str(uuid4())))
 
 
 @pytest.mark.parametrize(("method", "path"), PRIVATE)
@@ -121,10 +135,15 @@ def test_another_tenant_cannot_see_or_touch_acme(acme: TestClient, globex: TestC
     if "{" in path and not path.startswith(f"{V1}/contacts/"):
         assert theirs.status_code == 404, theirs.text
         assert theirs.json()["status"] == 404
+    elif path == TEMPLATES and method == "GET":  # the built-ins, nothing of acme's
+        assert {t["source"] for t in ok(theirs)["items"]} == {"builtin"}
     elif method == "GET":  # lists and a contact's enrollments: nothing of acme's
         assert ok(theirs)["items"] == []
     elif path == "/api/v1/events":  # an event of acme's is refused on globex's key
         assert ok(theirs, 403)["field"] == "tenant_id"
+    elif path == TEMPLATES:  # creating a template: globex's own, invisible to acme
+        created = ok(theirs, 201)
+        ok(acme.get(f"{TEMPLATES}/{created['id']}"), 404)
     else:  # creating a sequence: globex's own, invisible to acme
         created = ok(theirs, 201)
         ok(acme.get(f"{V1}/sequences/{created['id']}"), 404)

@@ -28,6 +28,8 @@ def test_a_full_rebuild_equals_the_incremental_read_models(
     runtime.catch_up()
     read_models = runtime.read_models
     assert all(_engagement(read_models.db)), "the workload opens and clicks (§2)"
+    templates = table_name("templates", live_generation(read_models.db, "templates").generation)
+    assert read_models.db.read(f"SELECT COUNT(*) AS n FROM {templates}")[0]["n"] == 2  # §5
     incremental = {m.name: checksum(read_models.db, m) for m in read_models.models}
     indexed = {m.name: _indexes(read_models.db, m, 1) for m in read_models.models}
     read_models.projector.batch_size = 1000

@@ -2,7 +2,7 @@
 steps executed (requests, advances, completions), a new revision published with a migration
 of the waiting enrollments, delivery feedback, pauses and exits, then opens and clicks (human,
 machine and bot ones, repeated ones, and ones of undelivered messages, which deliver them),
-also of ended enrollments' messages. Aggregates are saved in
+also of ended enrollments' messages; and templates. Aggregates are saved in
 batches, as the application and the scheduler do."""
 
 from __future__ import annotations
@@ -51,7 +51,19 @@ def run_workload(app: DriplineApp, clock: ManualClock, contacts: int = 2000,
           if e.is_open else None)
     clock.advance(timedelta(minutes=5))
     _each(app, everyone[::3], lambda e, i: _engage(e, i, clock()))
+    _templates(app)
     return int(app.recorder.max_notification_id() or 0)
+
+
+def _templates(app: DriplineApp) -> None:
+    """Templates of two tenants: made, cloned from a built-in, changed, one deleted."""
+    kept = app.templates.create_template("acme", {
+        "kind": "step", "name": "Hello", "category": "nurture",
+        "message_template": {"type": "text", "content": "Hello {{contact.name}}"}})
+    app.templates.update_template("acme", kept["id"], {"delay_amount": 2}, None)
+    gone = app.templates.clone_template("acme", "builtin:lead-nurture", "Mine")
+    app.templates.delete_template("acme", gone["id"], None)
+    app.templates.clone_template("beta", "builtin:win-back")
 
 
 def _new_revision(app: DriplineApp, sequence_id: UUID) -> None:

@@ -50,7 +50,8 @@ EXPECTED = {"sequence.created", "sequence.activated", "sequence.paused", "sequen
             "sequence.revision_created", "sequence.revision_published",
             "sequence.revision_discarded", "enrollment.started", "enrollment.step_requested",
             "enrollment.message_delivered", "enrollment.exited", "enrollment.completed",
-            "enrollment.migrated"}
+            "enrollment.migrated", "template.created", "template.updated",
+            "template.deleted"}
 REQUIRED = ("type", "version", "event_id", "tenant_id", "occurred_at")
 ENROLLMENT_IDS = ("sequence_id", "enrollment_id", "contact_id")
 STEP_IDS = ("step_order", "step_id")
@@ -144,7 +145,18 @@ def _story(client: TestClient, runtime: Runtime, clock: ManualClock) -> Story:
              for name, i in (("ana", ana), ("bob", bob))}
     assert ended == {"ana": "exited", "bob": "completed"}
     revised = _revisions(client, runtime)
+    _templates(client)
     return replace(revised, enrollments={"ana": ana, "bob": bob, **revised.enrollments})
+
+
+def _templates(client: TestClient) -> None:
+    """A template of acme's is made, changed and deleted: its content never travels."""
+    template = ok(client.post(f"{V1}/templates", json={
+        "kind": "step", "name": "Secret offer", "category": "nurture",
+        "message_template": {"type": "text", "content": CONTENT[0]}}), 201)
+    url = f"{V1}/templates/{template['id']}"
+    ok(client.put(url, json={"message_template": {"type": "text", "content": CONTENT[1]}}))
+    assert client.delete(url).status_code == 204
 
 
 async def _published(settings: KafkaSettings, database_url: str, head: int,
@@ -237,6 +249,10 @@ def _assert_contract(raw: list[bytes], story: Story) -> None:
     [completed] = [r for r in records if r["type"] == "enrollment.completed"]
     assert completed["contact_id"] == "bob"
     _assert_revisions(records, story)
+    templates = [(r["type"], r["kind"]) for r in records if r["type"].startswith("template.")]
+    assert templates == [("template.created", "step"), ("template.updated", "step"),
+                         ("template.deleted", "step")]
+    assert len({r["template_id"] for r in records if "template_id" in r}) == 1
 
     words, fields = _documented()
     undocumented = sorted({r["type"] for r in records} - words)
