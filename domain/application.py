@@ -25,6 +25,7 @@ from domain.app_execution import ExecutionCommands
 from domain.app_lifecycle import Activation, LifecycleCommands
 from domain.app_revisions import RevisionCommands
 from domain.app_sequences import SequenceCommands
+from domain.app_why import WhyQueries
 from domain.clock import Clock, system_clock
 from domain.codec import EventMapper
 from domain.crm import CrmEvent
@@ -65,6 +66,7 @@ class DriplineApp(Application[UUID]):
         self.crm = CrmCommands(self.core)
         self.execution = ExecutionCommands(self.core)
         self.revisions = RevisionCommands(self.core)
+        self.why = WhyQueries(self.core, lambda aggregate_id: list(self.events.get(aggregate_id)))
 
     def construct_mapper(self) -> Mapper[UUID]:
         return EventMapper()
