@@ -139,6 +139,8 @@ def test_without_a_scheduler_it_is_due_then_stuck_and_listed_until_one_runs(
     assert [(i["enrollment_id"], i["suspected_cause"], i["overdue_seconds"], i["step_order"])
             for i in stuck["items"]] == [(enrollment_id, "no_scheduler", 360, 0)]
     assert ok(acme.get(f"{V1}/ops/stuck", params={"older_than": 400}))["total"] == 0
+    assert _gauges(acme) == {'dripline_enrollments_overdue{older_than="300"}': 1.0,
+                             "dripline_enrollment_oldest_overdue_seconds": 360.0}
 
     run_scheduler(runtime)
     assert ok(acme.get(f"{V1}/ops/stuck"))["total"] == 0  # the read model still lags: no alarm
@@ -147,6 +149,16 @@ def test_without_a_scheduler_it_is_due_then_stuck_and_listed_until_one_runs(
     assert listed["total"] == 0
     assert listed["projection_lag"]["contradicted"] == 0
     assert _why(acme, enrollment_id)["waiting"]["reason"] == "delay"
+    assert _gauges(acme) == {'dripline_enrollments_overdue{older_than="300"}': 0.0,
+                             "dripline_enrollment_oldest_overdue_seconds": 0.0}
+
+
+def _gauges(client: TestClient) -> dict[str, float]:
+    """The stuck detector's samples on /metrics (no scheduler ever ran here: no heartbeat)."""
+    lines = client.get("/metrics").text.splitlines()
+    return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines)
+            if name.startswith(("dripline_enrollments_overdue", "dripline_enrollment_oldest",
+                                "dripline_scheduler_heartbeat"))}
 
 
 def test_another_tenants_enrollment_is_404(acme: TestClient, globex: TestClient,
