@@ -10,6 +10,7 @@ import socket
 from datetime import datetime, timedelta
 
 from projections.db import ReadDb, as_datetime
+from projections.sql_queries import _is_missing_table
 
 TABLE = "dripline_scheduler_heartbeats"
 _SCHEMA = (f"CREATE TABLE IF NOT EXISTS {TABLE} (scheduler TEXT PRIMARY KEY, "
@@ -56,7 +57,3 @@ class Heartbeats:
             raise
         return as_datetime(found[0]["beat_at"]) if found else None
 
-
-def _is_missing_table(error: Exception) -> bool:
-    text = str(error).lower()
-    return "no such table" in text or ("relation" in text and "does not exist" in text)

@@ -215,3 +215,39 @@ def test_the_cli_explains_an_enrollment_as_the_api_does(
     assert json.loads(by_contact.output.splitlines()[0])["enrollment_id"] == enrollment_id
     not_an_id = CliRunner().invoke(cli, ["why", "ana"])
     assert not_an_id.exit_code == 2
+
+
+def test_a_paused_enrollment_says_paused_and_one_of_a_paused_sequence_sequence_paused(
+        acme: TestClient, runtime: Runtime) -> None:
+    body = {"name": "Two", "steps": [step(0, "Hi"), step(1, "Later", minutes=60)]}
+    by_hand = _enroll(acme, runtime, body)
+    ok(acme.post(f"{V1}/enrollments/{by_hand}/pause"))
+    waiting = _why(acme, by_hand)["waiting"]
+    assert (waiting["reason"], waiting["until"]) == ("paused", None)
+    ok(acme.post(f"{V1}/enrollments/{by_hand}/resume"))
+    assert _why(acme, by_hand)["waiting"]["reason"] == "delay"
+
+    with_sequence = _enroll(acme, runtime, {**body, "name": "Paused later"})
+    sequence_id = _why(acme, with_sequence)["sequence_id"]
+    ok(acme.post(f"{V1}/sequences/{sequence_id}/pause"))
+    assert _why(acme, with_sequence)["waiting"]["reason"] == "sequence_paused"
+
+
+def test_while_a_revision_migration_runs_the_enrollment_says_migration(
+        acme: TestClient, runtime: Runtime) -> None:
+    """Published with a migration: it runs in the scheduler between scans, not yet here."""
+    enrollment_id = _enroll(acme, runtime, {"name": "Revised", "steps": [
+        step(0, "Hi"), step(1, "Later", minutes=60)]})
+    sequence_id = _why(acme, enrollment_id)["sequence_id"]
+    ok(acme.post(f"{V1}/sequences/{sequence_id}/revisions"), 201)
+    ok(acme.post(f"{V1}/sequences/{sequence_id}/revisions/2/publish",
+                 json={"migrate": {"step_map": {}}}))
+    waiting = _why(acme, enrollment_id)["waiting"]
+    assert waiting["reason"] == "migration"
+    assert waiting["detail"] == {"from_revision": 1, "to_revision": 2}
+
+    runtime.app.revisions.run_migrations()  # what the scheduler does between scans
+    why = _why(acme, enrollment_id)
+    assert why["revision"] == 2
+    assert why["waiting"]["reason"] == "delay"
+    assert why["timeline"][-1]["type"] == "enrollment.migrated"
