@@ -17,6 +17,7 @@ from api.auth import ApiKeys
 from api.deps import READ_WAIT_SECONDS
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from api.metrics import AggregateLoadCollector, Metrics, MetricsMiddleware
+from api.metrics_stuck import StuckCollector
 from api.positions import PositionHeaderMiddleware
 from api.problems import PROBLEM_JSON
 from api.routes import (
@@ -33,6 +34,7 @@ from api.routes import (
     sequences,
     steps,
     templates,
+    why,
 )
 from api.runtime import Runtime
 
@@ -61,10 +63,11 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     # Through ``app.state``: tests point one app at one runtime after another.
     app.state.metrics.registry.register(
         AggregateLoadCollector(lambda: app.state.runtime.app.core.load_stats))
+    app.state.metrics.registry.register(StuckCollector(lambda: app.state.runtime))
     error_handlers.install(app)
     for module in (sequences, sequence_lifecycle, steps, sequence_revisions,
                    sequence_enrollments, sequence_daily, enrollments, contacts, messages,
-                   conversions, templates, events):
+                   conversions, templates, events, why):
         app.include_router(module.router)
     app.include_router(health.router)
     docs.install(app)

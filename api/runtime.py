@@ -21,6 +21,9 @@ class ApiSettings(Protocol):
     @property
     def api_keys(self) -> str | None: ...  # ``tenant:key[,tenant:key…]``; unset: generated
 
+    @property
+    def stuck_after_seconds(self) -> int: ...  # overdue past this: stuck (CAPABILITIES §7)
+
 
 class Runtime(Protocol):
     @property

@@ -40,8 +40,12 @@ class Scheduler:
     def __init__(self, app: DriplineApp, *, batch_size: int = 500,
                  idle_seconds: float = 0.25,
                  on_outcomes: Callable[[list[StepOutcome]], None] | None = None,
-                 claims: Claims | None = None) -> None:
+                 claims: Claims | None = None,
+                 heartbeat: Callable[[datetime], None] | None = None) -> None:
         self.app = app
+        # Told the clock's time at every scan: an operational sign of life for the stuck
+        # detector (``projections.heartbeats``), not domain state.
+        self.heartbeat = heartbeat
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.on_outcomes = on_outcomes
@@ -98,6 +102,8 @@ class Scheduler:
         log.info("scheduler started (batch %d)", self.batch_size)
         while not self._stop.is_set():
             try:
+                if self.heartbeat is not None:
+                    self.heartbeat(self.app.clock())
                 busy = self.run_once() >= self.batch_size
                 if not busy:  # revision migrations go on between scans, a batch at a time
                     busy = self.app.revisions.run_migrations() > 0

@@ -26,6 +26,7 @@ from domain.app_lifecycle import Activation, LifecycleCommands
 from domain.app_revisions import RevisionCommands
 from domain.app_sequences import SequenceCommands
 from domain.app_templates import TemplateCommands
+from domain.app_why import WhyQueries
 from domain.clock import Clock, system_clock
 from domain.codec import EventMapper
 from domain.crm import CrmEvent
@@ -67,6 +68,7 @@ class DriplineApp(Application[UUID]):
         self.execution = ExecutionCommands(self.core)
         self.revisions = RevisionCommands(self.core)
         self.templates = TemplateCommands(self.core)
+        self.why = WhyQueries(self.core, lambda aggregate_id: list(self.events.get(aggregate_id)))
 
     def construct_mapper(self) -> Mapper[UUID]:
         return EventMapper()

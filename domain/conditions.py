@@ -19,9 +19,29 @@ def failed_condition(conditions: tuple[Condition, ...], contact: Contact | None,
     return None
 
 
-def describe(condition: Condition) -> str:
+def describe(condition: Condition, contact: Contact | None = None,
+             observed: bool = False) -> str:
+    """The condition in words; with ``observed``, also the contact's value it was judged on
+    (what a failed condition records, so "why did it end?" names the value)."""
     subject = condition.field or condition.type
-    return f"{condition.type} {subject} {condition.operator} {condition.value!r}".strip()
+    text = f"{condition.type} {subject} {condition.operator} {condition.value!r}".strip()
+    return f"{text} (was {_observed(condition, contact)})" if observed else text
+
+
+_MAX_SHOWN = 80  # characters of a field's value a description repeats
+
+
+def _observed(c: Condition, contact: Contact | None) -> str:
+    if c.type == "tag":
+        return "tagged" if contact is not None and contact.has_tag(c.value) else "not tagged"
+    if c.type == "custom_field":
+        value = contact.custom_fields.get(c.field or "") if contact else None
+        return "unset" if value is None else repr(str(value)[:_MAX_SHOWN])
+    if c.type == "pipeline_status":
+        statuses = sorted(_pipeline_statuses(contact, c.field))
+        return ", ".join(repr(s) for s in statuses) if statuses else "in no pipeline"
+    moment = getattr(contact, c.field or "last_activity_at", None) if contact else None
+    return "never" if moment is None else moment.isoformat()
 
 
 def holds(c: Condition, contact: Contact | None, now: datetime) -> bool:

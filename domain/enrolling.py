@@ -76,7 +76,8 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
         id=ids.enrollment_id(sequence.id, contact_ref, number), tenant_id=sequence.tenant_id,
         sequence_id=sequence.id, contact_id=contact_ref, number=number,
         step_order=first.order, due_at=due_after(now, first, live, tz), source=source,
-        at=now, entered_at=entered_at or now, revision=live.number)
+        at=now, entered_at=entered_at or now, revision=live.number,
+        nominal_due_at=now + first.delay)
     if slot is None:
         uow.add(EnrollmentSlot.start(sequence_id=sequence.id, contact_id=contact_ref,
                                      enrollment_id=enrollment.id, at=now))

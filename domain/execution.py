@@ -103,10 +103,11 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
         failed = failed_condition(step.conditions, contact, now)
         if failed is not None:
             if step.on_condition_fail == "exit":
-                e.exit("condition_not_met", now, detail=describe(failed))
+                e.exit("condition_not_met", now,
+                       detail=f"step {step.order}: {describe(failed, contact, observed=True)}")
                 return StepResult.EXITED, None
-            e.skip_step(step.order, "condition_not_met", now, detail=describe(failed),
-                        step_id=step.id)
+            e.skip_step(step.order, "condition_not_met", now,
+                        detail=describe(failed, contact, observed=True), step_id=step.id)
             return _after_skip(e, plan, step, now, tz), None
     return _request(e, plan, step, retry["attempt"] if retry else e.attempt, contact, now,
                     is_retry=retry is not None)
@@ -125,11 +126,12 @@ def _request(e: Enrollment, sequence: Revision, step: Step, attempt: int,
         return StepResult.EXITED, message_id
     advance_to: int | None = None
     next_due: datetime | None = None
+    nominal: datetime | None = None  # next_due before the send window moved it
     final = False
     if not is_retry:
         following = sequence.step_after(step.order)
         if following is not None:
-            advance_to = following.order
+            advance_to, nominal = following.order, now + following.delay
             next_due = due_after(now, following, sequence, contact.timezone if contact else None)
         else:
             final, next_due = True, now + SETTLE
@@ -137,7 +139,8 @@ def _request(e: Enrollment, sequence: Revision, step: Step, attempt: int,
         final, next_due = True, now + SETTLE  # a retry of the last step: settle again
     message_id = e.execute_step(step_order=step.order, step_id=step.id, attempt=attempt,
                                 due_at=due or now, message=message, advance_to=advance_to,
-                                next_due_at=next_due, final=final, at=now)
+                                next_due_at=next_due, final=final, at=now,
+                                nominal_due_at=nominal)
     return StepResult.REQUESTED, message_id
 
 
@@ -147,7 +150,8 @@ def _after_skip(e: Enrollment, sequence: Revision, step: Step, now: datetime,
     if following is None:
         e.complete(now)  # nothing was sent, so nothing can fail: done at once
         return StepResult.COMPLETED
-    e.advance(following.order, due_after(now, following, sequence, tz), now)
+    e.advance(following.order, due_after(now, following, sequence, tz), now,
+              nominal_due_at=now + following.delay)
     return StepResult.SKIPPED
 
 

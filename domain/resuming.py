@@ -36,7 +36,8 @@ def resume(enrollment: Enrollment, sequence: Revision, contact_timezone: str | N
             enrollment.complete(now)
             return
         if following is step:
-            enrollment.advance(following.order, in_window(due, sequence, contact_timezone), now)
+            enrollment.advance(following.order, in_window(due, sequence, contact_timezone), now,
+                               nominal_due_at=due)
             return
     # Only reached when the current step itself is gone from the definition (cannot happen
     # for an active sequence, whose steps are frozen): leave the enrollment due now.

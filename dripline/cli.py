@@ -16,6 +16,7 @@ from dripline.cli_kafka import register as register_kafka_commands
 from dripline.cli_projections import register as register_projection_commands
 from dripline.cli_run import register as register_role_commands
 from dripline.cli_upgrade import register as register_upgrade_command
+from dripline.cli_why import register as register_why_commands
 
 app = typer.Typer(no_args_is_help=True, help="Dripline: an event-sourced drip-sequence engine.")
 stream_app = typer.Typer(no_args_is_help=True, help="Inspect the event store.")
@@ -24,6 +25,7 @@ register_role_commands(app)
 register_projection_commands(app)
 register_kafka_commands(app)
 register_upgrade_command(app)
+register_why_commands(app)
 console = Console()
 
 

@@ -29,6 +29,7 @@ from dripline.metrics import (
     serve_metrics,
 )
 from dripline.settings import Settings
+from projections.heartbeats import Heartbeats
 from projections.storage.urls import is_postgres
 
 if TYPE_CHECKING:
@@ -171,7 +172,8 @@ def scheduling(runtime: Runtime, **options: Any) -> Iterator[Scheduler]:
     copies share the work) and wakes on the event store's notifications (any commit may have
     made a step due); in every process it wakes when this process commits something."""
     claims = claims_for(runtime.settings.database_url)
-    scheduler = Scheduler(runtime.app, claims=claims, **options)
+    scheduler = Scheduler(runtime.app, claims=claims,
+                          heartbeat=Heartbeats(runtime.read_models.db).beat, **options)
     channel = getattr(runtime.app.recorder, "channel_name", None)
     listener = (DueListener(runtime.read_models.db.conninfo, channel, scheduler.wake)
                 if channel is not None else None)

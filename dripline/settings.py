@@ -40,6 +40,10 @@ class Settings(KafkaSettings):
         default=7, ge=1, le=90,
         description="a reply or unsubscribe naming no message is attributed to the contact's "
                     "latest message requested within this many days before it")
+    stuck_after_seconds: int = Field(
+        default=300, ge=1, le=10_000_000,
+        description="an active enrollment overdue by more than this many seconds is stuck "
+                    "(the why view, dripline enrollments stuck, the overdue metrics)")
     log_format: Literal["text", "json"] = Field(
         default="text", description="text, or json: one object per line with ids as fields")
 

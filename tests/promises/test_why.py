@@ -1,0 +1,253 @@
+""""Why is this contact waiting?" (CAPABILITIES §7) through the public API, with the injected
+clock: an enrollment held by a send window, one waiting for a retry, one that ended on a
+failed condition, each explains itself; another tenant's is 404; a replay of every read
+model changes nothing in the answer but the seconds overdue.
+
+A frequency cap's deferral (acceptance check 3) is recorded by the caps capability as
+``enrollment.rescheduled`` with reason ``frequency_cap``; its test belongs here once that
+capability is merged: ``test_a_capped_enrollment_says_frequency_cap`` below is the place
+(build a sequence with a cap rule, enroll twice, ask ``why`` of the deferred one)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from domain.clock import ManualClock
+from dripline.bootstrap import Runtime
+from dripline.cli import app as cli
+from tests.api.conftest import V1, build_sequence, globex, ok
+from tests.promises.support import at, post_event, run_scheduler, step
+
+__all__ = ["globex"]  # another tenant's client (a fixture)
+
+
+def _enroll(client: TestClient, runtime: Runtime, body: dict[str, Any],
+            contact: str = "ana") -> str:
+    sequence = build_sequence(client, body)
+    enrolled = ok(client.post(f"{V1}/sequences/{sequence['id']}/enroll",
+                              json={"contact_id": contact}), 201)
+    run_scheduler(runtime)
+    return str(enrolled["id"])
+
+
+def _why(client: TestClient, enrollment_id: str) -> dict[str, Any]:
+    return dict(ok(client.get(f"{V1}/enrollments/{enrollment_id}/why")))
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
+
+
+def test_a_step_held_by_the_send_window_says_send_window_until_it_opens(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    """Office hours 9 to 17 in Berlin. The second step's delay makes it due at 22:10 UTC
+    (23:10 in Berlin): it waits for the window to open at 09:00 Berlin, 08:00 UTC."""
+    body = {"name": "Berlin office hours",
+            "send_window": {"hours": list(range(9, 17)), "timezone": "Europe/Berlin"},
+            "steps": [step(0, "Hello"), step(1, "Case study", minutes=13 * 60 + 10)]}
+    enrollment_id = _enroll(acme, runtime, body)
+    why = _why(acme, enrollment_id)
+
+    assert why["status"] == "active"
+    assert why["current_step"]["order"] == 1
+    assert why["current_step"]["name"] == "Step 1"
+    assert _time(why["next_due_at"]) == at("08:00") + timedelta(days=1)
+    assert _time(why["nominal_due_at"]) == at("22:10")
+    waiting = why["waiting"]
+    assert waiting["reason"] == "send_window"
+    assert _time(waiting["until"]) == at("08:00") + timedelta(days=1)
+    assert _time(waiting["since"]) == at("09:00")
+    assert waiting["detail"]["timezone"] == "Europe/Berlin"
+    assert waiting["detail"]["local_due"] == "23:10"
+    assert why["overdue_seconds"] == 0
+    assert [e["type"] for e in why["timeline"]] == ["sequence.contact_enrolled",
+                                                    "enrollment.step_executed"]
+    assert why["timeline"][0]["summary"].startswith("enrolled by manual")
+    assert "Hello" not in json.dumps(why)  # never the message itself
+
+
+def test_after_a_transient_failure_it_waits_for_the_retry_with_attempt_and_error(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    """The first message fails at 09:00:30 (transient): attempt 2 is due a minute later.
+    The sender's error names the address: the view masks it."""
+    body = {"name": "Two steps", "steps": [step(0, "Hi"), step(1, "Later", minutes=24 * 60)]}
+    enrollment_id = _enroll(acme, runtime, body)
+    failed_at = at("09:00") + timedelta(seconds=30)
+    clock.set(failed_at)
+    post_event(acme, "evt-failed", "message_failed", "ana",
+               {"message_id": f"{enrollment_id}:0:1",
+                "error": "mailbox ana@example.com is full", "permanent": False}, failed_at)
+    why = _why(acme, enrollment_id)
+
+    waiting = why["waiting"]
+    assert waiting["reason"] == "retry_backoff"
+    assert waiting["detail"]["attempt"] == 2
+    assert waiting["detail"]["last_error"] == "mailbox [email] is full"
+    assert _time(waiting["until"]) == failed_at + timedelta(minutes=1)
+    assert _time(why["next_due_at"]) == failed_at + timedelta(minutes=1)
+    assert "ana@example.com" not in json.dumps(why)
+
+    clock.set(failed_at + timedelta(minutes=1))
+    run_scheduler(runtime)  # attempt 2 goes out: it waits for step 1's delay again
+    assert _why(acme, enrollment_id)["waiting"]["reason"] == "delay"
+
+
+def test_an_enrollment_ended_by_a_failed_condition_names_the_condition_and_the_value(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    post_event(acme, "evt-plan", "contact_updated", "ana",
+               {"custom_fields": {"plan": "free"}}, clock())
+    pro_only = {**step(1, "Upgrade tips"), "conditions": [
+        {"type": "custom_field", "field": "plan", "operator": "equals", "value": "pro"}]}
+    enrollment_id = _enroll(acme, runtime, {"name": "Pro tips",
+                                            "steps": [step(0, "Welcome"), pro_only]})
+    why = _why(acme, enrollment_id)
+
+    assert why["status"] == "exited"
+    assert why["next_due_at"] is None
+    waiting = why["waiting"]
+    assert waiting["reason"] == "ended"
+    assert waiting["detail"]["reason"] == "condition_not_met"
+    assert waiting["detail"]["detail"] == "step 1: custom_field plan equals 'pro' (was 'free')"
+    assert why["timeline"][-1]["type"] == "sequence.enrollment_exited"
+
+
+def test_without_a_scheduler_it_is_due_then_stuck_and_listed_until_one_runs(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    # A first step with no delay would be executed by the enrollment itself: one minute.
+    sequence = build_sequence(acme, {"name": "Soon", "steps": [step(0, "Hi", minutes=1),
+                                                                  step(1, "Later", minutes=60)]})
+    enrollment_id = ok(acme.post(f"{V1}/sequences/{sequence['id']}/enroll",
+                                 json={"contact_id": "ana"}), 201)["id"]
+    runtime.catch_up()
+    clock.set(at("09:03"))
+    why = _why(acme, enrollment_id)
+    assert why["waiting"]["reason"] == "due"
+    assert why["waiting"]["detail"]["behind_seconds"] == 120
+    assert ok(acme.get(f"{V1}/ops/stuck"))["total"] == 0
+
+    clock.set(at("09:07"))
+    why = _why(acme, enrollment_id)
+    assert why["waiting"]["reason"] == "stuck"
+    assert why["waiting"]["detail"]["suspected_cause"] == "no_scheduler"
+    stuck = ok(acme.get(f"{V1}/ops/stuck"))
+    assert [(i["enrollment_id"], i["suspected_cause"], i["overdue_seconds"], i["step_order"])
+            for i in stuck["items"]] == [(enrollment_id, "no_scheduler", 360, 0)]
+    assert ok(acme.get(f"{V1}/ops/stuck", params={"older_than": 400}))["total"] == 0
+    assert _gauges(acme) == {'dripline_enrollments_overdue{older_than="300"}': 1.0,
+                             "dripline_enrollment_oldest_overdue_seconds": 360.0}
+
+    run_scheduler(runtime)
+    assert ok(acme.get(f"{V1}/ops/stuck"))["total"] == 0  # the read model still lags: no alarm
+    runtime.catch_up()
+    listed = ok(acme.get(f"{V1}/ops/stuck"))
+    assert listed["total"] == 0
+    assert listed["projection_lag"]["contradicted"] == 0
+    assert _why(acme, enrollment_id)["waiting"]["reason"] == "delay"
+    assert _gauges(acme) == {'dripline_enrollments_overdue{older_than="300"}': 0.0,
+                             "dripline_enrollment_oldest_overdue_seconds": 0.0}
+
+
+def _gauges(client: TestClient) -> dict[str, float]:
+    """The stuck detector's samples on /metrics (no scheduler ever ran here: no heartbeat)."""
+    lines = client.get("/metrics").text.splitlines()
+    return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines)
+            if name.startswith(("dripline_enrollments_overdue", "dripline_enrollment_oldest",
+                                "dripline_scheduler_heartbeat"))}
+
+
+def test_another_tenants_enrollment_is_404(acme: TestClient, globex: TestClient,
+                                            runtime: Runtime) -> None:
+    enrollment_id = _enroll(acme, runtime, {"name": "One", "steps": [step(0, "Hi")]})
+    answer = globex.get(f"{V1}/enrollments/{enrollment_id}/why")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    runtime.catch_up()
+    clock_far = globex.get(f"{V1}/ops/stuck", params={"older_than": 1})
+    assert ok(clock_far)["items"] == []
+
+
+def test_after_replaying_every_read_model_the_answer_is_the_same(
+        acme: TestClient, runtime: Runtime, clock: ManualClock, database_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"name": "Berlin", "send_window": {"hours": list(range(9, 17)),
+                                              "timezone": "Europe/Berlin"},
+            "steps": [step(0, "Hello"), step(1, "Case study", minutes=13 * 60 + 10)]}
+    enrollment_id = _enroll(acme, runtime, body)
+    clock.set(at("09:00") + timedelta(seconds=30))
+    post_event(acme, "evt-failed", "message_failed", "ana",
+               {"message_id": f"{enrollment_id}:0:1", "error": "timeout"}, clock())
+    runtime.catch_up()
+    before = acme.get(f"{V1}/enrollments/{enrollment_id}/why").json()
+
+    monkeypatch.setenv("DRIPLINE_DATABASE_URL", database_url)
+    replayed = CliRunner().invoke(cli, ["replay", "--all"], terminal_width=200)
+    assert replayed.exit_code == 0, replayed.output
+    after = acme.get(f"{V1}/enrollments/{enrollment_id}/why").json()
+
+    assert before["waiting"]["reason"] == "retry_backoff"
+    assert len(before["timeline"]) == 3
+    for answer in (before, after):
+        answer.pop("overdue_seconds")  # the only field that moves with the clock
+    assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
+
+
+def test_the_cli_explains_an_enrollment_as_the_api_does(
+        acme: TestClient, runtime: Runtime, database_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI reads the system clock: the second step is due in two years of the test's.
+    later = {**step(1, "Later"), "delay_amount": 2 * 365, "delay_unit": "days"}
+    enrollment_id = _enroll(acme, runtime, {"name": "Two", "steps": [step(0, "Hi"), later]})
+    monkeypatch.setenv("DRIPLINE_DATABASE_URL", database_url)
+    runtime.catch_up()
+    by_id = CliRunner().invoke(cli, ["enrollments", "why", enrollment_id, "--json"])
+    assert by_id.exit_code == 0, by_id.output
+    explained = json.loads(by_id.output)
+    assert explained["waiting"]["reason"] == "delay"
+    assert explained["enrollment_id"] == enrollment_id
+    by_contact = CliRunner().invoke(cli, ["why", "acme", "ana", "--json"])
+    assert by_contact.exit_code == 0, by_contact.output
+    assert json.loads(by_contact.output.splitlines()[0])["enrollment_id"] == enrollment_id
+    not_an_id = CliRunner().invoke(cli, ["why", "ana"])
+    assert not_an_id.exit_code == 2
+
+
+def test_a_paused_enrollment_says_paused_and_one_of_a_paused_sequence_sequence_paused(
+        acme: TestClient, runtime: Runtime) -> None:
+    body = {"name": "Two", "steps": [step(0, "Hi"), step(1, "Later", minutes=60)]}
+    by_hand = _enroll(acme, runtime, body)
+    ok(acme.post(f"{V1}/enrollments/{by_hand}/pause"))
+    waiting = _why(acme, by_hand)["waiting"]
+    assert (waiting["reason"], waiting["until"]) == ("paused", None)
+    ok(acme.post(f"{V1}/enrollments/{by_hand}/resume"))
+    assert _why(acme, by_hand)["waiting"]["reason"] == "delay"
+
+    with_sequence = _enroll(acme, runtime, {**body, "name": "Paused later"})
+    sequence_id = _why(acme, with_sequence)["sequence_id"]
+    ok(acme.post(f"{V1}/sequences/{sequence_id}/pause"))
+    assert _why(acme, with_sequence)["waiting"]["reason"] == "sequence_paused"
+
+
+def test_while_a_revision_migration_runs_the_enrollment_says_migration(
+        acme: TestClient, runtime: Runtime) -> None:
+    """Published with a migration: it runs in the scheduler between scans, not yet here."""
+    enrollment_id = _enroll(acme, runtime, {"name": "Revised", "steps": [
+        step(0, "Hi"), step(1, "Later", minutes=60)]})
+    sequence_id = _why(acme, enrollment_id)["sequence_id"]
+    ok(acme.post(f"{V1}/sequences/{sequence_id}/revisions"), 201)
+    ok(acme.post(f"{V1}/sequences/{sequence_id}/revisions/2/publish",
+                 json={"migrate": {"step_map": {}}}))
+    waiting = _why(acme, enrollment_id)["waiting"]
+    assert waiting["reason"] == "migration"
+    assert waiting["detail"] == {"from_revision": 1, "to_revision": 2}
+
+    runtime.app.revisions.run_migrations()  # what the scheduler does between scans
+    why = _why(acme, enrollment_id)
+    assert why["revision"] == 2
+    assert why["waiting"]["reason"] == "delay"
+    assert why["timeline"][-1]["type"] == "enrollment.migrated"
