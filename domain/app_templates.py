@@ -20,7 +20,7 @@ from domain.errors import (
     StepNotFoundError,
     TemplateNotFoundError,
 )
-from domain.messages import render_message
+from domain.messages import render_message, template_context
 from domain.sequence import DripSequence
 from domain.step_template import StepTemplate
 from domain.steps import Step
@@ -71,15 +71,6 @@ class InlineContact:
                    tags={t: t for t in tags})
 
 
-def _facts(contact: Contact | InlineContact | None) -> dict[str, Any]:
-    if contact is None:
-        return {}
-    return {"name": contact.name, "email": contact.email, "phone": contact.phone,
-            "timezone": contact.timezone, "tags": list(contact.tags.values()),
-            "lists": list(contact.lists.values()), "custom_fields": contact.custom_fields,
-            **{k: val for k, val in contact.custom_fields.items() if isinstance(k, str)}}
-
-
 def preview(step: Step, contact: Contact | InlineContact | None, *, contact_known: bool,
             variables: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What ``step`` would send to ``contact`` now (the send-time rendering), the
@@ -96,7 +87,7 @@ def preview(step: Step, contact: Contact | InlineContact | None, *, contact_know
     except TemplateRenderError as error:
         raise InvalidInputError("message_template.content",
                                 f"cannot be rendered: {error}") from None
-    facts = _facts(contact)
+    facts = template_context(contact, {})["contact"]  # the facts the rendering saw
     sources = [template.content, *template.variables.values()]
     referenced = dict.fromkeys(name for source in sources
                                for name in _CONTACT_REF.findall(source))

@@ -117,7 +117,14 @@ def step_from_template(step_id: UUID, template: Mapping[str, Any], order: int,
     body = template["body"]
     data = {"order": order, "name": body["name"],
             **{key: body[key] for key in _STEP_PARTS}, **extra}
-    step = _checked_step(data, "", step_id)
+    try:
+        step = _checked_step(data, "", step_id)
+    except InvalidInputError as error:
+        # The template itself was valid when saved: a field that fails is one overridden.
+        root = error.field.split(".")[0].split("[")[0]
+        if root in extra:
+            raise InvalidInputError(f"{where}.{error.field}", error.reason) from None
+        raise
     return replace(step, source_template=provenance(template))
 
 

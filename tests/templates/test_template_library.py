@@ -174,6 +174,10 @@ def test_preview_renders_for_a_contact_an_unknown_one_and_an_inline_one(
         "zed-1", "contact_updated", "zed", {"name": "Zed"}, tenant="globex",
         at=clock().strftime("%Y-%m-%dT%H:%M:%SZ"))), 202)
     assert ok(acme.post(url, json={"contact_id": "zed"}))["rendered"]["content"] == "Hi friend"
+    # A custom field called "name" is not the contact's name: the fallback shows, and says so.
+    named = ok(acme.post(url, json={"contact": {"custom_fields": {"name": "X"}}}))
+    assert named["rendered"]["content"] == "Hi friend"
+    assert named["missing"] == ["contact.name"]
     inline = ok(acme.post(url, json={"contact": {"name": "Bea", "tags": ["vip"]}}))
     assert inline["rendered"]["content"] == "Hi Bea"
     assert inline["contact_known"] is True
@@ -248,6 +252,10 @@ def test_a_step_from_a_template_is_checked(acme: TestClient) -> None:
                                                  "order": 0,
                                                  "overrides": {"delay_amount": -1}}),
                           422) == "overrides.delay_amount"
+    hostile = {"message_template": {"type": "text", "content": "{{ x.__class__ }}"}}
+    assert _problem_field(acme.post(steps, json={"template_id": "builtin:setup-guide",
+                                                 "order": 0, "overrides": hostile}),
+                          422) == "overrides.message_template.content"
     assert _problem_field(acme.post(steps, json={"order": 0, "name": "x",
                                                  "delay_amount": -1,
                                                  "message_template": {"content": "x"}}),
