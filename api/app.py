@@ -28,6 +28,7 @@ from api.routes import (
     messages,
     sequence_daily,
     sequence_enrollments,
+    sequence_experiments,
     sequence_lifecycle,
     sequence_revisions,
     sequences,
@@ -62,8 +63,8 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
         AggregateLoadCollector(lambda: app.state.runtime.app.core.load_stats))
     error_handlers.install(app)
     for module in (sequences, sequence_lifecycle, steps, sequence_revisions,
-                   sequence_enrollments, sequence_daily, enrollments, contacts, messages,
-                   conversions, events):
+                   sequence_enrollments, sequence_experiments, sequence_daily, enrollments,
+                   contacts, messages, conversions, events):
         app.include_router(module.router)
     app.include_router(health.router)
     docs.install(app)

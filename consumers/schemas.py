@@ -27,6 +27,8 @@ class MessageRequestOut(BaseModel):
     media_url: str | None = None
     due_at: str
     created_at: str
+    variant: str | None = Field(default=None, description=(
+        "The A/B test arm whose content this is (null: the step's own content)"))
 
 
 IntegrationType = Literal[

@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain import ids
+from domain.assignment import assign, holdout_due
 from domain.contact import ALL_CHANNELS, Contact
 from domain.enrollment import Enrollment
 from domain.errors import (
@@ -72,11 +73,13 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
                 f"contact {contact_ref} cannot re-enter: {refusal}")
         number = slot.count + 1
     tz = contact.timezone if contact is not None else None
+    holdout, arms = assign(sequence.tenant_id, sequence.id, live, contact_ref)
     enrollment = Enrollment.start(
         id=ids.enrollment_id(sequence.id, contact_ref, number), tenant_id=sequence.tenant_id,
         sequence_id=sequence.id, contact_id=contact_ref, number=number,
-        step_order=first.order, due_at=due_after(now, first, live, tz), source=source,
-        at=now, entered_at=entered_at or now, revision=live.number)
+        step_order=first.order, source=source, at=now, entered_at=entered_at or now,
+        due_at=holdout_due(now, live) if holdout else due_after(now, first, live, tz),
+        revision=live.number, holdout=holdout, assignments=arms)
     if slot is None:
         uow.add(EnrollmentSlot.start(sequence_id=sequence.id, contact_id=contact_ref,
                                      enrollment_id=enrollment.id, at=now))

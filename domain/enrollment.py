@@ -77,8 +77,13 @@ class Enrollment(Aggregate):
         entered_at: datetime | None = None
         # The sequence revision it is pinned to (``domain.sequence``); 1 in older events.
         revision: int = 1
+        # A/B tests (``domain.assignment``): held out of every message, and the arm of each
+        # experiment of its revision ({experiment id: {"arm", "by"}}); none in older events.
+        holdout: bool = False
+        assignments: dict[str, Any] | None = None
 
         def apply(self, e: Any) -> None:
+            e.holdout, e.assignments = self.holdout, dict(self.assignments or {})
             e.tenant_id, e.sequence_id, e.contact_id = (self.tenant_id, self.sequence_id,
                                                         self.contact_id)
             e.revision, e.last_order, e.migrated_at_order = self.revision, None, None
@@ -122,6 +127,9 @@ class Enrollment(Aggregate):
         advance_to: int | None
         next_due_at: datetime | None
         final: bool
+        # The arm whose content this is, of experiment ``experiment_id`` (None: no test).
+        variant: str | None = None
+        experiment_id: str | None = None
 
         def apply(self, e: Any) -> None:
             e._requested(self.step_order, self.attempt, self.at, self.step_id)
@@ -384,6 +392,8 @@ class Enrollment(Aggregate):
         goal_event_id: str | None
         exit_reason: str | None
         exit_detail: str
+        holdout: bool
+        assignments: dict[str, dict[str, str]]
         paused_by_sequence: bool
         due_before_pause: datetime | None
         last_step_at: datetime | None
@@ -394,11 +404,13 @@ class Enrollment(Aggregate):
     @classmethod
     def start(cls, *, id: UUID, tenant_id: str, sequence_id: UUID, contact_id: str,
               number: int, step_order: int, due_at: datetime, source: str, at: datetime,
-              entered_at: datetime | None = None, revision: int = 1) -> Enrollment:
+              entered_at: datetime | None = None, revision: int = 1, holdout: bool = False,
+              assignments: dict[str, dict[str, str]] | None = None) -> Enrollment:
         return cls._create(cls.Created, id=id, tenant_id=tenant_id, sequence_id=sequence_id,
                            contact_id=contact_id, number=number, step_order=step_order,
                            due_at=due_at, source=source, at=at, entered_at=entered_at or at,
-                           revision=revision, timestamp=at)
+                           revision=revision, holdout=holdout, assignments=assignments or {},
+                           timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
         trigger(self, event_class, fields)
@@ -438,7 +450,8 @@ class Enrollment(Aggregate):
 
     def execute_step(self, *, step_order: int, step_id: UUID, attempt: int, due_at: datetime,
                      message: dict[str, Any], advance_to: int | None,
-                     next_due_at: datetime | None, final: bool, at: datetime) -> str:
+                     next_due_at: datetime | None, final: bool, at: datetime,
+                     variant: tuple[str, str] | None = None) -> str:
         """Record the request of a step's message; returns its message id."""
         self._require_active("execute a step")
         message_id = ids.message_id(self.id, step_order, attempt)
@@ -451,6 +464,8 @@ class Enrollment(Aggregate):
         self._emit(self.StepExecuted, step_order=step_order, step_id=str(step_id),
                    attempt=attempt, due_at=due_at, advance_to=advance_to,
                    next_due_at=next_due_at, final=final, at=at,
+                   experiment_id=variant[0] if variant else None,
+                   variant=variant[1] if variant else None,
                    **{k: message[k] for k in MESSAGE_FIELDS})
         return message_id
 
@@ -617,7 +632,7 @@ class Enrollment(Aggregate):
                    occurred_at=occurred_at, message_id=message_id,
                    step_id=(sent.get("step_id") or None) if sent else None,
                    step_order=sent["step_order"] if sent else None, variant=None,
-                   holdout=False, exclusive=exclusive, revision=revision, at=at)
+                   holdout=self.holdout, exclusive=exclusive, revision=revision, at=at)
 
     # --- lifecycle ------------------------------------------------------------------------------
 

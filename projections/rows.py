@@ -41,6 +41,7 @@ def enrollment(r: Row) -> Row:
         "exit_reason", "exit_detail", "version", "updated_at", "entered_at", "revision",
         "converted_at")}}
     out["paused_by_sequence"] = bool(r["paused_by_sequence"])
+    out["holdout"], out["assignments"] = bool(r["holdout"]), json.loads(r["assignments"])
     _times(out, "next_scheduled_at", "enrolled_at", "completed_at", "exited_at", "updated_at",
            "entered_at", "converted_at")
     return out

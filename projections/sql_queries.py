@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from projections import conversion_rows, daily, rows
+from domain.trials import Member
+from projections import conversion_rows, daily, experiment_rows, rows
 from projections import generations as gens
 from projections.db import ReadDb
 from projections.models.base import table_name
@@ -54,6 +55,11 @@ class SqlQueries:
         return self._live("sequences", lambda t: self._page(
             t("sequences"), where, params, "created_at, sequence_id", page, limit,
             rows.sequence))
+
+    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
+                           experiment_id: str) -> list[Member]:
+        return self._live(experiment_rows.MODEL, lambda _: experiment_rows.members(
+            self.db, tenant_id, sequence_id, revision, experiment_id))
 
     def daily_stats(self, tenant_id: str, sequence_id: UUID, first: date, last: date,
                     zone: ZoneInfo, revision: int | None = None) -> list[dict[str, Any]]:

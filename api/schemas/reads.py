@@ -116,6 +116,7 @@ class MessageOut(BaseModel):
     media_url: str | None
     due_at: datetime | None
     created_at: datetime | None
+    variant: str | None = Field(default=None, description="The A/B test arm it carries")
     attempt: int
     status: str = Field(description="requested, delivered or failed (delivered also when an "
                                     "open or a click showed that it arrived)")
