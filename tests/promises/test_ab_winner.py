@@ -101,7 +101,7 @@ def test_b_wins_on_its_own_once_the_exposures_matured(
     view = experiment_view(acme, sid)
     assert (view["status"], view["winner"], view["concluded_by"]) == ("concluded", "B", "auto")
     [first] = view["looks"]
-    assert first["n"] == 1 and first["result"] == "significant" and first["best"] == "B"
+    assert (first["n"], first["result"], first["best"]) == (1, "significant", "B")
     assert first["counts"] == {"A": {"exposures": 300, "successes": 30},
                                "B": {"exposures": 300, "successes": 90}}
     assert 0 < first["p_values"]["A"] < 0.05 / 7
