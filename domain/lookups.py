@@ -28,7 +28,7 @@ class Lookups(Protocol):
 
     def experiments_with_members(self, at_least: int) -> list[tuple[str, UUID, int, str]]:
         """(tenant, sequence, revision, experiment) of every experiment anyone was assigned
-        to, as of store position ``at_least`` or later."""
+        to, as far as the read model got (it may not have reached ``at_least``)."""
         ...
 
     def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from dripline.bootstrap import Runtime
 from tests.api.conftest import V1, ok
 
 
@@ -69,6 +70,9 @@ def all_enrollments(client: TestClient, sequence_id: str) -> list[dict[str, Any]
         page += 1
 
 
-def experiment_view(client: TestClient, sequence_id: str) -> dict[str, Any]:
+def experiment_view(client: TestClient, runtime: Runtime,
+                    sequence_id: str) -> dict[str, Any]:
+    """The sequence's one experiment as the API shows it (read models brought up to date)."""
+    runtime.catch_up()
     [view] = ok(client.get(f"{V1}/sequences/{sequence_id}/experiments"))["items"]
     return dict(view)

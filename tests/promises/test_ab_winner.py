@@ -72,7 +72,7 @@ def _experiment_started(client: TestClient, runtime: Runtime, clock: ManualClock
     let_time_pass(runtime, clock, DAY + timedelta(hours=1))
     for arm, share in zip("AB", reply_share, strict=True):
         _reply(client, clock, enrollments, arms[arm][:round(per_arm * share)])
-    view = experiment_view(client, sid)
+    view = experiment_view(client, runtime, sid)
     assert [(a["key"], a["assigned"], a["exposures"], a["matured"]) for a in view["arms"]] == [
         ("A", per_arm, per_arm, 0), ("B", per_arm, per_arm, 0)]
     return sid, arms
@@ -94,11 +94,11 @@ def test_b_wins_on_its_own_once_the_exposures_matured(
     assert _new_enrollment(acme, sid, late_a)["assignments"] == {
         "subject-test": {"arm": "A", "by": "split"}}
     let_time_pass(runtime, clock, timedelta(minutes=55))  # still short of 72 h
-    assert experiment_view(acme, sid)["status"] == "running"
-    assert experiment_view(acme, sid)["looks"] == []
+    assert experiment_view(acme, runtime, sid)["status"] == "running"
+    assert experiment_view(acme, runtime, sid)["looks"] == []
 
     let_time_pass(runtime, clock, timedelta(minutes=10))  # past 72 h by at most 5 minutes
-    view = experiment_view(acme, sid)
+    view = experiment_view(acme, runtime, sid)
     assert (view["status"], view["winner"], view["concluded_by"]) == ("concluded", "B", "auto")
     [first] = view["looks"]
     assert (first["n"], first["result"], first["best"]) == (1, "significant", "B")
@@ -127,7 +127,7 @@ def test_equal_rates_end_inconclusive_and_the_split_goes_on_and_replay_changes_n
                                  evaluate_every_hours=1, min_exposures_per_arm=250)
     let_time_pass(runtime, clock, timedelta(hours=71), every=timedelta(hours=1))
     let_time_pass(runtime, clock, timedelta(hours=7))
-    view = experiment_view(acme, sid)
+    view = experiment_view(acme, runtime, sid)
     assert (view["status"], view["winner"]) == ("inconclusive", None)
     assert [x["result"] for x in view["looks"]] == ["not_significant"] * 7
     assert [x["n"] for x in view["looks"]] == list(range(1, 8))
