@@ -118,6 +118,12 @@ def test_b_wins_on_its_own_once_the_exposures_matured(
     assert (step1["variant"], step1["content"]) == ("B", "Hi B")
     [_, step1] = message_requests(acme, runtime, late_a)
     assert (step1["variant"], step1["content"]) == ("A", "Hi A")
+    # The step's funnel per arm: 300 exposed each, one more of A (late) and B (newcomer).
+    stats = ok(acme.get(f"{V1}/sequences/{sid}/stats"))
+    assert stats["steps"][0]["variants"] == []
+    assert [(v["variant"], v["message_requested"], v["replied"], v["rates"]["reply_rate"])
+            for v in stats["steps"][1]["variants"]] == [("A", 301, 30, 0.1),
+                                                       ("B", 301, 90, 0.299)]
 
 
 def test_equal_rates_end_inconclusive_and_the_split_goes_on_and_replay_changes_nothing(
