@@ -51,7 +51,8 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
         raise ContactDeletedError(f"contact {contact_ref} was deleted in the CRM")
     if contact is not None and ALL_CHANNELS in contact.unsubscribed:
         raise ContactSuppressedError(f"contact {contact_ref} unsubscribed from every channel")
-    live = sequence.current
+    holdout, arms = assign(sequence.tenant_id, sequence.id, sequence.current, contact_ref)
+    live = sequence.current.journey(arms)  # a path experiment's arm: its own steps
     first = live.first_step()
     if first is None:
         raise SequenceHasNoStepsError(f"sequence {sequence.id} has no steps")
@@ -73,7 +74,6 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
                 f"contact {contact_ref} cannot re-enter: {refusal}")
         number = slot.count + 1
     tz = contact.timezone if contact is not None else None
-    holdout, arms = assign(sequence.tenant_id, sequence.id, live, contact_ref)
     enrollment = Enrollment.start(
         id=ids.enrollment_id(sequence.id, contact_ref, number), tenant_id=sequence.tenant_id,
         sequence_id=sequence.id, contact_id=contact_ref, number=number,

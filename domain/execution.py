@@ -72,7 +72,8 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
     if sequence.status != "active":
         e.pause(now, by_sequence=True)  # its sequence paused before reaching it
         return StepResult.PAUSED, None
-    plan = sequence.pinned(e.revision)  # the revision it started on, or migrated to
+    # The revision it started on, or migrated to (in a path experiment, its arm's steps).
+    plan = sequence.pinned(e.revision).journey(e.assignments)
     leave = exit_reason(e, plan, contact)
     if leave:
         e.exit(leave, now)

@@ -16,6 +16,7 @@ changes. Each enrollment is pinned to the revision live when it started.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from domain.errors import (
     SequenceNotDraftError,
     StepNotFoundError,
 )
-from domain.experiments import check_against
+from domain.experiments import arm_of, arm_steps, check_against, path_of
 from domain.goals import Goal
 from domain.steps import Step
 from domain.triggers import ReEnrollment
@@ -97,6 +98,21 @@ class Revision:
     def winner_of(self, experiment_id: str) -> str | None:
         winner = self.trial(experiment_id)["winner"]
         return str(winner) if winner is not None else None
+
+    @property
+    def has_journey(self) -> bool:
+        """Steps to follow: its own, or its path experiment's arms'."""
+        return bool(self.steps_by_id) or path_of(self.experiments) is not None
+
+    def journey(self, assignments: Mapping[str, Mapping[str, str]]) -> Revision:
+        """The revision as an enrollment with these assignments follows it: with a path
+        experiment, its arm's steps (held out or unassigned: the first arm's)."""
+        path = path_of(self.experiments)
+        if path is None:
+            return self
+        key = (assignments.get(path["id"]) or {}).get("arm")
+        arm = (arm_of(path, key) if key else None) or path["arms"][0]
+        return replace(self, steps_by_id=arm_steps(arm))
 
     def check_experiments(self) -> None:
         """The experiments fit this revision's steps and goal (a 422 naming the field)."""
@@ -426,6 +442,9 @@ class DripSequence(Aggregate):
 
     def add_step(self, step: Step, at: datetime, revision: int | None = None) -> None:
         number = self._editable(revision, "add steps")
+        if path_of(self.revisions[number].experiments) is not None:
+            raise InvalidInputError("steps", "the revision has a path experiment: each arm "
+                                             "has its steps, the revision none of its own")
         self._require_free_order(self.revisions[number], step)
         self._emit(self.StepAdded, step=step.to_dict(), revision=number, at=at)
 
@@ -442,7 +461,7 @@ class DripSequence(Aggregate):
 
     def activate(self, at: datetime) -> None:
         self._require_status("activate", "draft")
-        if not self.revisions[1].steps_by_id:
+        if not self.revisions[1].has_journey:
             raise SequenceHasNoStepsError(
                 f"sequence {self.id} has no steps: add at least one step before activating it"
             )
@@ -473,7 +492,7 @@ class DripSequence(Aggregate):
             raise RevisionNotDraftError(
                 f"revision {number} of sequence {self.id} is already published; "
                 "only a draft revision can be published")
-        if not draft.steps_by_id:
+        if not draft.has_journey:
             raise SequenceHasNoStepsError(
                 f"revision {number} of sequence {self.id} has no steps: add at least one "
                 "before publishing it")

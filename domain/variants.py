@@ -2,7 +2,9 @@
 (CAPABILITIES §1): a held-out enrollment requests nothing and, at its one due time, completes
 with the step skipped ``holdout``; an enrollment in an arm of a content experiment gets that
 arm's ``message_template`` at the experiment's step, as long as the revision it follows has
-the experiment (it keeps its arm after a winner: only new enrollments get the winner)."""
+the experiment (it keeps its arm after a winner: only new enrollments get the winner). In a
+path experiment the enrollment follows its arm's steps (``Revision.journey``), each message
+carrying the arm."""
 
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ def with_variant(e: Enrollment, plan: Revision, step: Step,
     """The step as this enrollment receives it, and (experiment id, arm) when an arm's
     content replaces the step's."""
     for experiment in plan.experiments:
+        if experiment["kind"] == "path":  # every step of the arm carries it
+            assigned = e.assignments.get(experiment["id"])
+            return step, ((experiment["id"], assigned["arm"]) if assigned else None)
         if experiment["step_id"] != str(step.id):
             continue
         assigned = e.assignments.get(experiment["id"])

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from api.schemas.common import RequestBody
-from api.schemas.steps import MessageTemplateIn, MessageTemplateOut
+from api.schemas.steps import MessageTemplateIn, MessageTemplateOut, StepIn, StepOut
 
 Key = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
 Metric = Literal["open", "click", "reply", "conversion"]
@@ -30,14 +30,20 @@ class AutoWinnerIn(RequestBody):
 class ArmIn(RequestBody):
     key: str = Key
     weight: StrictInt = Field(ge=1, le=100, description="Weights of the arms sum to 100")
-    message_template: MessageTemplateIn
+    message_template: MessageTemplateIn | None = Field(
+        default=None, description="A content arm: replaces the step's message")
+    steps: list[StepIn] | None = Field(default=None, min_length=1, max_length=100,
+                                       description="A path arm: its own steps")
 
 
 class ExperimentIn(RequestBody):
     id: str = Key
-    kind: Literal["content"] = Field(
-        default="content", description="content: each arm replaces the step's message")
-    step_id: str = Field(max_length=64, description="The revision's step it tests")
+    kind: Literal["content", "path"] = Field(
+        default="content", description="content: each arm replaces the step's message; "
+                                        "path: each arm has its own steps (the revision "
+                                        "then has none of its own)")
+    step_id: str | None = Field(default=None, max_length=64,
+                                description="The revision's step a content test tests")
     arms: list[ArmIn] = Field(min_length=2, max_length=8)
     metric: Metric = Field(default="reply", description="conversion needs the revision's goal")
     auto_winner: AutoWinnerIn | None = None
@@ -46,20 +52,21 @@ class ExperimentIn(RequestBody):
 class ArmOut(BaseModel):
     key: str
     weight: int
-    message_template: MessageTemplateOut
+    message_template: MessageTemplateOut | None = None
+    steps: list[StepOut] | None = None
 
 
 class ExperimentOut(BaseModel):
     id: str
     kind: str
-    step_id: str
+    step_id: str | None
     arms: list[ArmOut]
     metric: str
     auto_winner: dict[str, Any]
 
 
-EXPERIMENTS_DOC = ("A/B tests: at most 5 content experiments on distinct steps; null "
-                   "or [] for none")
+EXPERIMENTS_DOC = ("A/B tests: one path experiment, or at most 5 content experiments on "
+                   "distinct steps; null or [] for none")
 HOLDOUT_DOC = "Share of enrollments (0-50 %) that get no message at all: the control group"
 
 
@@ -93,7 +100,7 @@ class HoldoutStats(BaseModel):
 class ExperimentView(BaseModel):
     id: str
     kind: str
-    step_id: str
+    step_id: str | None
     metric: str
     revision: int
     status: Literal["running", "concluded", "inconclusive"]

@@ -1,10 +1,11 @@
 """``experiment_stats``: one row per enrollment and experiment it was assigned to
 (CAPABILITIES §1): the arm and how it got it (split, or the winner), its exposure (the
-first-attempt request of the experiment's step: when, and which message) and when each kind
-of success first happened (human open, human click, reply attributed to that message,
-conversion; CRM time). Whether an exposure has *matured*, and whether a success fell inside
-its window, depend on the metric and on the time asked about: they are computed from these
-rows when read (``domain.trials``), so the rows follow events alone.
+first-attempt request of the experiment's step, or of a path arm's first step: when, and
+which message) and when each kind of success first happened (human open, human click, reply
+attributed to a message carrying the arm, conversion; CRM time). Whether an exposure has
+*matured*, and whether a success fell inside its window, depend on the metric and on the
+time asked about: they are computed from these rows when read (``domain.trials``), so the
+rows follow events alone.
 
 ``experiment_links`` finds a member from a message id (its exposure) or an enrollment id
 (its conversions), since events name only those.
@@ -78,17 +79,20 @@ class ExperimentStatsModel(ReadModel):
             "link_id": str(e.originator_id), "member_ids": dumps(keys)})
 
     def _executed(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
-        if e.experiment_id is None or e.attempt != 1:
+        """Every message carrying the arm is linked (its retries; a path arm's later
+        steps); the first first-attempt one is the exposure."""
+        if e.experiment_id is None:
             return
         members = b.rows(t["experiment_members"], "member_id")
         key = member_key(e.originator_id, e.experiment_id)
         row = members.get(key)
-        if row is None or row["exposed_at"] is not None:
+        if row is None:
             return
         message_id = ids.message_id(e.originator_id, e.step_order, e.attempt)
-        members.put(key, {**row, "exposed_at": e.at, "message_id": message_id})
         b.rows(t["experiment_links"], "link_id").put(message_id, {
             "link_id": message_id, "member_ids": dumps([key])})
+        if row["exposed_at"] is None and e.attempt == 1:
+            members.put(key, {**row, "exposed_at": e.at, "message_id": message_id})
 
     def _opened(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         if not e.machine:
