@@ -168,3 +168,36 @@ def test_a_manual_conclusion_may_name_the_worse_arm_once(
     assert acme.post(url, json={"winner": "B"}).status_code == 409
     assert acme.post(f"{V1}/sequences/{sid}/experiments/nope/conclude",
                      json={"winner": "A"}).status_code == 404
+
+
+class _Interleaved:
+    """The read-model lookups of the runtime, but a second evaluator takes its look while
+    the first one is reading the experiment's members: two schedulers at once."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.inner, self.runtime, self.raced = runtime.app.lookups, runtime, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def experiment_members(self, *args: Any) -> Any:
+        if not self.raced:
+            self.raced = True
+            assert self.runtime.app.experiments.evaluate_due() == 1  # the other one wins
+        return self.inner.experiment_members(*args)
+
+
+def test_two_evaluators_at_once_record_one_look(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    sid, _ = _experiment_started(acme, runtime, clock, (0.2, 0.2), per_arm=250,
+                                 min_exposures_per_arm=250)
+    clock.set(clock() + timedelta(hours=72))
+    runtime.catch_up()
+    racing = _Interleaved(runtime)
+    runtime.app.lookups = racing
+    try:
+        assert runtime.app.experiments.evaluate_due() == 0  # met the other on the version
+    finally:
+        runtime.app.lookups = racing.inner
+    assert racing.raced
+    assert [x["n"] for x in experiment_view(acme, runtime, sid)["looks"]] == [1]
