@@ -14,7 +14,7 @@ from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from tests.api.conftest import V1, ok
 from tests.promises.ab_support import all_enrollments, expected_arm, expected_holdout
-from tests.promises.support import let_time_pass, message_requests, step
+from tests.promises.support import let_time_pass, message_requests, post_event, step
 
 ARMS = [{"key": "short", "weight": 30, "steps": [step(0, "Short only")]},
         {"key": "long", "weight": 70, "steps": [step(0, "Long one"),
@@ -75,3 +75,26 @@ def test_a_path_experiment_has_no_top_level_steps_and_no_other_experiment(
     bad_arm = acme.put(f"{V1}/sequences/{draft['id']}", json={"experiments": [
         {**PATH, "arms": [{"key": "x", "weight": 100, "steps": []}, ARMS[1]]}]})
     assert [e["field"] for e in bad_arm.json()["errors"]] == ["experiments[0].arms[0].steps"]
+
+
+def test_the_holdout_counts_for_conversions_so_lift_is_measurable(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    goal = {"event_type": "custom_event", "match": {"name": "purchase"}}
+    sid = _path_sequence(acme, goal=goal)["id"]
+    contacts = [f"p-{i}" for i in range(60)]  # some held out: all but certain (1 - 0.8^60)
+    ok(acme.post(f"{V1}/sequences/{sid}/enroll/bulk", json={"contact_ids": contacts}))
+    held = [c for c in contacts if expected_holdout("acme", sid, c, 20)]
+    treated = [c for c in contacts if c not in held]
+    assert len(held) >= 1
+    assert len(treated) >= 2
+    clock.set(clock() + timedelta(hours=1))
+    for contact in (held[0], *treated[:2]):
+        post_event(acme, f"buy-{contact}", "custom_event", contact, {"name": "purchase"},
+                   clock() - timedelta(minutes=1))
+    runtime.catch_up()
+    [view] = ok(acme.get(f"{V1}/sequences/{sid}/experiments"))["items"]
+    assert view["holdout"] == {"assigned": len(held), "converted": 1,
+                               "conversion_rate": round(1 / len(held), 3)}
+    conversions = ok(acme.get(f"{V1}/conversions", params={"sequence_id": sid}))["items"]
+    assert sorted((c["contact_id"], c["holdout"]) for c in conversions) == sorted(
+        [(held[0], True), *((c, False) for c in treated[:2])])
