@@ -97,8 +97,9 @@ class Enrollment(Aggregate):
             e.exit_detail = ""
             e.paused_by_sequence = False
             e.due_before_pause = e.last_step_at = None
-            # message_id -> {"step_order", "attempt", "status", "requested_at", "step_id"}:
-            # makes feedback idempotent, and says which message a goal is credited to.
+            # message_id -> {"step_order", "attempt", "status", "requested_at", "step_id",
+            # and an A/B arm's "variant"}: makes feedback idempotent, and says which message
+            # (and arm) a goal is credited to.
             e.messages = {}
             # A failed send waiting to be tried again: {"step_order", "attempt", "due_at"}.
             e.pending_retry = None
@@ -132,7 +133,7 @@ class Enrollment(Aggregate):
         experiment_id: str | None = None
 
         def apply(self, e: Any) -> None:
-            e._requested(self.step_order, self.attempt, self.at, self.step_id)
+            e._requested(self.step_order, self.attempt, self.at, self.step_id, self.variant)
             if self.advance_to is not None:
                 e.current_step_order, e.attempt = self.advance_to, 1
             if self.final:
@@ -417,10 +418,13 @@ class Enrollment(Aggregate):
 
     # --- state shared by the apply methods -----------------------------------------------------
 
-    def _requested(self, step_order: int, attempt: int, at: datetime, step_id: str) -> None:
-        self.messages[ids.message_id(self.id, step_order, attempt)] = {
+    def _requested(self, step_order: int, attempt: int, at: datetime, step_id: str,
+                   variant: str | None = None) -> None:
+        sent = self.messages[ids.message_id(self.id, step_order, attempt)] = {
             "step_order": step_order, "attempt": attempt, "status": "requested",
             "requested_at": at, "step_id": step_id}
+        if variant is not None:
+            sent["variant"] = variant
         self.last_order = _later(self.last_order, step_order)
         if self.pending_retry and self.pending_retry["step_order"] == step_order:
             self.pending_retry = None
@@ -631,7 +635,8 @@ class Enrollment(Aggregate):
         self._emit(self.GoalReached, event_id=event_id, event_type=event_type,
                    occurred_at=occurred_at, message_id=message_id,
                    step_id=(sent.get("step_id") or None) if sent else None,
-                   step_order=sent["step_order"] if sent else None, variant=None,
+                   step_order=sent["step_order"] if sent else None,
+                   variant=sent.get("variant") if sent else None,
                    holdout=self.holdout, exclusive=exclusive, revision=revision, at=at)
 
     # --- lifecycle ------------------------------------------------------------------------------

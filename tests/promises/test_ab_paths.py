@@ -96,5 +96,7 @@ def test_the_holdout_counts_for_conversions_so_lift_is_measurable(
     assert view["holdout"] == {"assigned": len(held), "converted": 1,
                                "conversion_rate": round(1 / len(held), 3)}
     conversions = ok(acme.get(f"{V1}/conversions", params={"sequence_id": sid}))["items"]
-    assert sorted((c["contact_id"], c["holdout"]) for c in conversions) == sorted(
-        [(held[0], True), *((c, False) for c in treated[:2])])
+    arms = {c: expected_arm("acme", sid, "paths", c, {"short": 30, "long": 70})
+            for c in treated[:2]}
+    assert sorted((c["contact_id"], c["holdout"], c["variant"]) for c in conversions) == sorted(
+        [(held[0], True, None), *((c, False, arms[c]) for c in treated[:2])])
