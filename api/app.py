@@ -29,6 +29,7 @@ from api.routes import (
     messages,
     sequence_daily,
     sequence_enrollments,
+    sequence_experiments,
     sequence_lifecycle,
     sequence_revisions,
     sequences,
@@ -66,8 +67,8 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     app.state.metrics.registry.register(StuckCollector(lambda: app.state.runtime))
     error_handlers.install(app)
     for module in (sequences, sequence_lifecycle, steps, sequence_revisions,
-                   sequence_enrollments, sequence_daily, enrollments, contacts, messages,
-                   conversions, templates, events, why):
+                   sequence_enrollments, sequence_experiments, sequence_daily, enrollments,
+                   contacts, messages, conversions, templates, events, why):
         app.include_router(module.router)
     app.include_router(health.router)
     docs.install(app)

@@ -67,6 +67,12 @@ _SEQUENCE_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] = 
     S.RevisionPublished: ("sequence.revision_published", lambda e: {
         "revision": e.revision, "migrate": _migrate(e.migrate)}),
     S.RevisionDiscarded: ("sequence.revision_discarded", lambda e: {"revision": e.revision}),
+    S.ExperimentEvaluated: ("sequence.experiment_evaluated", lambda e: {
+        "revision": e.revision, "experiment_id": e.experiment_id, "look": e.look,
+        "counts": e.counts, "p_values": e.p_values, "result": e.result, "best": e.best}),
+    S.ExperimentConcluded: ("sequence.experiment_concluded", lambda e: {
+        "revision": e.revision, "experiment_id": e.experiment_id, "winner": e.winner,
+        "by": e.by}),
 }
 
 
@@ -77,13 +83,14 @@ def _step_requested(e: Any) -> dict[str, Any]:
                 "channel": str(e.request.get("channel", ""))}
     return {"step_order": e.step_order, "step_id": e.step_id, "attempt": e.attempt,
             "message_id": ids.message_id(e.originator_id, e.step_order, e.attempt),
-            "channel": e.channel}
+            "channel": e.channel, "variant": e.variant, "experiment_id": e.experiment_id}
 
 
 _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] = {
     E.Created: ("enrollment.started", lambda e: {
         "source": e.source, "step_order": e.step_order, "due_at": _moment(e.due_at),
-        "entered_at": _moment(e.entered_at or e.at), "revision": e.revision}),
+        "entered_at": _moment(e.entered_at or e.at), "revision": e.revision,
+        "holdout": e.holdout, "assignments": dict(e.assignments or {})}),
     E.StepExecuted: ("enrollment.step_requested", _step_requested),
     E.MessageRequested: ("enrollment.step_requested", _step_requested),
     E.StepSkipped: ("enrollment.step_skipped", lambda e: {

@@ -27,6 +27,7 @@ from domain.store import EnrollmentRow
 
 log = logging.getLogger("dripline.scheduler")
 _PAGES = 4  # pages of the due list one scan reads at most
+EVALUATE_EVERY = timedelta(minutes=5)  # between looks at the A/B tests (CAPABILITIES §1)
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Scheduler:
         self._wake = threading.Event()
         # The earliest due time the last scan saw ahead of its clock (None: none seen).
         self.next_due: datetime | None = None
+        # When this scheduler last looked at the A/B tests (its clock; None: never).
+        self.evaluated_at: datetime | None = None
 
     def run_once(self) -> int:
         """Execute one batch of due enrollments; returns how many rows it took up."""
@@ -69,7 +72,19 @@ class Scheduler:
                 self.claims.release()
         if chosen:
             self._record(outcomes)
+        self._evaluate_experiments(now)
         return len(chosen)
+
+    def _evaluate_experiments(self, now: datetime) -> None:
+        """Every ``EVALUATE_EVERY`` of the clock, the A/B tests' due looks are taken
+        (``domain.app_experiments``); a failure is logged and tried again next time."""
+        if self.evaluated_at is not None and now < self.evaluated_at + EVALUATE_EVERY:
+            return
+        self.evaluated_at = now
+        try:
+            self.app.experiments.evaluate_due()
+        except Exception:
+            log.exception("evaluating experiments failed")
 
     def _take(self, now: datetime) -> list[EnrollmentRow]:
         """Up to a batch of due rows, oldest first, that (with claims) no other scheduler

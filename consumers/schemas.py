@@ -27,6 +27,8 @@ class MessageRequestOut(BaseModel):
     media_url: str | None = None
     due_at: str
     created_at: str
+    variant: str | None = Field(default=None, description=(
+        "The A/B test arm whose content this is (null: the step's own content)"))
 
 
 IntegrationType = Literal[
@@ -37,7 +39,8 @@ IntegrationType = Literal[
     "enrollment.message_delivered", "enrollment.exited", "enrollment.completed",
     "enrollment.paused", "enrollment.resumed", "enrollment.migrated",
     "enrollment.goal_reached", "enrollment.message_opened", "enrollment.message_clicked",
-    "enrollment.reply_attributed", "enrollment.unsubscribe_attributed", "template.created",
+    "enrollment.reply_attributed", "enrollment.unsubscribe_attributed",
+    "sequence.experiment_evaluated", "sequence.experiment_concluded", "template.created",
     "template.updated", "template.deleted"]
 
 
@@ -46,8 +49,9 @@ class IntegrationEventOut(BaseModel):
     events, the sequence id for sequence events; headers event_id, event_type,
     store_position). Ids only: never contact profile data or message content. Fields by
     type: every enrollment event has sequence_id, enrollment_id and contact_id;
-    enrollment.started adds source, step_order, due_at, entered_at, revision;
-    enrollment.step_requested adds step_order, step_id, attempt, message_id, channel;
+    enrollment.started adds source, step_order, due_at, entered_at, revision, holdout,
+    assignments; enrollment.step_requested adds step_order, step_id, attempt, message_id,
+    channel, variant, experiment_id;
     enrollment.step_skipped adds step_order, step_id, reason; enrollment.step_failed adds
     step_order, attempt, message_id, permanent, retry_at; enrollment.message_delivered
     adds step_order, message_id, implied; enrollment.message_opened adds step_order,
@@ -63,12 +67,14 @@ class IntegrationEventOut(BaseModel):
     it; null when none), variant, holdout, exclusive, revision. Every sequence event has
     sequence_id; sequence.revision_created adds revision,
     base; sequence.revision_published adds revision, migrate; sequence.revision_discarded
-    adds revision. Template events (template.created, template.updated, template.deleted: a
-    tenant's own step or sequence template) have template_id and kind instead of
-    sequence_id, never the template's content. A migration's own progress is not
-    published: its enrollments'
-    enrollment.migrated and enrollment.exited (reason step_removed) are. Adding a field or
-    a type keeps the version."""
+    adds revision; sequence.experiment_evaluated (a look at an A/B test) adds revision,
+    experiment_id, look, counts, p_values, result, best; sequence.experiment_concluded
+    adds revision, experiment_id, winner, by. Template events (template.created,
+    template.updated, template.deleted: a tenant's own step or sequence template) have
+    template_id and kind instead of sequence_id, never the template's content. A
+    migration's own progress is not published: its enrollments' enrollment.migrated and
+    enrollment.exited (reason step_removed) are. Adding a field or a type keeps the
+    version."""
 
     type: IntegrationType
     version: int = Field(description="Of this type's shape: 1. A new shape is a new version; "
@@ -117,9 +123,23 @@ class IntegrationEventOut(BaseModel):
     goal_event_type: str | None = None
     goal_occurred_at: str | None = Field(default=None, description="When it happened (CRM "
                                                                    "time, ISO 8601)")
-    variant: str | None = Field(default=None, description="The content variant credited "
-                                                          "(A/B tests); null")
-    holdout: bool | None = None
+    variant: str | None = Field(default=None, description=(
+        "The A/B test arm whose content the message carries (enrollment.step_requested); "
+        "null when none"))
+    holdout: bool | None = Field(default=None, description=(
+        "Held out of the sequence's A/B tests: it gets no message"))
+    assignments: dict[str, dict[str, str]] | None = Field(default=None, description=(
+        "enrollment.started: its arm in each A/B test, {experiment_id: {\"arm\", \"by\": "
+        "split | winner}}"))
+    experiment_id: str | None = Field(default=None, description="The A/B test (experiment)")
+    look: int | None = Field(default=None, description="The look's number (1, 2, ...)")
+    counts: dict[str, dict[str, int]] | None = Field(default=None, description=(
+        "Per arm, the matured exposures and successes the look used"))
+    p_values: dict[str, float] | None = Field(default=None, description=(
+        "The best arm against each other arm (two-sided pooled z-test)"))
+    result: Literal["insufficient", "significant", "not_significant"] | None = None
+    best: str | None = Field(default=None, description="The arm with the highest rate")
+    winner: str | None = Field(default=None, description="The arm new enrollments now get")
     template_id: str | None = Field(default=None, description="Template events: which")
     kind: str | None = Field(default=None, description="Template events: step or sequence")
     exclusive: bool | None = Field(default=None, description=(
@@ -132,9 +152,11 @@ class IntegrationEventOut(BaseModel):
     bot: bool | None = Field(default=None, description="The sender says a bot clicked")
     first: bool | None = Field(default=None, description=(
         "The message's first click of its kind (human or bot): what the stats count"))
-    by: Literal["message_id", "last_message"] | None = Field(default=None, description=(
-        "How the reply or unsubscribe was attributed: it named the message, or it was the "
-        "contact's latest message before it"))
+    by: Literal["message_id", "last_message", "auto", "manual", "fallback"] | None = Field(
+        default=None, description=(
+            "How the reply or unsubscribe was attributed: it named the message, or it was "
+            "the contact's latest message before it; how an experiment was concluded: auto "
+            "(a significant look), manual, or fallback (best observed after the last look)"))
     acted_at: str | None = Field(default=None, description="When the contact acted (CRM "
                                                            "time, ISO 8601)")
 

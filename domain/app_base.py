@@ -26,6 +26,7 @@ from domain.errors import (
 from domain.lookups import Lookups
 from domain.sequence import DripSequence
 from domain.store import EventStore
+from domain.trials import Member
 from domain.unit_of_work import AggregateCache, Committed, LoadStats, UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
@@ -37,6 +38,13 @@ class NoLookups:
 
     def contacts_matching_trigger(self, tenant_id: str, trigger_type: str,
                                   trigger_data: Mapping[str, str], at_least: int) -> list[str]:
+        return []
+
+    def experiments_with_members(self, at_least: int) -> list[tuple[str, UUID, int, str]]:
+        return []
+
+    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
+                           experiment_id: str, at_least: int) -> list[Member]:
         return []
 
 

@@ -157,7 +157,7 @@ class EnrollmentCommands:
                     f"sequence {sequence.id} is {sequence.status}: resume the sequence instead")
             uow.expect(sequence)
             contact = uow.get(ids.contact_id(tenant_id, enrollment.contact_id), Contact)
-            resume(enrollment, sequence.pinned(enrollment.revision),
+            resume(enrollment, sequence.pinned(enrollment.revision).journey(enrollment.assignments),
                    contact.timezone if contact else None, self.core.clock())
             return enrollment
 

@@ -90,7 +90,8 @@ class LifecycleCommands:
                 return False
             contact = uow.get(ids.contact_id(enrollment.tenant_id, enrollment.contact_id),
                               Contact)
-            resuming.resume(enrollment, current.pinned(enrollment.revision),
+            resuming.resume(enrollment,
+                            current.pinned(enrollment.revision).journey(enrollment.assignments),
                             contact.timezone if contact else None, now)
             return True
 

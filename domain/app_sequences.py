@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+from domain import experiments
 from domain import validation as v
 from domain.app_base import Core
 from domain.errors import InvalidInputError
@@ -20,7 +21,8 @@ from domain.windows import SendWindow
 T = TypeVar("T")
 
 _CREATE_FIELDS = {"name", "description", "trigger_type", "trigger_data", "exit_on_reply",
-                  "reenrollment", "send_window", "resume_policy", "goal", "steps"}
+                  "reenrollment", "send_window", "resume_policy", "goal", "steps",
+                  "experiments", "holdout_percent"}
 
 
 def validated_settings(data: dict[str, Any], current: DripSequence | None) -> dict[str, Any]:
@@ -43,6 +45,10 @@ def validated_settings(data: dict[str, Any], current: DripSequence | None) -> di
     if "goal" in data:
         goal = Goal.from_dict(data["goal"])
         out["goal"] = goal.to_dict() if goal else None
+    if "experiments" in data:
+        out["experiments"] = experiments.validated(data["experiments"])
+    if "holdout_percent" in data:
+        out["holdout_percent"] = experiments.validated_holdout(data["holdout_percent"])
     if "trigger_type" in data or "trigger_data" in data:
         kind = data.get("trigger_type", current.trigger_type if current else "manual")
         if "trigger_data" in data:
@@ -100,6 +106,10 @@ class SequenceCommands:
             )
             for step in steps:
                 sequence.add_step(step, now)
+            tests: dict[str, Any] = {k: settings[k] for k in ("experiments", "holdout_percent")
+                                     if k in settings}
+            if tests:
+                sequence.update(tests, now)
             uow.add(sequence)
             return sequence
 

@@ -22,6 +22,7 @@ from domain.app_base import Core, Settings
 from domain.app_crm import CrmCommands, CrmOutcome
 from domain.app_enrollments import BulkEnrollment, EnrollmentCommands
 from domain.app_execution import ExecutionCommands
+from domain.app_experiments import ExperimentCommands
 from domain.app_lifecycle import Activation, LifecycleCommands
 from domain.app_revisions import RevisionCommands
 from domain.app_sequences import SequenceCommands
@@ -69,6 +70,7 @@ class DriplineApp(Application[UUID]):
         self.revisions = RevisionCommands(self.core)
         self.templates = TemplateCommands(self.core)
         self.why = WhyQueries(self.core, lambda aggregate_id: list(self.events.get(aggregate_id)))
+        self.experiments = ExperimentCommands(self.core)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return EventMapper()

@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain import ids
+from domain.assignment import assign, holdout_due
 from domain.contact import ALL_CHANNELS, Contact
 from domain.enrollment import Enrollment
 from domain.errors import (
@@ -50,7 +51,8 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
         raise ContactDeletedError(f"contact {contact_ref} was deleted in the CRM")
     if contact is not None and ALL_CHANNELS in contact.unsubscribed:
         raise ContactSuppressedError(f"contact {contact_ref} unsubscribed from every channel")
-    live = sequence.current
+    holdout, arms = assign(sequence.tenant_id, sequence.id, sequence.current, contact_ref)
+    live = sequence.current.journey(arms)  # a path experiment's arm: its own steps
     first = live.first_step()
     if first is None:
         raise SequenceHasNoStepsError(f"sequence {sequence.id} has no steps")
@@ -75,9 +77,10 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
     enrollment = Enrollment.start(
         id=ids.enrollment_id(sequence.id, contact_ref, number), tenant_id=sequence.tenant_id,
         sequence_id=sequence.id, contact_id=contact_ref, number=number,
-        step_order=first.order, due_at=due_after(now, first, live, tz), source=source,
-        at=now, entered_at=entered_at or now, revision=live.number,
-        nominal_due_at=now + first.delay)
+        step_order=first.order, source=source, at=now, entered_at=entered_at or now,
+        due_at=holdout_due(now, live) if holdout else due_after(now, first, live, tz),
+        revision=live.number, holdout=holdout, assignments=arms,
+        nominal_due_at=holdout_due(now, live) if holdout else now + first.delay)
     if slot is None:
         uow.add(EnrollmentSlot.start(sequence_id=sequence.id, contact_id=contact_ref,
                                      enrollment_id=enrollment.id, at=now))

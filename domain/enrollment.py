@@ -80,8 +80,13 @@ class Enrollment(Aggregate):
         # The due time the first step's delay alone gives, before the send window moved it
         # (None in events stored before it existed).
         nominal_due_at: datetime | None = None
+        # A/B tests (``domain.assignment``): held out of every message, and the arm of each
+        # experiment of its revision ({experiment id: {"arm", "by"}}); none in older events.
+        holdout: bool = False
+        assignments: dict[str, Any] | None = None
 
         def apply(self, e: Any) -> None:
+            e.holdout, e.assignments = self.holdout, dict(self.assignments or {})
             e.tenant_id, e.sequence_id, e.contact_id = (self.tenant_id, self.sequence_id,
                                                         self.contact_id)
             e.revision, e.last_order, e.migrated_at_order = self.revision, None, None
@@ -95,8 +100,9 @@ class Enrollment(Aggregate):
             e.exit_detail = ""
             e.paused_by_sequence = False
             e.due_before_pause = e.last_step_at = None
-            # message_id -> {"step_order", "attempt", "status", "requested_at", "step_id"}:
-            # makes feedback idempotent, and says which message a goal is credited to.
+            # message_id -> {"step_order", "attempt", "status", "requested_at", "step_id",
+            # and an A/B arm's "variant"}: makes feedback idempotent, and says which message
+            # (and arm) a goal is credited to.
             e.messages = {}
             # A failed send waiting to be tried again: {"step_order", "attempt", "due_at"}.
             e.pending_retry = None
@@ -128,9 +134,12 @@ class Enrollment(Aggregate):
         # ``next_due_at`` as the next step's delay alone gives it, before the send window
         # moved it (None in events stored before it existed, and after the last step).
         nominal_due_at: datetime | None = None
+        # The arm whose content this is, of experiment ``experiment_id`` (None: no test).
+        variant: str | None = None
+        experiment_id: str | None = None
 
         def apply(self, e: Any) -> None:
-            e._requested(self.step_order, self.attempt, self.at, self.step_id)
+            e._requested(self.step_order, self.attempt, self.at, self.step_id, self.variant)
             if self.advance_to is not None:
                 e.current_step_order, e.attempt = self.advance_to, 1
             if self.final:
@@ -396,6 +405,8 @@ class Enrollment(Aggregate):
         goal_event_id: str | None
         exit_reason: str | None
         exit_detail: str
+        holdout: bool
+        assignments: dict[str, dict[str, str]]
         paused_by_sequence: bool
         due_before_pause: datetime | None
         last_step_at: datetime | None
@@ -407,21 +418,26 @@ class Enrollment(Aggregate):
     def start(cls, *, id: UUID, tenant_id: str, sequence_id: UUID, contact_id: str,
               number: int, step_order: int, due_at: datetime, source: str, at: datetime,
               entered_at: datetime | None = None, revision: int = 1,
-              nominal_due_at: datetime | None = None) -> Enrollment:
+              nominal_due_at: datetime | None = None, holdout: bool = False,
+              assignments: dict[str, dict[str, str]] | None = None) -> Enrollment:
         return cls._create(cls.Created, id=id, tenant_id=tenant_id, sequence_id=sequence_id,
                            contact_id=contact_id, number=number, step_order=step_order,
                            due_at=due_at, source=source, at=at, entered_at=entered_at or at,
-                           revision=revision, nominal_due_at=nominal_due_at, timestamp=at)
+                           revision=revision, nominal_due_at=nominal_due_at, holdout=holdout,
+                           assignments=assignments or {}, timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
         trigger(self, event_class, fields)
 
     # --- state shared by the apply methods -----------------------------------------------------
 
-    def _requested(self, step_order: int, attempt: int, at: datetime, step_id: str) -> None:
-        self.messages[ids.message_id(self.id, step_order, attempt)] = {
+    def _requested(self, step_order: int, attempt: int, at: datetime, step_id: str,
+                   variant: str | None = None) -> None:
+        sent = self.messages[ids.message_id(self.id, step_order, attempt)] = {
             "step_order": step_order, "attempt": attempt, "status": "requested",
             "requested_at": at, "step_id": step_id}
+        if variant is not None:
+            sent["variant"] = variant
         self.last_order = _later(self.last_order, step_order)
         if self.pending_retry and self.pending_retry["step_order"] == step_order:
             self.pending_retry = None
@@ -452,7 +468,8 @@ class Enrollment(Aggregate):
     def execute_step(self, *, step_order: int, step_id: UUID, attempt: int, due_at: datetime,
                      message: dict[str, Any], advance_to: int | None,
                      next_due_at: datetime | None, final: bool, at: datetime,
-                     nominal_due_at: datetime | None = None) -> str:
+                     nominal_due_at: datetime | None = None,
+                     variant: tuple[str, str] | None = None) -> str:
         """Record the request of a step's message; returns its message id."""
         self._require_active("execute a step")
         message_id = ids.message_id(self.id, step_order, attempt)
@@ -465,6 +482,8 @@ class Enrollment(Aggregate):
         self._emit(self.StepExecuted, step_order=step_order, step_id=str(step_id),
                    attempt=attempt, due_at=due_at, advance_to=advance_to,
                    next_due_at=next_due_at, final=final, at=at, nominal_due_at=nominal_due_at,
+                   experiment_id=variant[0] if variant else None,
+                   variant=variant[1] if variant else None,
                    **{k: message[k] for k in MESSAGE_FIELDS})
         return message_id
 
@@ -633,8 +652,9 @@ class Enrollment(Aggregate):
         self._emit(self.GoalReached, event_id=event_id, event_type=event_type,
                    occurred_at=occurred_at, message_id=message_id,
                    step_id=(sent.get("step_id") or None) if sent else None,
-                   step_order=sent["step_order"] if sent else None, variant=None,
-                   holdout=False, exclusive=exclusive, revision=revision, at=at)
+                   step_order=sent["step_order"] if sent else None,
+                   variant=sent.get("variant") if sent else None,
+                   holdout=self.holdout, exclusive=exclusive, revision=revision, at=at)
 
     # --- lifecycle ------------------------------------------------------------------------------
 

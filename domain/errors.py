@@ -108,6 +108,10 @@ class RevisionNotFoundError(NotFoundError):
     pass
 
 
+class ExperimentNotFoundError(NotFoundError):
+    """The revision has no experiment of that id."""
+
+
 class MigrationNotFoundError(NotFoundError):
     pass
 

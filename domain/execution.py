@@ -25,6 +25,7 @@ from domain.schedule import due_after
 from domain.sequence import DripSequence, Revision
 from domain.steps import Step
 from domain.templates import TemplateRenderError
+from domain.variants import hold_out, with_variant
 from domain.windows import zone
 
 _MAX_CHAIN = 1000  # steps one enrollment may execute in one call (a belt and braces)
@@ -71,7 +72,8 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
     if sequence.status != "active":
         e.pause(now, by_sequence=True)  # its sequence paused before reaching it
         return StepResult.PAUSED, None
-    plan = sequence.pinned(e.revision)  # the revision it started on, or migrated to
+    # The revision it started on, or migrated to (in a path experiment, its arm's steps).
+    plan = sequence.pinned(e.revision).journey(e.assignments)
     leave = exit_reason(e, plan, contact)
     if leave:
         e.exit(leave, now)
@@ -86,6 +88,9 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
     step = plan.step_at(retry["step_order"] if retry else e.current_step_order)
     if step is None:
         e.complete(now)
+        return StepResult.COMPLETED, None
+    if e.holdout:  # A/B testing's control group: nothing is sent
+        hold_out(e, step, now)
         return StepResult.COMPLETED, None
     if contact is not None and contact.is_suppressed(step.message_template.channel):
         e.exit("contact_unsubscribed", now)
@@ -117,6 +122,7 @@ def _request(e: Enrollment, sequence: Revision, step: Step, attempt: int,
              contact: Contact | None, now: datetime, is_retry: bool,
              ) -> tuple[StepResult, str | None]:
     due = (e.pending_retry or {}).get("due_at") if is_retry else e.step_due_at
+    step, variant = with_variant(e, sequence, step)
     try:
         message = render_message(step, contact)
     except TemplateRenderError as error:
@@ -140,7 +146,7 @@ def _request(e: Enrollment, sequence: Revision, step: Step, attempt: int,
     message_id = e.execute_step(step_order=step.order, step_id=step.id, attempt=attempt,
                                 due_at=due or now, message=message, advance_to=advance_to,
                                 next_due_at=next_due, final=final, at=now,
-                                nominal_due_at=nominal)
+                                nominal_due_at=nominal, variant=variant)
     return StepResult.REQUESTED, message_id
 
 

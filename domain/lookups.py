@@ -1,8 +1,10 @@
 """What the application asks of the read models (implemented in ``projections``).
 
-Only one decision reads a read model: which contacts' known facts already match a trigger
+Two decisions read a read model: which contacts' known facts already match a trigger
 (``activate`` with ``enroll_existing``), since nothing else indexes contacts by tag, list or
-form. Every other decision reads aggregates or the write-side indexes (``domain.store``).
+form; and an experiment's look (``experiment_stats``, CAPABILITIES §1), whose counts are
+recorded with it, so replay never reads them again. Every other decision reads aggregates
+or the write-side indexes (``domain.store``).
 ``at_least`` is the store position the answer must include: the implementation brings the
 read model there (or waits for it) before answering, so a lagging projector can delay the
 answer but never leave a contact out.
@@ -12,6 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Protocol
+from uuid import UUID
+
+from domain.trials import Member
 
 
 class Lookups(Protocol):
@@ -19,4 +24,14 @@ class Lookups(Protocol):
                                   trigger_data: Mapping[str, str], at_least: int) -> list[str]:
         """Contacts whose mirror satisfies the trigger (has the tag, is in the list,
         submitted the form, is in the pipeline), as of store position ``at_least`` or later."""
+        ...
+
+    def experiments_with_members(self, at_least: int) -> list[tuple[str, UUID, int, str]]:
+        """(tenant, sequence, revision, experiment) of every experiment anyone was assigned
+        to, as far as the read model got (it may not have reached ``at_least``)."""
+        ...
+
+    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
+                           experiment_id: str, at_least: int) -> list[Member]:
+        """Everyone assigned to the experiment (``experiment_stats``), as of ``at_least``."""
         ...

@@ -99,4 +99,5 @@ def message_request(*, enrollment_id: UUID, tenant_id: str, contact_id: str,
         "media_url": event.media_url,
         "due_at": event.due_at.isoformat(),
         "created_at": at.isoformat(),
+        "variant": getattr(event, "variant", None),  # the A/B arm whose content this is
     }

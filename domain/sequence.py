@@ -16,6 +16,7 @@ changes. Each enrollment is pinned to the revision live when it started.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from eventsourcing.domain import Aggregate
 from domain.codec import Creation, trigger
 from domain.errors import (
     DuplicateStepOrderError,
+    ExperimentNotFoundError,
+    InvalidInputError,
     InvalidTransitionError,
     RevisionNotDraftError,
     RevisionNotFoundError,
@@ -33,6 +36,7 @@ from domain.errors import (
     SequenceNotDraftError,
     StepNotFoundError,
 )
+from domain.experiments import arm_of, arm_steps, check_against, path_of
 from domain.goals import Goal
 from domain.steps import Step
 from domain.triggers import ReEnrollment
@@ -41,9 +45,11 @@ from domain.windows import SendWindow
 STATUSES = ("draft", "active", "paused", "archived", "deleted")
 # Settings a draft may change with ``update``; each is validated by the application first.
 SETTINGS = ("name", "description", "trigger_type", "trigger_data", "exit_on_reply",
-            "reenrollment", "send_window", "resume_policy", "goal")
+            "reenrollment", "send_window", "resume_policy", "goal", "experiments",
+            "holdout_percent")
 # The settings that shape a journey: they belong to a revision, the others to the sequence.
-JOURNEY = ("exit_on_reply", "send_window", "resume_policy", "goal")
+JOURNEY = ("exit_on_reply", "send_window", "resume_policy", "goal", "experiments",
+           "holdout_percent")
 RESUME_POLICIES = ("send_late", "skip_missed")
 
 
@@ -61,6 +67,12 @@ class Revision:
     created_at: datetime | None = None
     published_at: datetime | None = None
     goal: dict[str, Any] | None = None  # ``domain.goals.Goal`` as stored; None: no goal
+    # A/B tests (``domain.experiments``) and the share of enrollments held out of them.
+    experiments: list[dict[str, Any]] = field(default_factory=list)
+    holdout_percent: int = 0
+    # What each experiment's looks found, by experiment id (``ExperimentEvaluated`` and
+    # ``ExperimentConcluded``): {"looks": [...], "winner", "by", "concluded_at"}.
+    trials: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def published(self) -> bool:
@@ -73,7 +85,38 @@ class Revision:
     def copy(self, number: int, at: datetime) -> Revision:
         return replace(self, number=number, base=self.number, steps_by_id=dict(self.steps_by_id),
                        created_at=at, published_at=None,
-                       goal=dict(self.goal) if self.goal else None)
+                       goal=dict(self.goal) if self.goal else None,
+                       experiments=list(self.experiments), trials={})
+
+    def experiment(self, experiment_id: str) -> dict[str, Any] | None:
+        return next((x for x in self.experiments if x["id"] == experiment_id), None)
+
+    def trial(self, experiment_id: str) -> dict[str, Any]:
+        return self.trials.get(experiment_id) or {"looks": [], "winner": None, "by": None,
+                                                  "concluded_at": None}
+
+    def winner_of(self, experiment_id: str) -> str | None:
+        winner = self.trial(experiment_id)["winner"]
+        return str(winner) if winner is not None else None
+
+    @property
+    def has_journey(self) -> bool:
+        """Steps to follow: its own, or its path experiment's arms'."""
+        return bool(self.steps_by_id) or path_of(self.experiments) is not None
+
+    def journey(self, assignments: Mapping[str, Mapping[str, str]]) -> Revision:
+        """The revision as an enrollment with these assignments follows it: with a path
+        experiment, its arm's steps (held out or unassigned: the first arm's)."""
+        path = path_of(self.experiments)
+        if path is None:
+            return self
+        key = (assignments.get(path["id"]) or {}).get("arm")
+        arm = (arm_of(path, key) if key else None) or path["arms"][0]
+        return replace(self, steps_by_id=arm_steps(arm))
+
+    def check_experiments(self) -> None:
+        """The experiments fit this revision's steps and goal (a 422 naming the field)."""
+        check_against(self.experiments, {str(i) for i in self.steps_by_id}, self.goal)
 
     @property
     def window(self) -> SendWindow | None:
@@ -228,6 +271,45 @@ class DripSequence(Aggregate):
             s.draft_revision = None
             s.updated_at = self.at
 
+    class ExperimentEvaluated(Event):
+        """A look at an experiment of ``revision`` (CAPABILITIES §1, rule 5), with the counts
+        it used: {arm: {"exposures", "successes"}}; ``p_values`` of the best arm against each
+        other; ``result`` insufficient | significant | not_significant."""
+
+        TOPIC = "sequence.experiment_evaluated"
+        revision: int
+        experiment_id: str
+        look: int
+        counts: dict[str, Any]
+        p_values: dict[str, Any]
+        result: str
+        best: str | None = None
+
+        def apply(self, s: Any) -> None:
+            trial = s.revisions[self.revision].trial(self.experiment_id)
+            trial["looks"] = [*trial["looks"], {
+                "n": self.look, "at": self.at, "result": self.result, "best": self.best,
+                "counts": self.counts, "p_values": self.p_values}]
+            s.revisions[self.revision].trials[self.experiment_id] = trial
+            s.updated_at = self.at
+
+    class ExperimentConcluded(Event):
+        """An experiment of ``revision`` has a winner: new enrollments get it. ``by``: auto
+        (a significant look), manual (``conclude``) or fallback (best observed after the
+        last look)."""
+
+        TOPIC = "sequence.experiment_concluded"
+        revision: int
+        experiment_id: str
+        winner: str
+        by: str
+
+        def apply(self, s: Any) -> None:
+            trial = s.revisions[self.revision].trial(self.experiment_id)
+            trial.update(winner=self.winner, by=self.by, concluded_at=self.at)
+            s.revisions[self.revision].trials[self.experiment_id] = trial
+            s.updated_at = self.at
+
     class Paused(Event):
         TOPIC = "sequence.paused"
 
@@ -351,10 +433,18 @@ class DripSequence(Aggregate):
         if unknown:
             owner = "sequence" if revision is None else "revision"
             raise ValueError(f"not settings of this {owner}: {sorted(unknown)}")
+        if "experiments" in changes or "goal" in changes:
+            target = self.revisions[number]
+            check_against(changes.get("experiments", target.experiments),
+                          {str(i) for i in target.steps_by_id},
+                          changes.get("goal", target.goal))
         self._emit(self.Updated, changes=changes, revision=number, at=at)
 
     def add_step(self, step: Step, at: datetime, revision: int | None = None) -> None:
         number = self._editable(revision, "add steps")
+        if path_of(self.revisions[number].experiments) is not None:
+            raise InvalidInputError("steps", "the revision has a path experiment: each arm "
+                                             "has its steps, the revision none of its own")
         self._require_free_order(self.revisions[number], step)
         self._emit(self.StepAdded, step=step.to_dict(), revision=number, at=at)
 
@@ -371,10 +461,11 @@ class DripSequence(Aggregate):
 
     def activate(self, at: datetime) -> None:
         self._require_status("activate", "draft")
-        if not self.revisions[1].steps_by_id:
+        if not self.revisions[1].has_journey:
             raise SequenceHasNoStepsError(
                 f"sequence {self.id} has no steps: add at least one step before activating it"
             )
+        self.revisions[1].check_experiments()
         self._emit(self.Activated, at=at)
 
     def create_revision(self, at: datetime, base: int | None = None) -> int:
@@ -401,10 +492,11 @@ class DripSequence(Aggregate):
             raise RevisionNotDraftError(
                 f"revision {number} of sequence {self.id} is already published; "
                 "only a draft revision can be published")
-        if not draft.steps_by_id:
+        if not draft.has_journey:
             raise SequenceHasNoStepsError(
                 f"revision {number} of sequence {self.id} has no steps: add at least one "
                 "before publishing it")
+        draft.check_experiments()
         return draft
 
     def publish_revision(self, number: int, at: datetime,
@@ -419,6 +511,36 @@ class DripSequence(Aggregate):
                 "delete the sequence instead")
         self._require_draft_revision(number, "be discarded")
         self._emit(self.RevisionDiscarded, revision=number, at=at)
+
+    def record_look(self, number: int, experiment_id: str, *, counts: dict[str, Any],
+                    p_values: dict[str, Any], result: str, best: str | None,
+                    at: datetime) -> None:
+        self._require_running(number, experiment_id)
+        look = len(self.revision(number).trial(experiment_id)["looks"]) + 1
+        self._emit(self.ExperimentEvaluated, revision=number, experiment_id=experiment_id,
+                   look=look, counts=counts, p_values=p_values, result=result, best=best,
+                   at=at)
+
+    def conclude_experiment(self, number: int, experiment_id: str, winner: str, by: str,
+                            at: datetime) -> None:
+        experiment = self._require_running(number, experiment_id)
+        if winner not in {a["key"] for a in experiment["arms"]}:
+            raise InvalidInputError("winner", f"experiment {experiment_id} has no arm "
+                                              f"{winner!r}")
+        self._emit(self.ExperimentConcluded, revision=number, experiment_id=experiment_id,
+                   winner=winner, by=by, at=at)
+
+    def _require_running(self, number: int, experiment_id: str) -> dict[str, Any]:
+        revision = self.revision(number)
+        experiment = revision.experiment(experiment_id)
+        if experiment is None:
+            raise ExperimentNotFoundError(
+                f"revision {number} of sequence {self.id} has no experiment {experiment_id}")
+        if revision.winner_of(experiment_id) is not None:
+            raise InvalidTransitionError(
+                f"experiment {experiment_id} is concluded already (winner "
+                f"{revision.winner_of(experiment_id)}); change arms through a new revision")
+        return experiment
 
     def pause(self, at: datetime) -> None:
         self._require_status("pause", "active")

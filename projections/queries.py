@@ -9,6 +9,8 @@ from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from domain.trials import Member
+
 
 @dataclass(frozen=True)
 class Page:
@@ -91,4 +93,9 @@ class Queries(Protocol):
                         offset: int = 0) -> list[DueEnrollment]:
         """Active enrollments due at or before ``now``, oldest due first (all tenants),
         skipping the first ``offset``."""
+        ...
+
+    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
+                           experiment_id: str) -> list[Member]:
+        """Everyone assigned to an experiment, with exposure and success times."""
         ...

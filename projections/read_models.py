@@ -16,6 +16,7 @@ from projections.models.conversions import ConversionsModel
 from projections.models.due_enrollments import DueEnrollmentsModel
 from projections.models.engagement_buckets import EngagementBucketsModel
 from projections.models.enrollments import EnrollmentsModel
+from projections.models.experiment_stats import ExperimentStatsModel
 from projections.models.messages import MessagesModel
 from projections.models.sequence_stats import SequenceStatsModel
 from projections.models.sequences import SequencesModel
@@ -29,7 +30,7 @@ from projections.sql_queries import SqlQueries
 def all_models() -> list[ReadModel]:
     return [SequencesModel(), EnrollmentsModel(), DueEnrollmentsModel(),
             SequenceStatsModel(), MessagesModel(), ContactsModel(), EngagementBucketsModel(),
-            ConversionsModel(), TemplatesModel()]
+            ConversionsModel(), ExperimentStatsModel(), TemplatesModel()]
 
 
 @dataclass(frozen=True)

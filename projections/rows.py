@@ -9,7 +9,7 @@ from uuid import UUID
 
 from domain.template_library import described
 from projections.db import as_datetime
-from projections.models.sequence_stats import STEP_COUNTERS
+from projections.models.sequence_stats import STEP_COUNTERS, VARIANT_COUNTERS
 from projections.queries import DueEnrollment
 
 Row = dict[str, Any]
@@ -49,6 +49,7 @@ def enrollment(r: Row) -> Row:
         "exit_reason", "exit_detail", "version", "updated_at", "entered_at", "revision",
         "converted_at")}}
     out["paused_by_sequence"] = bool(r["paused_by_sequence"])
+    out["holdout"], out["assignments"] = bool(r["holdout"]), json.loads(r["assignments"])
     _times(out, "next_scheduled_at", "enrolled_at", "completed_at", "exited_at", "updated_at",
            "entered_at", "converted_at")
     return out
@@ -101,8 +102,20 @@ def engagement(steps: list[Row]) -> Row:
     return out
 
 
+def _variants(rows: list[Row]) -> dict[str, list[Row]]:
+    """Per step id, its A/B arms' counters (added up across revisions) with their rates."""
+    arms: dict[str, dict[str, Row]] = {}
+    for r in rows:
+        entry = arms.setdefault(r["step_id"], {}).setdefault(r["variant"], {
+            "variant": r["variant"], **{_SHOWN.get(c, c): 0 for c in VARIANT_COUNTERS}})
+        for column in VARIANT_COUNTERS:
+            entry[_SHOWN.get(column, column)] += int(r[column])
+    return {step: [{**e, "rates": rates(e)} for _, e in sorted(by_arm.items())]
+            for step, by_arm in arms.items()}
+
+
 def stats(head: Row, totals: list[Row], exits: list[Row], steps: list[Row],
-          skips: list[Row], revision: int | None) -> Row:
+          skips: list[Row], revision: int | None, variants: list[Row] | None = None) -> Row:
     """The counters of the given rows added up: one revision's, or all of them (``revision``
     None). A step's entry adds up its rows by step id across the revisions that have it,
     with its order in the latest of them; entries go by that order (an older step before
@@ -131,8 +144,10 @@ def stats(head: Row, totals: list[Row], exits: list[Row], steps: list[Row],
         for column in STEP_COUNTERS:
             entry[_SHOWN.get(column, column)] += float(s[column]) if column in _SUMS else int(
                 s[column])
+    arms = _variants(variants or [])
     for entry in funnel.values():
         entry["rates"] = rates(entry)
+        entry["variants"] = arms.get(entry["step_id"], [])
         entry["avg_seconds_to_first_reply"] = _average(entry.pop("reply_seconds"),
                                                        entry["replied"])
     steps_out = sorted(funnel.values(), key=lambda e: (

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Protocol
+from uuid import UUID
 
+from domain.trials import Member
+from projections import experiment_rows
 from projections import generations as gens
 from projections.db import ReadDb
 from projections.models.base import table_name
@@ -49,3 +52,16 @@ class SqlLookups:
         found = self.db.read(f"SELECT c.contact_id FROM {contacts} c WHERE "
                              f"{' AND '.join(where)} ORDER BY c.contact_id", params)
         return [r["contact_id"] for r in found]
+
+    def experiments_with_members(self, at_least: int) -> list[tuple[str, UUID, int, str]]:
+        # Not brought to ``at_least``: asked every few minutes by every scheduler, it must
+        # stay cheap where nobody tests anything; an experiment the projector has not shown
+        # yet is looked at next time (a look may come later, never on fewer facts: its
+        # members are read at ``at_least``).
+        return experiment_rows.experiments(self.db)
+
+    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
+                           experiment_id: str, at_least: int) -> list[Member]:
+        self._reach([experiment_rows.MODEL], at_least)
+        return experiment_rows.members(self.db, tenant_id, sequence_id, revision,
+                                       experiment_id)

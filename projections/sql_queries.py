@@ -10,7 +10,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.template_library import BUILTINS
-from projections import conversion_rows, daily, rows
+from domain.trials import Member
+from projections import conversion_rows, daily, experiment_rows, rows
 from projections import generations as gens
 from projections.db import ReadDb
 from projections.models.base import table_name
@@ -55,6 +56,11 @@ class SqlQueries:
         return self._live("sequences", lambda t: self._page(
             t("sequences"), where, params, "created_at, sequence_id", page, limit,
             rows.sequence))
+
+    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
+                           experiment_id: str) -> list[Member]:
+        return self._live(experiment_rows.MODEL, lambda _: experiment_rows.members(
+            self.db, tenant_id, sequence_id, revision, experiment_id))
 
     def daily_stats(self, tenant_id: str, sequence_id: UUID, first: date, last: date,
                     zone: ZoneInfo, revision: int | None = None) -> list[dict[str, Any]]:
@@ -106,9 +112,11 @@ class SqlQueries:
             if revision is not None:
                 where, params = where + " AND revision = %s", [*key, revision]
             found = {base: self.db.read(f"SELECT * FROM {t(base)} WHERE {where}", params)
-                     for base in ("stats_totals", "stats_exits", "stats_steps", "stats_skips")}
+                     for base in ("stats_totals", "stats_exits", "stats_steps", "stats_skips",
+                                  "stats_variants")}
             return rows.stats(head[0], found["stats_totals"], found["stats_exits"],
-                              found["stats_steps"], found["stats_skips"], revision)
+                              found["stats_steps"], found["stats_skips"], revision,
+                              found["stats_variants"])
         return self._live("sequence_stats", read)
 
     def revision_counts(self, tenant_id: str, sequence_id: UUID) -> dict[int, int]:

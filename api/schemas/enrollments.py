@@ -33,6 +33,11 @@ class ExitIn(RequestBody):
     reason: ExitReason = "manual_exit"
 
 
+class Assignment(BaseModel):
+    arm: str
+    by: Literal["split", "winner"]
+
+
 class EnrollmentOut(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -62,6 +67,11 @@ class EnrollmentOut(BaseModel):
     revision: int = Field(default=1, description=(
         "The sequence revision this enrollment follows: the one live when it started, or "
         "the one a migration moved it to"))
+    holdout: bool = Field(default=False, description=(
+        "Held out of the sequence's A/B tests: it gets no message at all"))
+    assignments: dict[str, Assignment] = Field(default_factory=dict, description=(
+        "Its arm in each A/B test of its revision, by experiment id: by split (the "
+        "documented hash) or winner (enrolled after the experiment concluded)"))
 
     @classmethod
     def of(cls, e: Enrollment) -> EnrollmentOut:
@@ -73,7 +83,10 @@ class EnrollmentOut(BaseModel):
                    completed_at=e.completed_at, exited_at=e.exited_at,
                    exit_reason=e.exit_reason, converted_at=e.converted_at, number=e.number,
                    source=e.source,
-                   updated_at=e.updated_at, version=e.version, revision=e.revision)
+                   updated_at=e.updated_at, version=e.version, revision=e.revision,
+                   holdout=e.holdout,
+                   assignments={k: Assignment.model_validate(a)
+                                for k, a in e.assignments.items()})
 
 
 class HistoryEntry(BaseModel):

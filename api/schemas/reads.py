@@ -49,6 +49,19 @@ class Engagement(BaseModel):
     rates: Rates = Field(default_factory=_no_rates)
 
 
+class VariantFunnel(BaseModel):
+    """One A/B arm of a step (CAPABILITIES §1): the messages that carried its content."""
+
+    variant: str
+    message_requested: int
+    delivered: int
+    opened: int = Field(description="Messages opened by a human")
+    clicked: int = Field(description="Messages with a link clicked by a human")
+    replied: int
+    unsubscribed: int
+    rates: Rates
+
+
 class StepFunnel(BaseModel):
     """How far contacts got at one step: one step id, summed across the revisions that keep
     it (or one revision's, with ``?revision=``)."""
@@ -73,6 +86,8 @@ class StepFunnel(BaseModel):
     converted: int = Field(default=0, description="Conversions credited to this step (the "
                                                   "last message before the goal event)")
     rates: Rates
+    variants: list[VariantFunnel] = Field(default_factory=list, description=(
+        "Per A/B arm of a content experiment on this step, its messages' counters"))
 
 
 class StatsOut(BaseModel):
@@ -116,6 +131,7 @@ class MessageOut(BaseModel):
     media_url: str | None
     due_at: datetime | None
     created_at: datetime | None
+    variant: str | None = Field(default=None, description="The A/B test arm it carries")
     attempt: int
     status: str = Field(description="requested, delivered or failed (delivered also when an "
                                     "open or a click showed that it arrived)")

@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from api.schemas.common import RequestBody
+from api.schemas.experiments import EXPERIMENTS_DOC, HOLDOUT_DOC, ExperimentIn, ExperimentOut
 from api.schemas.sequences import GoalIn, GoalOut, ResumePolicy, SendWindowIn, SendWindowOut
 from api.schemas.steps import StepOut
 from domain.migration import Migration, Plan
@@ -39,6 +40,10 @@ class RevisionUpdate(RequestBody):
     send_window: SendWindowIn | None = Field(default=None, description="null removes it")
     resume_policy: ResumePolicy | None = None
     goal: GoalIn | None = Field(default=None, description="null removes it")
+    experiments: list[ExperimentIn] | None = Field(default=None, max_length=5,
+                                                   description=EXPERIMENTS_DOC)
+    holdout_percent: StrictInt | None = Field(default=None, ge=0, le=50,
+                                              description=HOLDOUT_DOC)
 
 
 class RevisionSummary(BaseModel):
@@ -58,6 +63,8 @@ class RevisionOut(RevisionSummary):
     resume_policy: str
     goal: GoalOut | None = None
     steps: list[StepOut]
+    experiments: list[ExperimentOut] = Field(default_factory=list)
+    holdout_percent: int = 0
     version: int = Field(description="The sequence's version (send it back in If-Match)")
 
     @classmethod
@@ -74,7 +81,8 @@ class RevisionOut(RevisionSummary):
             resume_policy=revision.resume_policy,
             goal=GoalOut(**revision.goal) if revision.goal else None,
             steps=[StepOut.model_validate(step.to_dict()) for step in revision.steps],
-            version=sequence.version)
+            experiments=[ExperimentOut.model_validate(x) for x in revision.experiments],
+            holdout_percent=revision.holdout_percent, version=sequence.version)
 
 
 class StepTarget(RequestBody):

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from api.schemas.common import RequestBody
+from api.schemas.experiments import EXPERIMENTS_DOC, HOLDOUT_DOC, ExperimentIn, ExperimentOut
 from api.schemas.steps import StepIn, StepOut
 from domain.sequence import DripSequence
 from domain.steps import Step
@@ -95,6 +96,10 @@ class SequenceCreate(RequestBody):
         default="send_late", description="On resume: send missed steps at once, or skip them")
     goal: GoalIn | None = None
     steps: list[StepIn] = Field(default_factory=list, max_length=100)
+    experiments: list[ExperimentIn] | None = Field(default=None, max_length=5,
+                                                   description=EXPERIMENTS_DOC)
+    holdout_percent: StrictInt | None = Field(default=None, ge=0, le=50,
+                                              description=HOLDOUT_DOC)
 
 
 class SequenceUpdate(RequestBody):
@@ -109,6 +114,10 @@ class SequenceUpdate(RequestBody):
     send_window: SendWindowIn | None = Field(default=None, description="null removes it")
     resume_policy: ResumePolicy | None = None
     goal: GoalIn | None = Field(default=None, description="null removes it")
+    experiments: list[ExperimentIn] | None = Field(default=None, max_length=5,
+                                                   description=EXPERIMENTS_DOC)
+    holdout_percent: StrictInt | None = Field(default=None, ge=0, le=50,
+                                              description=HOLDOUT_DOC)
 
 
 class ActivateIn(RequestBody):
@@ -145,6 +154,10 @@ class SequenceOut(BaseModel):
                                   "journey settings shown here are its own")
     draft_revision: int | None = Field(
         default=None, description="The revision being edited, if any (1 before activation)")
+    experiments: list[ExperimentOut] | None = Field(
+        default=None, description="The live revision's A/B tests (left out of lists)")
+    holdout_percent: int | None = Field(
+        default=None, description="The live revision's holdout (left out of lists)")
 
     @classmethod
     def of(cls, sequence: DripSequence) -> SequenceOut:
@@ -163,6 +176,8 @@ class SequenceOut(BaseModel):
             updated_at=sequence.updated_at, activated_at=sequence.activated_at,
             cloned_from=sequence.cloned_from, revision=sequence.live_revision,
             draft_revision=sequence.draft_revision,
+            experiments=[ExperimentOut.model_validate(x) for x in sequence.current.experiments],
+            holdout_percent=sequence.current.holdout_percent,
         )
 
 

@@ -11,7 +11,7 @@ from domain.enrollment import Enrollment
 from projections.batch import Batch
 from projections.db import as_datetime
 from projections.models import enrollment_state
-from projections.models.base import Handler, ReadModel
+from projections.models.base import Handler, ReadModel, dumps
 
 E = Enrollment
 _TIMES = ("next_scheduled_at", "step_due_at", "due_before_pause", "completed_at", "exited_at",
@@ -21,7 +21,7 @@ _TIMES = ("next_scheduled_at", "step_due_at", "due_before_pause", "completed_at"
 class EnrollmentsModel(ReadModel):
     name = "enrollments"
     table_bases = ("enrollments",)
-    version = 3  # 2: revisions (the one each follows; migrations); 3: converted_at
+    version = 4  # 2: revisions (the one each follows; migrations); 3: converted_at; 4: A/B
     keys: ClassVar[Mapping[str, str]] = {"enrollments": "enrollment_id"}
     schema = (
         "CREATE TABLE IF NOT EXISTS {enrollments} (enrollment_id TEXT PRIMARY KEY, "
@@ -34,7 +34,8 @@ class EnrollmentsModel(ReadModel):
         "completed_at TIMESTAMPTZ, exited_at TIMESTAMPTZ, exit_reason TEXT, exit_detail TEXT, "
         "last_step_at TIMESTAMPTZ, version BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL, "
         "entered_at TIMESTAMPTZ NOT NULL, settling BOOLEAN NOT NULL, "
-        "revision INTEGER NOT NULL, converted_at TIMESTAMPTZ)",
+        "revision INTEGER NOT NULL, converted_at TIMESTAMPTZ, "
+        "holdout BOOLEAN NOT NULL, assignments TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {enrollments}_by_sequence "
         "ON {enrollments} (sequence_id, status)",
         "CREATE INDEX IF NOT EXISTS {enrollments}_by_contact "
@@ -62,6 +63,7 @@ class EnrollmentsModel(ReadModel):
                "number": e.number, "source": e.source, "enrolled_at": e.at,
                "entered_at": e.entered_at or e.at,
                "version": e.originator_version, "updated_at": e.at, "converted_at": None,
+               "holdout": bool(e.holdout), "assignments": dumps(e.assignments or {}),
                **enrollment_state.initial(e)}
         b.rows(t["enrollments"], "enrollment_id").put(e.originator_id, row)
 

@@ -19,12 +19,12 @@ E = Enrollment
 
 REQUEST_FIELDS = ("tenant_id", "contact_id", "sequence_id", "enrollment_id", "step_id",
                   "step_order", "channel", "type", "content", "template_id", "media_url",
-                  "due_at", "created_at")
+                  "due_at", "created_at", "variant")
 
 
 class MessagesModel(ReadModel):
     name = "messages"
-    version = 3  # 2: opened_at, clicked_at; 3: replied_at, unsubscribed_at
+    version = 4  # 2: opened_at, clicked_at; 3: replied_at, unsubscribed_at; 4: variant
     table_bases = ("messages", "message_senders")
     keys: ClassVar[Mapping[str, str]] = {"messages": "message_id",
                                          "message_senders": "enrollment_id"}
@@ -36,7 +36,7 @@ class MessagesModel(ReadModel):
         "variables TEXT NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL, "
         "error TEXT, requested_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, "
         "opened_at TIMESTAMPTZ, clicked_at TIMESTAMPTZ, replied_at TIMESTAMPTZ, "
-        "unsubscribed_at TIMESTAMPTZ)",
+        "unsubscribed_at TIMESTAMPTZ, variant TEXT)",
         "CREATE INDEX IF NOT EXISTS {messages}_by_contact "
         "ON {messages} (tenant_id, contact_id, requested_at)",
         "CREATE INDEX IF NOT EXISTS {messages}_by_sequence "

@@ -34,6 +34,8 @@ S = DripSequence
 STEP_COUNTERS = ("reached", "requested", "failed", "delivered", "opened", "opened_machine",
                  "clicked", "clicked_bot", "replied", "unsubscribed", "reply_seconds",
                  "converted")
+# Per A/B arm of a step (CAPABILITIES §1): the message counters of the messages it carried.
+VARIANT_COUNTERS = ("requested", "delivered", "opened", "clicked", "replied", "unsubscribed")
 TOTALS = ("total_enrolled", "active_count", "paused_count", "completed_count", "exited_count",
           "completion_seconds")
 _STATUS_COUNTER = {"active": "active_count", "paused": "paused_count",
@@ -84,15 +86,16 @@ def _counter(e: Any) -> str | None:
 class SequenceStatsModel(ReadModel):
     name = "sequence_stats"
     # 2: revisions, counters by (sequence, revision), the funnel by step id; 3: engagement.
-    version = 5
+    version = 6  # 6: per-variant counters
     table_bases = ("stats", "stats_totals", "stats_enrollments", "stats_exits", "stats_steps",
-                   "stats_skips", "stats_step_ids")
+                   "stats_skips", "stats_step_ids", "stats_variants")
     keys: ClassVar[Mapping[str, str]] = {
         "stats": "sequence_id", "stats_totals": "sequence_id, revision",
         "stats_enrollments": "enrollment_id", "stats_exits": "sequence_id, revision, reason",
         "stats_steps": "sequence_id, revision, step_id",
         "stats_skips": "sequence_id, revision, step_id, reason",
-        "stats_step_ids": "sequence_id"}
+        "stats_step_ids": "sequence_id",
+        "stats_variants": "sequence_id, revision, step_id, variant"}
     schema = (
         "CREATE TABLE IF NOT EXISTS {stats} (sequence_id TEXT PRIMARY KEY, "
         "tenant_id TEXT NOT NULL, deleted BOOLEAN NOT NULL)",
@@ -105,7 +108,7 @@ class SequenceStatsModel(ReadModel):
         # ``earlier``: JSON [[step order, revision before], ...], one pair per migration.
         "CREATE TABLE IF NOT EXISTS {stats_enrollments} (enrollment_id TEXT PRIMARY KEY, "
         "sequence_id TEXT NOT NULL, status TEXT NOT NULL, enrolled_at TIMESTAMPTZ NOT NULL, "
-        "revision INTEGER NOT NULL, earlier TEXT NOT NULL)",
+        "revision INTEGER NOT NULL, earlier TEXT NOT NULL, variants TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {stats_exits} (sequence_id TEXT NOT NULL, "
         "revision INTEGER NOT NULL, reason TEXT NOT NULL, n BIGINT NOT NULL, "
         "PRIMARY KEY (sequence_id, revision, reason))",
@@ -123,6 +126,12 @@ class SequenceStatsModel(ReadModel):
         # ``revisions``: JSON {revision: {step order: step id}}, drafts included.
         "CREATE TABLE IF NOT EXISTS {stats_step_ids} (sequence_id TEXT PRIMARY KEY, "
         "revisions TEXT NOT NULL)",
+        # ``stats_enrollments.variants``: JSON {step order: arm} of the messages it got.
+        "CREATE TABLE IF NOT EXISTS {stats_variants} (sequence_id TEXT NOT NULL, "
+        "revision INTEGER NOT NULL, step_id TEXT NOT NULL, variant TEXT NOT NULL, "
+        "requested BIGINT NOT NULL, delivered BIGINT NOT NULL, opened BIGINT NOT NULL, "
+        "clicked BIGINT NOT NULL, replied BIGINT NOT NULL, unsubscribed BIGINT NOT NULL, "
+        "PRIMARY KEY (sequence_id, revision, step_id, variant))",
     )
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
@@ -256,7 +265,8 @@ class SequenceStatsModel(ReadModel):
         sequence_id = str(e.sequence_id)
         b.rows(t["stats_enrollments"], "enrollment_id").put(e.originator_id, {
             "enrollment_id": str(e.originator_id), "sequence_id": sequence_id,
-            "status": "active", "enrolled_at": e.at, "revision": e.revision, "earlier": "[]"})
+            "status": "active", "enrolled_at": e.at, "revision": e.revision, "earlier": "[]",
+            "variants": "{}"})
         self._totals(b, t).add([sequence_id, e.revision], "total_enrolled")
         self._totals(b, t).add([sequence_id, e.revision], "active_count")
         self._count_step(b, t, sequence_id, e.revision, e.step_order, "reached")
@@ -278,9 +288,27 @@ class SequenceStatsModel(ReadModel):
         revision = _revision_at(found, e.step_order)
         self._count_step(b, t, sequence_id, revision, e.step_order, counter,
                          getattr(e, "step_id", ""))
+        self._count_variant(b, t, found, e, revision, counter)
         if isinstance(e, E.ReplyAttributed) and e.requested_at is not None:
             self._count_step(b, t, sequence_id, revision, e.step_order, "reply_seconds", "",
                              max((e.occurred_at - e.requested_at).total_seconds(), 0.0))
+
+    def _count_variant(self, b: Batch, t: Mapping[str, str], found: dict[str, Any], e: Any,
+                       revision: int, counter: str) -> None:
+        """The counter of the A/B arm the message carried, if it carried one."""
+        if isinstance(e, E.StepExecuted) and e.variant is not None:
+            arms = {**json.loads(found["variants"]), str(e.step_order): e.variant}
+            found = {**found, "variants": dumps(arms)}
+            b.rows(t["stats_enrollments"], "enrollment_id").put(e.originator_id, found)
+        arm = json.loads(found["variants"]).get(str(e.step_order)) if (
+            found["variants"] != "{}") else None
+        step_id = self._step(b, t, found["sequence_id"], revision, e.step_order,
+                             getattr(e, "step_id", ""))
+        if arm is None or step_id is None or counter not in VARIANT_COUNTERS:
+            return
+        b.counters(t["stats_variants"], ("sequence_id", "revision", "step_id", "variant"),
+                   VARIANT_COUNTERS, create=True).add(
+            [found["sequence_id"], revision, step_id, arm], counter)
 
     def _converted(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         """A conversion counts on the step of its last touch (none: on no step)."""

@@ -21,6 +21,7 @@ from projections.models.base import Handler, ReadModel, dumps
 S = DripSequence
 # Settings stored as they are; the others (dicts) as JSON text.
 _PLAIN = frozenset({"name", "description", "trigger_type", "exit_on_reply", "resume_policy"})
+_NOT_SHOWN = frozenset({"experiments", "holdout_percent"})  # read from the aggregate
 _SEQUENCE_SETTINGS = frozenset({"name", "description", "trigger_type", "trigger_data",
                                 "reenrollment"})
 _DEFINITION = ("exit_on_reply", "send_window", "resume_policy", "goal", "steps")
@@ -109,7 +110,7 @@ class SequencesModel(ReadModel):
         own: list[tuple[str, Any]] = []
         journey: list[tuple[str, Any]] = []
         for key, value in sorted(e.changes.items()):
-            if key in JOURNEY:
+            if key in JOURNEY and key not in _NOT_SHOWN:
                 journey.append((f"{key} = %s", _column(key, value)))
             elif key in _SEQUENCE_SETTINGS:
                 own.append((f"{key} = %s", _column(key, value)))

@@ -16,6 +16,7 @@ from tests.api.conftest import V1, build_sequence, envelope, ok, spec_app
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 REVISIONS = "/api/v1/automation/sequences/{sequence_id}/revisions"
 TEMPLATES = "/api/v1/automation/templates"
+EXPERIMENTS = "/api/v1/automation/sequences/{sequence_id}/experiments"
 STEP = {"order": 5, "name": "Extra", "delay_amount": 1, "delay_unit": "days",
         "message_template": {"type": "text", "content": "Hello {{contact.name}}"}}
 # A valid body for every operation that takes one; a new one without an entry fails here.
@@ -45,6 +46,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "template_id": "builtin:win-back", "name": "From a template"},
     ("POST", "/api/v1/automation/sequences/{sequence_id}/steps/{step_id}/preview"): {
         "contact_id": "ana"},
+    ("POST", f"{EXPERIMENTS}/{{experiment_id}}/conclude"): {"winner": "B"},
 }
 # Operations on a draft act on the draft; the others on the active sequence.
 ON_DRAFT = {"/api/v1/automation/sequences/{sequence_id}",
@@ -65,10 +67,10 @@ PRIVATE = [op for op in OPERATIONS if op not in PUBLIC]
 
 
 def test_the_route_list_is_complete() -> None:
-    # DESIGN 3.3 and CAPABILITIES §2 (daily stats), §3 (conversions), §5 (templates),
-    # §7 (an enrollment's why, the stuck list), §8 (revisions): every authenticated
-    # operation.
-    assert len(PRIVATE) == 48
+    # DESIGN 3.3 and CAPABILITIES §1 (experiments), §2 (daily stats), §3 (conversions),
+    # §5 (templates), §7 (an enrollment's why, the stuck list), §8 (revisions): every
+    # authenticated operation.
+    assert len(PRIVATE) == 50
     assert {op for op in PRIVATE if op[0] in ("POST", "PUT")} - set(BODIES) == {
         ("POST", f"/api/v1/automation/{p}") for p in (
             "sequences/{sequence_id}/pause", "sequences/{sequence_id}/resume",
@@ -90,9 +92,17 @@ def _acme_world(acme: TestClient) -> dict[str, str]:
     ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions"), 201)
     ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions/2/publish",
                  json={"migrate": {"step_map": {}}}))
+    # A live sequence with an A/B test (its experiment routes read and conclude it).
+    tested = ok(acme.post(f"{V1}/sequences", json={"name": "Tested", "steps": [
+        {**STEP, "order": 0}]}), 201)
+    arms = [{"key": k, "weight": 50, "message_template": {"type": "text", "content": k}}
+            for k in "AB"]
+    ok(acme.put(f"{V1}/sequences/{tested['id']}", json={"experiments": [
+        {"id": "subject", "step_id": tested["steps"][0]["id"], "arms": arms}]}))
+    ok(acme.post(f"{V1}/sequences/{tested['id']}/activate"))
     template = ok(acme.post(TEMPLATES, json=BODIES[("POST", TEMPLATES)]), 201)
     return {"template_id": template["id"], "draft": draft["id"],
-            "step_id": draft["steps"][0]["id"],
+            "step_id": draft["steps"][0]["id"], "tested": tested["id"],
             "active": active["id"], "enrollment_id": enrolled["id"], "contact_id": "ana",
             "revised": revised["id"], "revised_step": revised["steps"][0]["id"],
             "migrated": migrated["id"]}
@@ -104,7 +114,9 @@ def _url(path: str, world: dict[str, str]) -> str:
         sequence, step = world.get("revised", sequence), world.get("revised_step", step)
     if path.endswith("/migration"):
         sequence = world.get("migrated", sequence)
-    return path.format(sequence_id=sequence, step_id=step, number=2,
+    if path.startswith(EXPERIMENTS):
+        sequence = world.get("tested", sequence)
+    return path.format(sequence_id=sequence, step_id=step, number=2, experiment_id="subject",
                        enrollment_id=world["enrollment_id"], contact_id=world["contact_id"],
                        template_id=world.get("template_id", str(uuid4())))
 

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from domain.app_base import NoLookups
 from domain.application import DriplineApp
 from domain.contact import Contact
 from domain.crm import CrmEvent
@@ -47,7 +48,7 @@ def state(aggregate: object) -> dict[str, Any]:
     return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
 
 
-class EventLogLookups:
+class EventLogLookups(NoLookups):
     """The ``domain.lookups.Lookups`` protocol answered by scanning the notification log and
     loading the contacts it names: slow but exact, which is what these tests need (the read
     models are built elsewhere)."""

@@ -12,6 +12,7 @@ from itertools import count
 from typing import Any
 from uuid import UUID
 
+from domain.app_base import NoLookups
 from domain.app_crm import CrmOutcome
 from domain.application import DriplineApp
 from domain.clock import ManualClock
@@ -99,7 +100,7 @@ def run_out(app: DriplineApp, clock: ManualClock, enrollment_ids: list[UUID],
     raise AssertionError("the enrollments never stopped falling due")
 
 
-class StoreLookups:
+class StoreLookups(NoLookups):
     """``domain.lookups.Lookups`` for the execution tests, which never enroll existing
     contacts on activation: nobody matches."""
 

@@ -78,7 +78,7 @@ def test_onboarding_requests_every_step_in_order_at_its_time(
         "step_id": str(sequence.steps[0].id), "step_order": 0, "attempt": 1,
         "channel": "whatsapp", "type": "text", "content": "Welcome to Ventros CRM, Ana! 👋",
         "template_id": None, "variables": {}, "media_url": None,
-        "due_at": start.isoformat(), "created_at": start.isoformat()}
+        "due_at": start.isoformat(), "created_at": start.isoformat(), "variant": None}
     assert run_out(app, clock, [e.id]) == []
 
 
