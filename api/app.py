@@ -32,6 +32,7 @@ from api.routes import (
     sequence_revisions,
     sequences,
     steps,
+    tenant_settings,
 )
 from api.runtime import Runtime
 
@@ -63,7 +64,7 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     error_handlers.install(app)
     for module in (sequences, sequence_lifecycle, steps, sequence_revisions,
                    sequence_enrollments, sequence_daily, enrollments, contacts, messages,
-                   conversions, events):
+                   conversions, events, tenant_settings):
         app.include_router(module.router)
     app.include_router(health.router)
     docs.install(app)

@@ -25,6 +25,7 @@ from domain.app_execution import ExecutionCommands
 from domain.app_lifecycle import Activation, LifecycleCommands
 from domain.app_revisions import RevisionCommands
 from domain.app_sequences import SequenceCommands
+from domain.app_settings import SettingsCommands
 from domain.clock import Clock, system_clock
 from domain.codec import EventMapper
 from domain.crm import CrmEvent
@@ -34,6 +35,7 @@ from domain.lookups import Lookups
 from domain.sequence import DripSequence
 from domain.steps import Step
 from domain.store import EventStore
+from domain.tenant_settings import TenantSettings
 from domain.unit_of_work import AggregateCache, Committed
 
 
@@ -65,6 +67,7 @@ class DriplineApp(Application[UUID]):
         self.crm = CrmCommands(self.core)
         self.execution = ExecutionCommands(self.core)
         self.revisions = RevisionCommands(self.core)
+        self.tenant_config = SettingsCommands(self.core)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return EventMapper()
@@ -200,6 +203,13 @@ class DriplineApp(Application[UUID]):
 
     def execute_due(self, enrollment_ids: Iterable[UUID]) -> list[StepOutcome]:
         return self.execution.execute_due(enrollment_ids)
+
+    def tenant_settings(self, tenant_id: str) -> TenantSettings | None:
+        return self.tenant_config.tenant_settings(tenant_id)
+
+    def update_tenant_settings(self, tenant_id: str, data: object,
+                               expected_version: int | None = None) -> TenantSettings:
+        return self.tenant_config.update_tenant_settings(tenant_id, data, expected_version)
 
 
 def _recordings(committed: Committed) -> list[Recording[UUID]]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import RequestBody
 from domain.app_enrollments import BulkEnrollment
-from domain.enrollment import Enrollment
+from domain.enrollment import Enrollment, original_due
 from domain.validation import CONTACT_RULE
 
 EnrollmentStatus = Literal["active", "paused", "completed", "exited"]
@@ -62,6 +62,11 @@ class EnrollmentOut(BaseModel):
     revision: int = Field(default=1, description=(
         "The sequence revision this enrollment follows: the one live when it started, or "
         "the one a migration moved it to"))
+    deferred_by: str | None = Field(default=None, description=(
+        "Why its current step waits past its due time: send_window, frequency_cap or "
+        "throttle (the latest deferral); null when it was not deferred"))
+    step_due_at: datetime | None = Field(default=None, description=(
+        "When its current step fell due, before any deferral moved it"))
 
     @classmethod
     def of(cls, e: Enrollment) -> EnrollmentOut:
@@ -73,7 +78,9 @@ class EnrollmentOut(BaseModel):
                    completed_at=e.completed_at, exited_at=e.exited_at,
                    exit_reason=e.exit_reason, converted_at=e.converted_at, number=e.number,
                    source=e.source,
-                   updated_at=e.updated_at, version=e.version, revision=e.revision)
+                   updated_at=e.updated_at, version=e.version, revision=e.revision,
+                   deferred_by=getattr(e, "deferred_by", None) if e.is_open else None,
+                   step_due_at=original_due(e) if e.is_open else None)
 
 
 class HistoryEntry(BaseModel):

@@ -39,6 +39,7 @@ class RevisionUpdate(RequestBody):
     send_window: SendWindowIn | None = Field(default=None, description="null removes it")
     resume_policy: ResumePolicy | None = None
     goal: GoalIn | None = Field(default=None, description="null removes it")
+    frequency_cap_exempt: StrictBool | None = None
 
 
 class RevisionSummary(BaseModel):
@@ -57,6 +58,7 @@ class RevisionOut(RevisionSummary):
     send_window: SendWindowOut | None
     resume_policy: str
     goal: GoalOut | None = None
+    frequency_cap_exempt: bool = False
     steps: list[StepOut]
     version: int = Field(description="The sequence's version (send it back in If-Match)")
 
@@ -73,6 +75,7 @@ class RevisionOut(RevisionSummary):
                          else None),
             resume_policy=revision.resume_policy,
             goal=GoalOut(**revision.goal) if revision.goal else None,
+            frequency_cap_exempt=revision.frequency_cap_exempt,
             steps=[StepOut.model_validate(step.to_dict()) for step in revision.steps],
             version=sequence.version)
 

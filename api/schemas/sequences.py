@@ -94,6 +94,9 @@ class SequenceCreate(RequestBody):
     resume_policy: ResumePolicy = Field(
         default="send_late", description="On resume: send missed steps at once, or skip them")
     goal: GoalIn | None = None
+    frequency_cap_exempt: StrictBool = Field(
+        default=False, description="Transactional: its sends are neither checked against "
+                                   "the tenant's frequency caps nor counted")
     steps: list[StepIn] = Field(default_factory=list, max_length=100)
 
 
@@ -109,6 +112,7 @@ class SequenceUpdate(RequestBody):
     send_window: SendWindowIn | None = Field(default=None, description="null removes it")
     resume_policy: ResumePolicy | None = None
     goal: GoalIn | None = Field(default=None, description="null removes it")
+    frequency_cap_exempt: StrictBool | None = None
 
 
 class ActivateIn(RequestBody):
@@ -134,6 +138,7 @@ class SequenceOut(BaseModel):
     send_window: SendWindowOut | None
     resume_policy: str
     goal: GoalOut | None = Field(default=None, description="The live revision's goal")
+    frequency_cap_exempt: bool = False
     steps: list[StepOut]
     version: int
     created_at: datetime
@@ -158,6 +163,7 @@ class SequenceOut(BaseModel):
                          else None),
             resume_policy=sequence.resume_policy,
             goal=GoalOut(**sequence.goal) if sequence.goal else None,
+            frequency_cap_exempt=sequence.frequency_cap_exempt,
             steps=[StepOut.model_validate(step.to_dict()) for step in sequence.steps],
             version=sequence.version, created_at=sequence.created_at,
             updated_at=sequence.updated_at, activated_at=sequence.activated_at,

@@ -15,6 +15,7 @@ from tests.api.conftest import V1, build_sequence, envelope, ok, spec_app
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 REVISIONS = "/api/v1/automation/sequences/{sequence_id}/revisions"
+SETTINGS = "/api/v1/automation/settings"
 STEP = {"order": 5, "name": "Extra", "delay_amount": 1, "delay_unit": "days",
         "message_template": {"type": "text", "content": "Hello {{contact.name}}"}}
 # A valid body for every operation that takes one; a new one without an entry fails here.
@@ -35,6 +36,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", f"{REVISIONS}/{{number}}/steps"): STEP,
     ("PUT", f"{REVISIONS}/{{number}}/steps/{{step_id}}"): {"name": "Re"},
     ("POST", f"{REVISIONS}/{{number}}/publish"): {},
+    ("PUT", SETTINGS): {"timezone": "Asia/Tokyo"},
 }
 # Operations on a draft act on the draft; the others on the active sequence.
 ON_DRAFT = {"/api/v1/automation/sequences/{sequence_id}",
@@ -55,8 +57,8 @@ PRIVATE = [op for op in OPERATIONS if op not in PUBLIC]
 
 def test_the_route_list_is_complete() -> None:
     # DESIGN 3.3 and CAPABILITIES §2 (daily stats), §3 (conversions), §8 (revisions):
-    # every authenticated operation.
-    assert len(PRIVATE) == 37
+    # §4 (tenant settings): every authenticated operation.
+    assert len(PRIVATE) == 39
     assert {op for op in PRIVATE if op[0] in ("POST", "PUT")} - set(BODIES) == {
         ("POST", f"/api/v1/automation/{p}") for p in (
             "sequences/{sequence_id}/pause", "sequences/{sequence_id}/resume",
@@ -74,6 +76,7 @@ def _acme_world(acme: TestClient) -> dict[str, str]:
     # revision 2 was published with a migration (the migration's route reads it).
     revised = build_sequence(acme, {"name": "Revised", "steps": [{**STEP, "order": 0}]})
     ok(acme.post(f"{V1}/sequences/{revised['id']}/revisions"), 201)
+    ok(acme.put(SETTINGS, json={"timezone": "Europe/Berlin"}))
     migrated = build_sequence(acme, {"name": "Migrated", "steps": [{**STEP, "order": 0}]})
     ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions"), 201)
     ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions/2/publish",
@@ -121,6 +124,9 @@ def test_another_tenant_cannot_see_or_touch_acme(acme: TestClient, globex: TestC
     if "{" in path and not path.startswith(f"{V1}/contacts/"):
         assert theirs.status_code == 404, theirs.text
         assert theirs.json()["status"] == 404
+    elif path == SETTINGS:  # each tenant its own: acme's are neither shown nor changed
+        assert ok(theirs)["timezone"] in (None, "Asia/Tokyo")
+        assert ok(acme.get(SETTINGS))["timezone"] == "Europe/Berlin"
     elif method == "GET":  # lists and a contact's enrollments: nothing of acme's
         assert ok(theirs)["items"] == []
     elif path == "/api/v1/events":  # an event of acme's is refused on globex's key
