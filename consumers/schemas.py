@@ -37,7 +37,8 @@ IntegrationType = Literal[
     "enrollment.message_delivered", "enrollment.exited", "enrollment.completed",
     "enrollment.paused", "enrollment.resumed", "enrollment.migrated",
     "enrollment.goal_reached", "enrollment.message_opened", "enrollment.message_clicked",
-    "enrollment.reply_attributed", "enrollment.unsubscribe_attributed"]
+    "enrollment.reply_attributed", "enrollment.unsubscribe_attributed",
+    "tenant.settings_updated", "ledger.send_counted", "throttle.reserved"]
 
 
 class IntegrationEventOut(BaseModel):
@@ -63,8 +64,13 @@ class IntegrationEventOut(BaseModel):
     sequence_id; sequence.revision_created adds revision,
     base; sequence.revision_published adds revision, migrate; sequence.revision_discarded
     adds revision. A migration's own progress is not published: its enrollments'
-    enrollment.migrated and enrollment.exited (reason step_removed) are. Adding a field or
-    a type keeps the version."""
+    enrollment.migrated and enrollment.exited (reason step_removed) are. Frequency caps and
+    throttles (key: the contact id for ledger.send_counted, else the tenant id):
+    tenant.settings_updated has changes (the settings fields changed, with their new
+    values); ledger.send_counted (a first-attempt request counted against the contact's
+    caps) has contact_id, message_id, sequence_id, channel; throttle.reserved (slots of a
+    channel's minute taken by one batch) has channel, minute, count, enrollment_ids. Adding
+    a field or a type keeps the version."""
 
     type: IntegrationType
     version: int = Field(description="Of this type's shape: 1. A new shape is a new version; "
@@ -73,7 +79,8 @@ class IntegrationEventOut(BaseModel):
                                       "deduplicate by it")
     tenant_id: str
     occurred_at: str = Field(description="When it happened in Dripline (ISO 8601)")
-    sequence_id: str
+    sequence_id: str | None = Field(default=None, description=(
+        "Every sequence and enrollment event has one, and ledger.send_counted"))
     enrollment_id: str | None = None
     contact_id: str | None = None
     source: str | None = Field(default=None, description="manual, bulk, trigger or "
@@ -130,6 +137,13 @@ class IntegrationEventOut(BaseModel):
         "contact's latest message before it"))
     acted_at: str | None = Field(default=None, description="When the contact acted (CRM "
                                                            "time, ISO 8601)")
+    changes: dict[str, Any] | None = Field(default=None, description=(
+        "tenant.settings_updated: timezone, frequency_cap and/or throttle, as now set"))
+    minute: str | None = Field(default=None, description="The UTC minute of the throttle "
+                                                         "slots (ISO 8601)")
+    count: int | None = Field(default=None, description="Slots taken")
+    enrollment_ids: list[str] | None = Field(default=None, description=(
+        "The enrollments the slots were taken for, in slot order"))
 
 
 class DeadLetterHeaders(BaseModel):
