@@ -49,8 +49,9 @@ class Block:
     limit: int
     frees_at: datetime
 
-    def detail(self) -> dict[str, Any]:
-        return {"rule_index": self.rule_index, "count": self.count, "limit": self.limit}
+    def detail(self, step_order: int) -> dict[str, Any]:
+        return {"rule_index": self.rule_index, "count": self.count, "limit": self.limit,
+                "step_order": step_order}
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ class StepOutcome:
     due_at: datetime | None = None
     contact_id: str = ""
     tenant_id: str = ""
+    # Why a step was deferred (RESCHEDULED): send_window, frequency_cap or throttle.
+    reason: str | None = None
 
 
 def execute_due(e: Enrollment, sequence: DripSequence | None, contact: Contact | None,
@@ -62,10 +64,16 @@ def execute_due(e: Enrollment, sequence: DripSequence | None, contact: Contact |
         if e.status != "active" or due is None or due > now:
             break
         result, message_id = _execute_one(e, sequence, contact, now, gate)
-        outcomes.append(StepOutcome(e.id, result, message_id, due, e.contact_id, e.tenant_id))
+        outcomes.append(StepOutcome(e.id, result, message_id, due, e.contact_id, e.tenant_id,
+                                    _deferral(e) if result is StepResult.RESCHEDULED else None))
         if gate is not None and e.id in gate.capped:
             break  # a capped step ends a chain of immediate steps
     return outcomes
+
+
+def _deferral(e: Enrollment) -> str | None:
+    last = e.pending_events[-1] if e.pending_events else None
+    return last.reason if isinstance(last, Enrollment.Rescheduled) else None
 
 
 def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact | None,
@@ -153,7 +161,7 @@ def _gated(e: Enrollment, plan: Revision, step: Step, tz: str | None, now: datet
     else:
         e.reschedule(when, now, reason="throttle",
                      detail={"bucket": minute.isoformat(), "channel": channel,
-                             "limit": per_minute})
+                             "limit": per_minute, "step_order": step.order})
     return StepResult.RESCHEDULED
 
 
@@ -166,7 +174,7 @@ def _capped(e: Enrollment, plan: Revision, step: Step, policy: CapPolicy, blocks
         later = in_window(binding.frees_at, plan, tz)
         deadline = (original_due(e) or now) + timedelta(hours=policy.max_defer_hours)
         if later <= deadline:
-            e.reschedule(later, now, reason="frequency_cap", detail=binding.detail())
+            e.reschedule(later, now, reason="frequency_cap", detail=binding.detail(step.order))
             return StepResult.RESCHEDULED
     e.skip_step(step.order, "frequency_capped", now, step_id=step.id,
                 detail=f"rule {binding.rule_index}: {binding.count} of {binding.limit}")

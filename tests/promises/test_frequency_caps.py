@@ -78,7 +78,8 @@ def test_a_third_message_within_24_hours_waits_until_the_first_leaves_the_window
     [moved] = [h for h in _history_types(acme, enrolled[2])
                if h["type"] == "enrollment.rescheduled"]
     assert moved["data"]["reason"] == "frequency_cap"
-    assert moved["data"]["detail"] == {"rule_index": 0, "count": 2, "limit": 2}
+    assert moved["data"]["detail"] == {"rule_index": 0, "count": 2, "limit": 2,
+                                     "step_order": 0}
 
     let_time_pass(runtime, clock, T0 + timedelta(hours=24) - clock(),  # to T0 + 24 h exactly
                   every=timedelta(minutes=29))
