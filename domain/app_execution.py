@@ -52,7 +52,8 @@ class ExecutionCommands:
                 if done and sequence is not None:
                     uow.expect(sequence)  # decided on its status: it must not move meanwhile
                 outcomes += done
-            return outcomes
+            asked = {enrollment_id: n for n, enrollment_id in enumerate(wanted)}
+            return sorted(outcomes, key=lambda o: asked[o.enrollment_id])  # as asked
 
         try:
             return self.core.decide(decide, attempts=2, what="this batch of steps",
