@@ -138,7 +138,9 @@ class SequenceOut(BaseModel):
     send_window: SendWindowOut | None
     resume_policy: str
     goal: GoalOut | None = Field(default=None, description="The live revision's goal")
-    frequency_cap_exempt: bool = False
+    frequency_cap_exempt: bool | None = Field(default=None, description=(
+        "The live revision's: its sends are neither checked against frequency caps nor "
+        "counted (null in lists: read the sequence)"))
     steps: list[StepOut]
     version: int
     created_at: datetime
