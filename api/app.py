@@ -35,6 +35,7 @@ from api.routes import (
     sequences,
     steps,
     templates,
+    tenant_settings,
     why,
 )
 from api.runtime import Runtime
@@ -68,7 +69,7 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
     error_handlers.install(app)
     for module in (sequences, sequence_lifecycle, steps, sequence_revisions,
                    sequence_enrollments, sequence_experiments, sequence_daily, enrollments,
-                   contacts, messages, conversions, templates, events, why):
+                   contacts, messages, conversions, templates, events, why, tenant_settings):
         app.include_router(module.router)
     app.include_router(health.router)
     docs.install(app)

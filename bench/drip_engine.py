@@ -5,7 +5,11 @@ Configurations:
 - ``sqlite``: read-model runner and scheduler threads in one process, wired as
   ``dripline serve`` wires them (the scheduler catches ``due_enrollments`` up before a scan);
 - ``pg-1``: one ``dripline schedule`` process and one ``dripline project`` process;
-- ``pg-2``: two ``dripline schedule`` processes and one ``dripline project``.
+- ``pg-2``: two ``dripline schedule`` processes and one ``dripline project``;
+- ``pg-1+caps``, ``sqlite+caps``: the same with the tenant's frequency caps and throttle on
+  (``CAPS_ON``: rules and a throttle that never bind, so the steps and their timing are the
+  same and the difference is what counting costs: a ledger per contact and a throttle bucket
+  per minute, read and written with every step).
 
 How a round is timed: contacts are enrolled (and the read models caught up) with a clock
 set a few seconds ahead, at T0, so every first step falls due at the same instant T0 (a
@@ -71,7 +75,14 @@ def sequence(steps: int = STEPS, name: str = "drip engine") -> dict[str, Any]:
 
 CONFIGS = {"sqlite": "SQLite, serve-style: runner + scheduler threads in one process",
            "pg-1": "PostgreSQL: 1 `dripline schedule` + 1 `dripline project`",
-           "pg-2": "PostgreSQL: 2 `dripline schedule` + 1 `dripline project`"}
+           "pg-2": "PostgreSQL: 2 `dripline schedule` + 1 `dripline project`",
+           "pg-1+caps": "PostgreSQL, 1 scheduler, frequency caps and throttle on",
+           "sqlite+caps": "SQLite, serve-style, frequency caps and throttle on"}
+# Two cap rules and a throttle on the steps' channel, none of which binds in a round.
+CAPS_ON = {"frequency_cap": {"rules": [
+    {"channel": None, "max_messages": 1000, "window": "rolling_24h"},
+    {"channel": "whatsapp", "max_messages": 1000, "window": "calendar_day"}]},
+    "throttle": {"whatsapp": {"per_minute": 100_000}}}
 RUN_TIMEOUT = 600.0
 Marks = list[tuple[int, datetime]]  # (highest notification id seen, when), oldest first
 
@@ -122,7 +133,8 @@ class RequestCounter:
 
 # --- one round -----------------------------------------------------------------------------
 
-def prepare(url: str, plan: harness.Plan, lead: float) -> tuple[datetime, float]:
+def prepare(url: str, plan: harness.Plan, lead: float, caps: bool = False,
+            ) -> tuple[datetime, float]:
     """Enroll everyone, the clock at each contact's first due time (T0 = now + lead for
     all of them in a burst; T0 + i / rate, a group at a time, when paced); catch the read
     models up. Returns T0 and how long the setup took.
@@ -138,6 +150,8 @@ def prepare(url: str, plan: harness.Plan, lead: float) -> tuple[datetime, float]
     runtime = bootstrap(Settings(database_url=url), clock=clock)
     try:
         app = runtime.app
+        if caps:
+            app.update_tenant_settings(TENANT, CAPS_ON)
         chains = [sequence(1, f"step {k}") for k in range(plan.steps)] if plan.gap else [
             sequence(plan.steps)]
         created = [app.create_sequence(TENANT, body) for body in chains]
@@ -318,13 +332,14 @@ def one_round(config: str, database: Callable[[], Any], plan: harness.Plan, logs
     total = plan.total
     # T0 must come after enrolling and catching up, and (PostgreSQL) after the processes
     # have started; checked below. Enrolling a few contacts per call (paced) costs more.
+    caps, config = config.endswith("+caps"), config.removesuffix("+caps")
     start_up = 0.5 if config == "sqlite" else 4.0
     per_contact = (0.0006 + (0.004 / plan.group if plan.paced else 0.0)) * (
         plan.steps if plan.gap else 1)
     lead = (start_up + 1.3 * last_setup if last_setup is not None
             else start_up + 1.0 + plan.contacts * per_contact)
     with database() as url:
-        t0, setup = prepare(url, plan, lead)
+        t0, setup = prepare(url, plan, lead, caps)
         marks: Marks = []
         until = (None if grace is None
                  else t0 + timedelta(seconds=plan.span + grace))

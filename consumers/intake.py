@@ -51,6 +51,7 @@ class IntakeStats:
     transactions: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     steps: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # by result
+    deferred: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # by reason
     # Message lifecycle events (delivered, failed, opened, clicked), by (type, outcome).
     message_events: dict[tuple[str, str], int] = field(
         default_factory=lambda: defaultdict(int))
@@ -194,3 +195,5 @@ class Intake:
                 self.stats.message_events[(outcome.event_type, outcome.status.value)] += 1
             for step in outcome.steps:  # a first step due at once goes out on enrolling
                 self.stats.steps[step.result.value] += 1
+                if step.reason is not None:
+                    self.stats.deferred[step.reason] += 1

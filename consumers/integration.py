@@ -24,8 +24,10 @@ from uuid import UUID
 
 from domain import ids
 from domain.enrollment import Enrollment
+from domain.send_ledger import SendLedger, ThrottleBucket
 from domain.sequence import DripSequence
 from domain.step_template import StepTemplate
+from domain.tenant_settings import TenantSettings
 
 VERSION = 1
 E, S, T = Enrollment, DripSequence, StepTemplate
@@ -127,12 +129,25 @@ _ENROLLMENT_TYPES: dict[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]] 
         "step_id": e.step_id, "step_order": e.step_order, "variant": e.variant,
         "holdout": e.holdout, "exclusive": e.exclusive, "revision": e.revision}),
 }
+# Frequency caps and throttles (CAPABILITIES §4), keyed by the contact (a ledger) or the
+# tenant: the counts other services may want to follow, with ids only.
+_CAP_TYPES: dict[type[Any], tuple[str, Callable[[Any, Any], tuple[str, dict[str, Any]]]]] = {
+    TenantSettings.Updated: ("tenant.settings_updated", lambda e, c: (
+        c.tenant_id, {"changes": e.changes})),
+    SendLedger.SendCounted: ("ledger.send_counted", lambda e, c: (c.contact_id, {
+        "contact_id": c.contact_id, "message_id": e.message_id,
+        "sequence_id": str(e.sequence_id), "channel": e.channel})),
+    ThrottleBucket.Reserved: ("throttle.reserved", lambda e, c: (c.tenant_id, {
+        "channel": c.channel, "minute": _moment(c.minute), "count": e.count,
+        "enrollment_ids": list(e.enrollment_ids)})),
+}
 # A tenant's templates (CAPABILITIES §5): ids and kind only, never their content.
 _TEMPLATE_TYPES: dict[type[Any], str] = {
     T.Created: "template.created", T.Updated: "template.updated", T.Deleted: "template.deleted"}
 
 TYPES = sorted({*(t for t, _ in _SEQUENCE_TYPES.values()),
-                *(t for t, _ in _ENROLLMENT_TYPES.values()), *_TEMPLATE_TYPES.values()})
+                *(t for t, _ in _ENROLLMENT_TYPES.values()),
+                *(t for t, _ in _CAP_TYPES.values()), *_TEMPLATE_TYPES.values()})
 
 
 def needs_created(event: Any) -> UUID | None:
@@ -140,7 +155,7 @@ def needs_created(event: Any) -> UUID | None:
     integration event needs but does not carry itself."""
     kind = type(event)
     if (kind in _SEQUENCE_TYPES or kind in _ENROLLMENT_TYPES or kind in _TEMPLATE_TYPES
-            ) and not isinstance(event, E.Created | S.Created | T.Created):
+            or kind in _CAP_TYPES) and not isinstance(event, E.Created | S.Created | T.Created):
         return event.originator_id  # type: ignore[no-any-return]
     return None
 
@@ -163,6 +178,10 @@ def integration_event(event: Any, created: Any) -> IntegrationEvent | None:
         return IntegrationEvent(template_id, {
             "type": _TEMPLATE_TYPES[kind], **base, "tenant_id": created.tenant_id,
             "template_id": template_id, "kind": created.kind})
+    if kind in _CAP_TYPES and tenant is not None:
+        cap_type, keyed = _CAP_TYPES[kind]
+        key, extra = keyed(event, created)
+        return IntegrationEvent(key, {"type": cap_type, **base, "tenant_id": tenant, **extra})
     if kind not in _ENROLLMENT_TYPES or not isinstance(created, E.Created):
         return None
     name, fields = _ENROLLMENT_TYPES[kind]

@@ -35,6 +35,7 @@ class SchedulerStats:
     batches: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     lateness_seconds: list[float] = field(default_factory=list)  # bounded, most recent
+    deferred: Counter[str] = field(default_factory=Counter)  # by reason
 
 
 class Scheduler:
@@ -151,6 +152,8 @@ class Scheduler:
         now = self.app.clock()
         for outcome in outcomes:
             self.stats.outcomes[outcome.result.value] += 1
+            if outcome.reason is not None:
+                self.stats.deferred[outcome.reason] += 1
             # Ids only: never the message's content or the contact's details.
             level = logging.DEBUG if outcome.result is StepResult.REQUESTED else logging.INFO
             log.log(level, "step %s", outcome.result, extra={

@@ -41,7 +41,8 @@ IntegrationType = Literal[
     "enrollment.goal_reached", "enrollment.message_opened", "enrollment.message_clicked",
     "enrollment.reply_attributed", "enrollment.unsubscribe_attributed",
     "sequence.experiment_evaluated", "sequence.experiment_concluded", "template.created",
-    "template.updated", "template.deleted"]
+    "template.updated", "template.deleted", "tenant.settings_updated", "ledger.send_counted",
+    "throttle.reserved"]
 
 
 class IntegrationEventOut(BaseModel):
@@ -73,7 +74,12 @@ class IntegrationEventOut(BaseModel):
     template.updated, template.deleted: a tenant's own step or sequence template) have
     template_id and kind instead of sequence_id, never the template's content. A
     migration's own progress is not published: its enrollments' enrollment.migrated and
-    enrollment.exited (reason step_removed) are. Adding a field or a type keeps the
+    enrollment.exited (reason step_removed) are. Frequency caps and throttles (key: the
+    contact id for ledger.send_counted, else the tenant id): tenant.settings_updated has
+    changes (the settings fields changed, with their new values); ledger.send_counted (a
+    first-attempt request counted against the contact's caps) has contact_id, message_id,
+    sequence_id, channel; throttle.reserved (slots of a channel's minute taken by one
+    batch) has channel, minute, count, enrollment_ids. Adding a field or a type keeps the
     version."""
 
     type: IntegrationType
@@ -84,7 +90,8 @@ class IntegrationEventOut(BaseModel):
     tenant_id: str
     occurred_at: str = Field(description="When it happened in Dripline (ISO 8601)")
     sequence_id: str | None = Field(default=None, description=(
-        "Every sequence and enrollment event has it; template events do not"))
+        "Every sequence and enrollment event has one, and ledger.send_counted; template "
+        "and other tenant events do not"))
     enrollment_id: str | None = None
     contact_id: str | None = None
     source: str | None = Field(default=None, description="manual, bulk, trigger or "
@@ -159,6 +166,13 @@ class IntegrationEventOut(BaseModel):
             "(a significant look), manual, or fallback (best observed after the last look)"))
     acted_at: str | None = Field(default=None, description="When the contact acted (CRM "
                                                            "time, ISO 8601)")
+    changes: dict[str, Any] | None = Field(default=None, description=(
+        "tenant.settings_updated: timezone, frequency_cap and/or throttle, as now set"))
+    minute: str | None = Field(default=None, description="The UTC minute of the throttle "
+                                                         "slots (ISO 8601)")
+    count: int | None = Field(default=None, description="Slots taken")
+    enrollment_ids: list[str] | None = Field(default=None, description=(
+        "The enrollments the slots were taken for, in slot order"))
 
 
 class DeadLetterHeaders(BaseModel):

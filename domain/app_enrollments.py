@@ -19,6 +19,7 @@ from domain.errors import (
 )
 from domain.execution import StepOutcome, execute_due
 from domain.resuming import resume
+from domain.send_gate import SendGate
 from domain.sequence import DripSequence
 from domain.unit_of_work import UnitOfWork
 
@@ -44,7 +45,7 @@ def enroll_and_start(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, 
     message request commits with the enrollment."""
     enrollment = enrolling.enroll(uow, sequence, contact_ref, now, source, entered_at)
     contact = uow.get(ids.contact_id(sequence.tenant_id, contact_ref), Contact)
-    return enrollment, execute_due(enrollment, sequence, contact, now)
+    return enrollment, execute_due(enrollment, sequence, contact, now, SendGate.of(uow))
 
 
 class EnrollmentCommands:

@@ -9,14 +9,16 @@ again at the next scan)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from uuid import UUID
 
 from domain import ids
 from domain.app_base import Core
 from domain.contact import Contact
-from domain.enrollment import Enrollment
+from domain.enrollment import Enrollment, original_due
 from domain.errors import ConcurrencyConflictError
 from domain.execution import StepOutcome, StepResult, execute_due
+from domain.send_gate import SendGate
 from domain.sequence import DripSequence
 from domain.unit_of_work import UnitOfWork, loaded_of
 
@@ -38,15 +40,20 @@ class ExecutionCommands:
             enrollments = loaded_of(uow.load(wanted), Enrollment)
             uow.load({key for e in enrollments.values()
                       for key in (e.sequence_id, ids.contact_id(e.tenant_id, e.contact_id))})
+            gate = SendGate.of(uow)
+            gate.prefetch(enrollments.values())
             outcomes: list[StepOutcome] = []
-            for e in enrollments.values():
+            # Throttle slots go by original due time, then enrollment id: a step deferred
+            # keeps its place ahead of later ones.
+            for e in sorted(enrollments.values(), key=_slot_order):
                 sequence = uow.get(e.sequence_id, DripSequence)
                 contact = uow.get(ids.contact_id(e.tenant_id, e.contact_id), Contact)
-                done = execute_due(e, sequence, contact, now)
+                done = execute_due(e, sequence, contact, now, gate)
                 if done and sequence is not None:
                     uow.expect(sequence)  # decided on its status: it must not move meanwhile
                 outcomes += done
-            return outcomes
+            asked = {enrollment_id: n for n, enrollment_id in enumerate(wanted)}
+            return sorted(outcomes, key=lambda o: asked[o.enrollment_id])  # as asked
 
         try:
             return self.core.decide(decide, attempts=2, what="this batch of steps",
@@ -56,3 +63,7 @@ class ExecutionCommands:
                 return [StepOutcome(wanted[0], StepResult.LOST_RACE)]
             half = len(wanted) // 2
             return self._execute(wanted[:half]) + self._execute(wanted[half:])
+
+
+def _slot_order(e: Enrollment) -> tuple[datetime, str]:
+    return original_due(e) or datetime.max.replace(tzinfo=UTC), str(e.id)

@@ -22,7 +22,8 @@ T = TypeVar("T")
 
 _CREATE_FIELDS = {"name", "description", "trigger_type", "trigger_data", "exit_on_reply",
                   "reenrollment", "send_window", "resume_policy", "goal", "steps",
-                  "experiments", "holdout_percent"}
+                  "experiments", "holdout_percent",
+                  "frequency_cap_exempt"}
 
 
 def validated_settings(data: dict[str, Any], current: DripSequence | None) -> dict[str, Any]:
@@ -35,6 +36,9 @@ def validated_settings(data: dict[str, Any], current: DripSequence | None) -> di
                                     required=False)
     if "exit_on_reply" in data:
         out["exit_on_reply"] = v.boolean(data["exit_on_reply"], "exit_on_reply")
+    if "frequency_cap_exempt" in data:
+        out["frequency_cap_exempt"] = v.boolean(data["frequency_cap_exempt"],
+                                                "frequency_cap_exempt")
     if "reenrollment" in data:
         out["reenrollment"] = ReEnrollment.from_dict(data["reenrollment"]).to_dict()
     if "send_window" in data:
@@ -103,6 +107,7 @@ class SequenceCommands:
                 at=now, cloned_from=None, send_window=settings.get("send_window"),
                 resume_policy=settings.get("resume_policy", "send_late"),
                 goal=settings.get("goal"),
+                frequency_cap_exempt=settings.get("frequency_cap_exempt", False),
             )
             for step in steps:
                 sequence.add_step(step, now)
@@ -194,7 +199,7 @@ class SequenceCommands:
                 trigger_data=source.trigger_data, exit_on_reply=source.exit_on_reply,
                 reenrollment=source.reenrollment.to_dict(), at=now, cloned_from=source.id,
                 send_window=source.send_window, resume_policy=source.resume_policy,
-                goal=source.goal,
+                goal=source.goal, frequency_cap_exempt=source.frequency_cap_exempt,
             )
             for step in source.steps:
                 body = step.to_dict()

@@ -26,6 +26,7 @@ from domain.app_experiments import ExperimentCommands
 from domain.app_lifecycle import Activation, LifecycleCommands
 from domain.app_revisions import RevisionCommands
 from domain.app_sequences import SequenceCommands
+from domain.app_settings import SettingsCommands
 from domain.app_templates import TemplateCommands
 from domain.app_why import WhyQueries
 from domain.clock import Clock, system_clock
@@ -37,6 +38,7 @@ from domain.lookups import Lookups
 from domain.sequence import DripSequence
 from domain.steps import Step
 from domain.store import EventStore
+from domain.tenant_settings import TenantSettings
 from domain.unit_of_work import AggregateCache, Committed
 
 
@@ -71,6 +73,7 @@ class DriplineApp(Application[UUID]):
         self.templates = TemplateCommands(self.core)
         self.why = WhyQueries(self.core, lambda aggregate_id: list(self.events.get(aggregate_id)))
         self.experiments = ExperimentCommands(self.core)
+        self.tenant_config = SettingsCommands(self.core)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return EventMapper()
@@ -207,6 +210,13 @@ class DriplineApp(Application[UUID]):
 
     def execute_due(self, enrollment_ids: Iterable[UUID]) -> list[StepOutcome]:
         return self.execution.execute_due(enrollment_ids)
+
+    def tenant_settings(self, tenant_id: str) -> TenantSettings | None:
+        return self.tenant_config.tenant_settings(tenant_id)
+
+    def update_tenant_settings(self, tenant_id: str, data: object,
+                               expected_version: int | None = None) -> TenantSettings:
+        return self.tenant_config.update_tenant_settings(tenant_id, data, expected_version)
 
 
 def _recordings(committed: Committed) -> list[Recording[UUID]]:

@@ -56,11 +56,43 @@ def _later(last: int | None, order: int) -> int:
     return order if last is None else max(last, order)
 
 
+def _follow_deferral(event: Any, e: Any, before: datetime | None) -> None:
+    """What a deferral leaves on the state, kept here so that no event's ``apply`` changes:
+    ``original_due_at``, the due time of the current step before any deferral moved it (the
+    base of ``max_defer_hours`` and the order of throttle slots); ``throttle_slot``, the
+    reserved send time of a step deferred by the throttle (any later event gives it up: a
+    slot is then wasted, never used twice); ``deferred_by``, the latest deferral's reason."""
+    if isinstance(event, Enrollment.Rescheduled):
+        if getattr(e, "original_due_at", None) is None:
+            e.original_due_at = before
+        e.throttle_slot = event.due_at if event.reason == "throttle" else None
+        e.deferred_by = event.reason
+        return
+    e.throttle_slot = None
+    moved = (e.step_due_at != before or isinstance(event, Enrollment.Advanced | Enrollment.Migrated
+                                                       | Enrollment.Resumed)
+             or (isinstance(event, Enrollment.StepExecuted)
+                 and (event.advance_to is not None or event.final)))
+    if moved:
+        e.original_due_at, e.deferred_by = e.step_due_at, None
+
+
+def original_due(e: Enrollment) -> datetime | None:
+    """When the current step fell due before any deferral moved it."""
+    return getattr(e, "original_due_at", None) or e.step_due_at
+
+
 class Enrollment(Aggregate):
     TOPIC = "dripline.Enrollment"
 
     class Event(Aggregate.Event):
         at: datetime
+
+        def mutate(self, aggregate: Any) -> Any:
+            before = aggregate.step_due_at if aggregate is not None else None
+            mutated = super().mutate(aggregate)
+            _follow_deferral(self, mutated, before)
+            return mutated
 
     class Created(Creation, Aggregate.Created):
         TOPIC = "sequence.contact_enrolled"
@@ -413,6 +445,9 @@ class Enrollment(Aggregate):
         messages: dict[str, dict[str, Any]]
         pending_retry: dict[str, Any] | None
         settling: bool
+        original_due_at: datetime | None  # see ``_follow_deferral``
+        throttle_slot: datetime | None
+        deferred_by: str | None
 
     @classmethod
     def start(cls, *, id: UUID, tenant_id: str, sequence_id: UUID, contact_id: str,

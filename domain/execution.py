@@ -1,6 +1,7 @@
 """Executing an enrollment's due steps: everything is checked again at that moment, in the
-order exits and suppression, send window, conditions, render; the outcome of each step is
-recorded as events on the enrollment.
+order exits and suppression, send window, conditions, frequency cap, throttle, render (cap
+and throttle where a ``SendGate`` is given: ``domain.send_gate``); the outcome of each step
+is recorded as events on the enrollment.
 
 A step due at once after the one just executed (no delay, inside the sending hours) is
 executed right after it on the aggregate in hand, so a chain of immediate steps goes out
@@ -11,17 +12,19 @@ and enrollment itself, whose first step may be due at once).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from domain.caps import Block, CapPolicy
 from domain.conditions import describe, failed_condition
 from domain.contact import Contact
-from domain.enrollment import SETTLE, Enrollment
+from domain.enrollment import SETTLE, Enrollment, original_due
 from domain.exits import exit_reason
 from domain.messages import render_message
-from domain.schedule import due_after
+from domain.schedule import due_after, in_window
+from domain.send_gate import SendGate, minute_of
 from domain.sequence import DripSequence, Revision
 from domain.steps import Step
 from domain.templates import TemplateRenderError
@@ -49,23 +52,33 @@ class StepOutcome:
     due_at: datetime | None = None
     contact_id: str = ""
     tenant_id: str = ""
+    # Why a step was deferred (RESCHEDULED): send_window, frequency_cap or throttle.
+    reason: str | None = None
 
 
 def execute_due(e: Enrollment, sequence: DripSequence | None, contact: Contact | None,
-                now: datetime) -> list[StepOutcome]:
+                now: datetime, gate: SendGate | None = None) -> list[StepOutcome]:
     """Execute whatever of ``e`` is due at ``now`` (nothing if it is not due)."""
     outcomes: list[StepOutcome] = []
     for _ in range(_MAX_CHAIN):
         due = e.next_scheduled_at
         if e.status != "active" or due is None or due > now:
             break
-        result, message_id = _execute_one(e, sequence, contact, now)
-        outcomes.append(StepOutcome(e.id, result, message_id, due, e.contact_id, e.tenant_id))
+        result, message_id = _execute_one(e, sequence, contact, now, gate)
+        outcomes.append(StepOutcome(e.id, result, message_id, due, e.contact_id, e.tenant_id,
+                                    _deferral(e) if result is StepResult.RESCHEDULED else None))
+        if gate is not None and e.id in gate.capped:
+            break  # a capped step ends a chain of immediate steps
     return outcomes
 
 
+def _deferral(e: Enrollment) -> str | None:
+    last = e.pending_events[-1] if e.pending_events else None
+    return last.reason if isinstance(last, Enrollment.Rescheduled) else None
+
+
 def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact | None,
-                 now: datetime) -> tuple[StepResult, str | None]:
+                 now: datetime, gate: SendGate | None = None) -> tuple[StepResult, str | None]:
     if sequence is None or sequence.status == "archived":
         e.exit("sequence_archived", now)
         return StepResult.EXITED, None
@@ -114,8 +127,74 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
             e.skip_step(step.order, "condition_not_met", now,
                         detail=describe(failed, contact, observed=True), step_id=step.id)
             return _after_skip(e, plan, step, now, tz), None
-    return _request(e, plan, step, retry["attempt"] if retry else e.attempt, contact, now,
-                    is_retry=retry is not None)
+    if gate is not None:
+        held = _gated(e, plan, step, tz, now, retry is not None, gate)
+        if held is not None:
+            return held, None
+    result, message_id = _request(e, plan, step, retry["attempt"] if retry else e.attempt,
+                                  contact, now, is_retry=retry is not None)
+    if gate is not None and result is StepResult.REQUESTED and message_id is not None:
+        _count(e, plan, step, message_id, now, retry is not None, gate)
+    return result, message_id
+
+
+def _gated(e: Enrollment, plan: Revision, step: Step, tz: str | None, now: datetime,
+           is_retry: bool, gate: SendGate) -> StepResult | None:
+    """The frequency cap, then the throttle: None lets the step's message go now; otherwise
+    the step was deferred or skipped, and why is recorded."""
+    settings = gate.settings(e.tenant_id)
+    if settings is None:
+        return None
+    channel = step.message_template.channel
+    policy = settings.cap
+    if policy.rules and not is_retry and not plan.frequency_cap_exempt:
+        blocks = policy.blocks(gate.sends(e), channel, now,
+                               _zone(settings.timezone, tz))
+        if blocks:
+            gate.capped.add(e.id)
+            return _capped(e, plan, step, policy, blocks, tz, now)
+    per_minute = settings.throttles.per_minute.get(channel)
+    if per_minute is None:
+        return None
+    slot = getattr(e, "throttle_slot", None)
+    if not is_retry and slot is not None and minute_of(slot) == minute_of(now):
+        return None  # the slot reserved for it; a slot whose minute passed is taken again
+    when, minute = gate.reserve(e, channel, per_minute, now)
+    if when <= now:
+        return None
+    if is_retry:
+        e.reschedule_retry(when, now)
+    else:
+        e.reschedule(when, now, reason="throttle",
+                     detail={"bucket": minute.isoformat(), "channel": channel,
+                             "limit": per_minute, "step_order": step.order})
+    return StepResult.RESCHEDULED
+
+
+def _capped(e: Enrollment, plan: Revision, step: Step, policy: CapPolicy, blocks: list[Block],
+            tz: str | None, now: datetime) -> StepResult:
+    """Defer to when every refusing rule allows a send again (then the send window), unless
+    that is past the step's original due time plus ``max_defer_hours``; else skip."""
+    binding = max(blocks, key=lambda b: (b.frees_at, b.rule_index))
+    if policy.on_cap == "defer":
+        later = in_window(binding.frees_at, plan, tz)
+        deadline = (original_due(e) or now) + timedelta(hours=policy.max_defer_hours)
+        if later <= deadline:
+            e.reschedule(later, now, reason="frequency_cap", detail=binding.detail(step.order))
+            return StepResult.RESCHEDULED
+    e.skip_step(step.order, "frequency_capped", now, step_id=step.id,
+                detail=f"rule {binding.rule_index}: {binding.count} of {binding.limit}")
+    return _after_skip(e, plan, step, now, tz)
+
+
+def _count(e: Enrollment, plan: Revision, step: Step, message_id: str, now: datetime,
+           is_retry: bool, gate: SendGate) -> None:
+    """A first attempt of a sequence that is not exempt counts in the contact's ledger, for
+    tenants with cap rules (enabling a cap is not retroactive)."""
+    settings = gate.settings(e.tenant_id)
+    if (settings is not None and settings.cap.rules and not is_retry
+            and not plan.frequency_cap_exempt):
+        gate.count(e, message_id, step.message_template.channel, now)
 
 
 def _request(e: Enrollment, sequence: Revision, step: Step, attempt: int,

@@ -46,10 +46,10 @@ STATUSES = ("draft", "active", "paused", "archived", "deleted")
 # Settings a draft may change with ``update``; each is validated by the application first.
 SETTINGS = ("name", "description", "trigger_type", "trigger_data", "exit_on_reply",
             "reenrollment", "send_window", "resume_policy", "goal", "experiments",
-            "holdout_percent")
+            "holdout_percent", "frequency_cap_exempt")
 # The settings that shape a journey: they belong to a revision, the others to the sequence.
 JOURNEY = ("exit_on_reply", "send_window", "resume_policy", "goal", "experiments",
-           "holdout_percent")
+           "holdout_percent", "frequency_cap_exempt")
 RESUME_POLICIES = ("send_late", "skip_missed")
 
 
@@ -73,6 +73,8 @@ class Revision:
     # What each experiment's looks found, by experiment id (``ExperimentEvaluated`` and
     # ``ExperimentConcluded``): {"looks": [...], "winner", "by", "concluded_at"}.
     trials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Transactional: its sends are neither checked against frequency caps nor counted.
+    frequency_cap_exempt: bool = False
 
     @property
     def published(self) -> bool:
@@ -172,6 +174,7 @@ class DripSequence(Aggregate):
         send_window: dict[str, Any] | None = None
         resume_policy: str = "send_late"
         goal: dict[str, Any] | None = None
+        frequency_cap_exempt: bool = False
 
         def apply(self, s: Any) -> None:
             s.tenant_id, s.name, s.description = self.tenant_id, self.name, self.description
@@ -181,7 +184,8 @@ class DripSequence(Aggregate):
             s.status = "draft"
             s.revisions = {1: Revision(1, None, self.exit_on_reply, self.send_window,
                                        self.resume_policy, {}, created_at=self.at,
-                                       goal=self.goal)}
+                                       goal=self.goal,
+                                       frequency_cap_exempt=self.frequency_cap_exempt)}
             s.live_revision, s.draft_revision, s.last_revision = None, 1, 1
             s.created_at = s.updated_at = self.at
             s.activated_at = None
@@ -357,13 +361,14 @@ class DripSequence(Aggregate):
               reenrollment: dict[str, Any], at: datetime, cloned_from: UUID | None,
               send_window: dict[str, Any] | None = None,
               resume_policy: str = "send_late",
-              goal: dict[str, Any] | None = None) -> DripSequence:
+              goal: dict[str, Any] | None = None,
+              frequency_cap_exempt: bool = False) -> DripSequence:
         return cls._create(cls.Created, id=id, tenant_id=tenant_id, name=name,
                            description=description, trigger_type=trigger_type,
                            trigger_data=trigger_data, exit_on_reply=exit_on_reply,
                            reenrollment=reenrollment, at=at, cloned_from=cloned_from,
                            send_window=send_window, resume_policy=resume_policy, goal=goal,
-                           timestamp=at)
+                           frequency_cap_exempt=frequency_cap_exempt, timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
         trigger(self, event_class, fields)
@@ -408,6 +413,10 @@ class DripSequence(Aggregate):
     @property
     def goal(self) -> dict[str, Any] | None:
         return self.current.goal
+
+    @property
+    def frequency_cap_exempt(self) -> bool:
+        return self.current.frequency_cap_exempt
 
     @property
     def window(self) -> SendWindow | None:

@@ -127,6 +127,9 @@ class UnitOfWork:
         self._expect: dict[UUID, int] = {}
         self._epochs: dict[str, int] = {}
         self.seen: list[tuple[UUID, str]] = []
+        # Called once, before the events are collected: a decision that gathers changes
+        # across a batch (throttle slots) writes them here, in the same transaction.
+        self.before_commit: list[Callable[[], None]] = []
         self.closed = False
 
     # --- reading ------------------------------------------------------------------------------
@@ -189,6 +192,8 @@ class UnitOfWork:
     def commit(self, tracking: Tracking | None = None) -> Committed:
         if self.closed:
             raise RuntimeError("this unit of work was committed already; start a new one")
+        for prepare in self.before_commit:
+            prepare()
         self.closed = True
         changed = [a for a in self._held.values() if a is not None and a.pending_events]
         pending = [(a, a.collect_events()) for a in changed]

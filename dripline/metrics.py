@@ -9,7 +9,7 @@ worker roles (``schedule``, ``project``, ``consume``) on ``DRIPLINE_METRICS_PORT
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -34,6 +34,7 @@ class SchedulerCollector(Collector):
         for result, count in sorted(stats.outcomes.items()):
             steps.add_metric([result], count)
         yield steps
+        yield deferred_family(stats.deferred)
         yield CounterMetricFamily("dripline_scheduler_batches", "Scheduler batches executed",
                                   value=stats.batches)
         lateness = GaugeMetricFamily("dripline_step_lateness_seconds", "Requested minus due "
@@ -94,6 +95,17 @@ class IntakeCollector(Collector):
         for (kind, outcome), count in sorted(stats.message_events.items()):
             lifecycle.add_metric([kind, outcome], count)
         yield lifecycle
+        yield deferred_family(stats.deferred)
+
+
+def deferred_family(deferred: Mapping[str, int]) -> CounterMetricFamily:
+    """Steps deferred, by reason: send_window, frequency_cap or throttle."""
+    family = CounterMetricFamily("dripline_steps_deferred", "Steps deferred past their due "
+                                 "time, by reason (send_window, frequency_cap, throttle)",
+                                 labels=["reason"])
+    for reason in ("frequency_cap", "send_window", "throttle"):
+        family.add_metric([reason], deferred.get(reason, 0))
+    return family
 
 
 class ConsumerLagCollector(Collector):

@@ -4,6 +4,7 @@ aware datetimes, JSON columns decoded, booleans as booleans on both databases.""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -114,8 +115,18 @@ def _variants(rows: list[Row]) -> dict[str, list[Row]]:
             for step, by_arm in arms.items()}
 
 
+def _by_reason(found: Sequence[Row]) -> dict[str, dict[str, int]]:
+    """Counts by step id, then by reason, added up across revisions."""
+    out: dict[str, dict[str, int]] = {}
+    for s in found:
+        reasons = out.setdefault(s["step_id"], {})
+        reasons[s["reason"]] = reasons.get(s["reason"], 0) + int(s["n"])
+    return out
+
+
 def stats(head: Row, totals: list[Row], exits: list[Row], steps: list[Row],
-          skips: list[Row], revision: int | None, variants: list[Row] | None = None) -> Row:
+          skips: list[Row], revision: int | None, variants: list[Row] | None = None,
+          deferrals: Sequence[Row] = ()) -> Row:
     """The counters of the given rows added up: one revision's, or all of them (``revision``
     None). A step's entry adds up its rows by step id across the revisions that have it,
     with its order in the latest of them; entries go by that order (an older step before
@@ -129,16 +140,14 @@ def stats(head: Row, totals: list[Row], exits: list[Row], steps: list[Row],
     by_reason: dict[str, int] = {}
     for e in exits:
         by_reason[e["reason"]] = by_reason.get(e["reason"], 0) + int(e["n"])
-    skipped: dict[str, dict[str, int]] = {}
-    for s in skips:
-        reasons = skipped.setdefault(s["step_id"], {})
-        reasons[s["reason"]] = reasons.get(s["reason"], 0) + int(s["n"])
+    skipped, deferred = _by_reason(skips), _by_reason(deferrals)
     funnel: dict[str, Row] = {}
     latest: dict[str, int] = {}
     for s in sorted(steps, key=lambda s: int(s["revision"])):
         entry = funnel.setdefault(s["step_id"], {
             "step_id": s["step_id"], "step_order": s["step_order"],
             "skipped": skipped.get(s["step_id"], {}),
+            "deferred": {"frequency_cap": 0, "throttle": 0, **deferred.get(s["step_id"], {})},
             **{_SHOWN.get(c, c): 0 for c in STEP_COUNTERS}})
         entry["step_order"], latest[s["step_id"]] = s["step_order"], int(s["revision"])
         for column in STEP_COUNTERS:

@@ -113,10 +113,11 @@ class SqlQueries:
                 where, params = where + " AND revision = %s", [*key, revision]
             found = {base: self.db.read(f"SELECT * FROM {t(base)} WHERE {where}", params)
                      for base in ("stats_totals", "stats_exits", "stats_steps", "stats_skips",
-                                  "stats_variants")}
+                                  "stats_variants", "stats_deferrals")}
             return rows.stats(head[0], found["stats_totals"], found["stats_exits"],
                               found["stats_steps"], found["stats_skips"], revision,
-                              found["stats_variants"])
+                              variants=found["stats_variants"],
+                              deferrals=found["stats_deferrals"])
         return self._live("sequence_stats", read)
 
     def revision_counts(self, tenant_id: str, sequence_id: UUID) -> dict[int, int]:

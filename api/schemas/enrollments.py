@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import RequestBody
 from domain.app_enrollments import BulkEnrollment
-from domain.enrollment import Enrollment
+from domain.enrollment import Enrollment, original_due
 from domain.validation import CONTACT_RULE
 
 EnrollmentStatus = Literal["active", "paused", "completed", "exited"]
@@ -72,6 +72,11 @@ class EnrollmentOut(BaseModel):
     assignments: dict[str, Assignment] = Field(default_factory=dict, description=(
         "Its arm in each A/B test of its revision, by experiment id: by split (the "
         "documented hash) or winner (enrolled after the experiment concluded)"))
+    deferred_by: str | None = Field(default=None, description=(
+        "Why its current step waits past its due time: send_window, frequency_cap or "
+        "throttle (the latest deferral); null when it was not deferred"))
+    step_due_at: datetime | None = Field(default=None, description=(
+        "When its current step fell due, before any deferral moved it"))
 
     @classmethod
     def of(cls, e: Enrollment) -> EnrollmentOut:
@@ -86,7 +91,9 @@ class EnrollmentOut(BaseModel):
                    updated_at=e.updated_at, version=e.version, revision=e.revision,
                    holdout=e.holdout,
                    assignments={k: Assignment.model_validate(a)
-                                for k, a in e.assignments.items()})
+                                for k, a in e.assignments.items()},
+                   deferred_by=getattr(e, "deferred_by", None) if e.is_open else None,
+                   step_due_at=original_due(e) if e.is_open else None)
 
 
 class HistoryEntry(BaseModel):

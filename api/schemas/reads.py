@@ -71,7 +71,11 @@ class StepFunnel(BaseModel):
     step_order: int = Field(description="Its order in the newest revision that has it")
     reached: int
     message_requested: int
-    skipped: dict[str, int] = Field(description="Skips by reason")
+    skipped: dict[str, int] = Field(description="Skips by reason (frequency_capped: a "
+                                                "frequency cap skipped it)")
+    deferred: dict[str, int] = Field(default_factory=dict, description=(
+        "Deferrals by reason: frequency_cap and throttle (a step may be deferred more "
+        "than once)"))
     failed: int
     delivered: int = Field(description="Messages delivered (reported, or implied by an open "
                                        "or a click)")

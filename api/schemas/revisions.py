@@ -44,6 +44,7 @@ class RevisionUpdate(RequestBody):
                                                    description=EXPERIMENTS_DOC)
     holdout_percent: StrictInt | None = Field(default=None, ge=0, le=50,
                                               description=HOLDOUT_DOC)
+    frequency_cap_exempt: StrictBool | None = None
 
 
 class RevisionSummary(BaseModel):
@@ -62,6 +63,7 @@ class RevisionOut(RevisionSummary):
     send_window: SendWindowOut | None
     resume_policy: str
     goal: GoalOut | None = None
+    frequency_cap_exempt: bool = False
     steps: list[StepOut]
     experiments: list[ExperimentOut] = Field(default_factory=list)
     holdout_percent: int = 0
@@ -80,6 +82,7 @@ class RevisionOut(RevisionSummary):
                          else None),
             resume_policy=revision.resume_policy,
             goal=GoalOut(**revision.goal) if revision.goal else None,
+            frequency_cap_exempt=revision.frequency_cap_exempt,
             steps=[StepOut.model_validate(step.to_dict()) for step in revision.steps],
             experiments=[ExperimentOut.model_validate(x) for x in revision.experiments],
             holdout_percent=revision.holdout_percent, version=sequence.version)

@@ -95,6 +95,9 @@ class SequenceCreate(RequestBody):
     resume_policy: ResumePolicy = Field(
         default="send_late", description="On resume: send missed steps at once, or skip them")
     goal: GoalIn | None = None
+    frequency_cap_exempt: StrictBool = Field(
+        default=False, description="Transactional: its sends are neither checked against "
+                                   "the tenant's frequency caps nor counted")
     steps: list[StepIn] = Field(default_factory=list, max_length=100)
     experiments: list[ExperimentIn] | None = Field(default=None, max_length=5,
                                                    description=EXPERIMENTS_DOC)
@@ -118,6 +121,7 @@ class SequenceUpdate(RequestBody):
                                                    description=EXPERIMENTS_DOC)
     holdout_percent: StrictInt | None = Field(default=None, ge=0, le=50,
                                               description=HOLDOUT_DOC)
+    frequency_cap_exempt: StrictBool | None = None
 
 
 class ActivateIn(RequestBody):
@@ -143,6 +147,9 @@ class SequenceOut(BaseModel):
     send_window: SendWindowOut | None
     resume_policy: str
     goal: GoalOut | None = Field(default=None, description="The live revision's goal")
+    frequency_cap_exempt: bool | None = Field(default=None, description=(
+        "The live revision's: its sends are neither checked against frequency caps nor "
+        "counted (null in lists: read the sequence)"))
     steps: list[StepOut]
     version: int
     created_at: datetime
@@ -171,6 +178,7 @@ class SequenceOut(BaseModel):
                          else None),
             resume_policy=sequence.resume_policy,
             goal=GoalOut(**sequence.goal) if sequence.goal else None,
+            frequency_cap_exempt=sequence.frequency_cap_exempt,
             steps=[StepOut.model_validate(step.to_dict()) for step in sequence.steps],
             version=sequence.version, created_at=sequence.created_at,
             updated_at=sequence.updated_at, activated_at=sequence.activated_at,

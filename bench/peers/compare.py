@@ -28,7 +28,8 @@ EQUAL_FLOOR = EqualWorkFloor.name
 
 
 def engines() -> list[Engine]:
-    return [Dripline("pg-1"), Dripline("pg-2"), Dripline("sqlite"), Floor(), EqualWorkFloor(),
+    return [Dripline("pg-1"), Dripline("pg-1+caps"), Dripline("pg-2"), Dripline("sqlite"),
+            Dripline("sqlite+caps"), Floor(), EqualWorkFloor(),
             CeleryRedis(), Procrastinate(), Dbos(), Temporal()]
 
 

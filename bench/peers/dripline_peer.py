@@ -27,7 +27,9 @@ from bench.harness import (
 from bench.peers.base import Engine, Unavailable
 
 NAMES = {"pg-1": "Dripline PG (1 scheduler)", "pg-2": "Dripline PG (2 schedulers)",
-         "sqlite": "Dripline SQLite (serve)"}
+         "sqlite": "Dripline SQLite (serve)",
+         "pg-1+caps": "Dripline PG (1 scheduler, caps+throttle)",
+         "sqlite+caps": "Dripline SQLite (serve, caps+throttle)"}
 
 
 class Dripline(Engine):
@@ -37,7 +39,7 @@ class Dripline(Engine):
         self.config = config
         self.name = NAMES[config]
         self.tuning = {"config": config, "batch_size": 500,
-                       "project_poll_interval_s": 0.2 if config != "sqlite" else 0.1,
+                       "project_poll_interval_s": 0.1 if config.startswith("sqlite") else 0.2,
                        "why": "the deployed defaults; drip_engine.py says how a round is timed"}
         self._last_setup: float | None = None
 
@@ -63,7 +65,7 @@ class Dripline(Engine):
                 names.append(url.rsplit("/", 1)[1])
                 yield url
 
-        database = sqlite_database if self.config == "sqlite" else postgres
+        database = sqlite_database if self.config.startswith("sqlite") else postgres
         with tempfile.TemporaryDirectory(prefix="bench-dripline-") as tmp:
             children = Children(Path(tmp))
             try:

@@ -13,6 +13,9 @@ the messages opened by a human or by a machine (the enrollment records each once
 message), ``clicked`` and ``clicked_bot`` those with at least one human or bot click (the
 click the enrollment marks ``first``). An open or a click of a message not reported
 delivered comes after an implied ``MessageDelivered``, counted in ``delivered`` as any.
+
+Deferrals (CAPABILITIES §4) count per step and reason (``frequency_cap``, ``throttle``): the
+``enrollment.rescheduled`` events that name the step in their ``detail``.
 """
 
 from __future__ import annotations
@@ -85,17 +88,19 @@ def _counter(e: Any) -> str | None:
 
 class SequenceStatsModel(ReadModel):
     name = "sequence_stats"
-    # 2: revisions, counters by (sequence, revision), the funnel by step id; 3: engagement.
-    version = 6  # 6: per-variant counters
+    # 2: revisions, counters by (sequence, revision), the funnel by step id; 3: engagement;
+    # 6: per-variant counters; 7: and deferrals by frequency cap and throttle.
+    version = 7
     table_bases = ("stats", "stats_totals", "stats_enrollments", "stats_exits", "stats_steps",
-                   "stats_skips", "stats_step_ids", "stats_variants")
+                   "stats_skips", "stats_step_ids", "stats_variants", "stats_deferrals")
     keys: ClassVar[Mapping[str, str]] = {
         "stats": "sequence_id", "stats_totals": "sequence_id, revision",
         "stats_enrollments": "enrollment_id", "stats_exits": "sequence_id, revision, reason",
         "stats_steps": "sequence_id, revision, step_id",
         "stats_skips": "sequence_id, revision, step_id, reason",
         "stats_step_ids": "sequence_id",
-        "stats_variants": "sequence_id, revision, step_id, variant"}
+        "stats_variants": "sequence_id, revision, step_id, variant",
+        "stats_deferrals": "sequence_id, revision, step_id, reason"}
     schema = (
         "CREATE TABLE IF NOT EXISTS {stats} (sequence_id TEXT PRIMARY KEY, "
         "tenant_id TEXT NOT NULL, deleted BOOLEAN NOT NULL)",
@@ -132,6 +137,9 @@ class SequenceStatsModel(ReadModel):
         "requested BIGINT NOT NULL, delivered BIGINT NOT NULL, opened BIGINT NOT NULL, "
         "clicked BIGINT NOT NULL, replied BIGINT NOT NULL, unsubscribed BIGINT NOT NULL, "
         "PRIMARY KEY (sequence_id, revision, step_id, variant))",
+        "CREATE TABLE IF NOT EXISTS {stats_deferrals} (sequence_id TEXT NOT NULL, "
+        "revision INTEGER NOT NULL, step_id TEXT NOT NULL, reason TEXT NOT NULL, "
+        "n BIGINT NOT NULL, PRIMARY KEY (sequence_id, revision, step_id, reason))",
     )
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
@@ -146,6 +154,7 @@ class SequenceStatsModel(ReadModel):
                 E.MessageDelivered: self._step_event, E.MessageOpened: self._step_event,
                 E.MessageClicked: self._step_event, E.StepSkipped: self._skipped,
                 E.ReplyAttributed: self._step_event, E.GoalReached: self._converted,
+                E.Rescheduled: self._deferred,
                 E.UnsubscribeAttributed: self._step_event,
                 E.Migrated: self._migrated,
                 E.Paused: self._moved, E.Resumed: self._moved, E.Completed: self._moved,
@@ -319,16 +328,24 @@ class SequenceStatsModel(ReadModel):
                          e.step_order, "converted", e.step_id or "")
 
     def _skipped(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        self._by_reason(b, t, "stats_skips", e, e.step_order, e.reason, e.step_id)
+
+    def _deferred(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
+        order = (e.detail or {}).get("step_order")
+        if e.reason in ("frequency_cap", "throttle") and isinstance(order, int):
+            self._by_reason(b, t, "stats_deferrals", e, order, e.reason)
+
+    def _by_reason(self, b: Batch, t: Mapping[str, str], table: str, e: Any, order: int,
+                   reason: str, given: str = "") -> None:
         found = b.rows(t["stats_enrollments"], "enrollment_id").get(e.originator_id)
         if found is None:
             return
         sequence_id = found["sequence_id"]
-        revision = _revision_at(found, e.step_order)
-        step_id = self._step(b, t, sequence_id, revision, e.step_order, e.step_id)
+        revision = _revision_at(found, order)
+        step_id = self._step(b, t, sequence_id, revision, order, given)
         if step_id is not None:
-            b.counters(t["stats_skips"], ("sequence_id", "revision", "step_id", "reason"),
-                       ("n",), create=True).add([sequence_id, revision, step_id, e.reason],
-                                                "n")
+            b.counters(t[table], ("sequence_id", "revision", "step_id", "reason"),
+                       ("n",), create=True).add([sequence_id, revision, step_id, reason], "n")
 
     def _migrated(self, b: Batch, e: Any, t: Mapping[str, str]) -> None:
         """The enrollment now counts under its new revision, and reaches its new step."""

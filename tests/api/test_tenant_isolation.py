@@ -17,6 +17,7 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 REVISIONS = "/api/v1/automation/sequences/{sequence_id}/revisions"
 TEMPLATES = "/api/v1/automation/templates"
 EXPERIMENTS = "/api/v1/automation/sequences/{sequence_id}/experiments"
+SETTINGS = "/api/v1/automation/settings"
 STEP = {"order": 5, "name": "Extra", "delay_amount": 1, "delay_unit": "days",
         "message_template": {"type": "text", "content": "Hello {{contact.name}}"}}
 # A valid body for every operation that takes one; a new one without an entry fails here.
@@ -47,6 +48,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/automation/sequences/{sequence_id}/steps/{step_id}/preview"): {
         "contact_id": "ana"},
     ("POST", f"{EXPERIMENTS}/{{experiment_id}}/conclude"): {"winner": "B"},
+    ("PUT", SETTINGS): {"timezone": "Asia/Tokyo"},
 }
 # Operations on a draft act on the draft; the others on the active sequence.
 ON_DRAFT = {"/api/v1/automation/sequences/{sequence_id}",
@@ -68,9 +70,9 @@ PRIVATE = [op for op in OPERATIONS if op not in PUBLIC]
 
 def test_the_route_list_is_complete() -> None:
     # DESIGN 3.3 and CAPABILITIES §1 (experiments), §2 (daily stats), §3 (conversions),
-    # §5 (templates), §7 (an enrollment's why, the stuck list), §8 (revisions): every
-    # authenticated operation.
-    assert len(PRIVATE) == 50
+    # §4 (tenant settings), §5 (templates), §7 (an enrollment's why, the stuck list), §8
+    # (revisions): every authenticated operation.
+    assert len(PRIVATE) == 52
     assert {op for op in PRIVATE if op[0] in ("POST", "PUT")} - set(BODIES) == {
         ("POST", f"/api/v1/automation/{p}") for p in (
             "sequences/{sequence_id}/pause", "sequences/{sequence_id}/resume",
@@ -88,6 +90,7 @@ def _acme_world(acme: TestClient) -> dict[str, str]:
     # revision 2 was published with a migration (the migration's route reads it).
     revised = build_sequence(acme, {"name": "Revised", "steps": [{**STEP, "order": 0}]})
     ok(acme.post(f"{V1}/sequences/{revised['id']}/revisions"), 201)
+    ok(acme.put(SETTINGS, json={"timezone": "Europe/Berlin"}))
     migrated = build_sequence(acme, {"name": "Migrated", "steps": [{**STEP, "order": 0}]})
     ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions"), 201)
     ok(acme.post(f"{V1}/sequences/{migrated['id']}/revisions/2/publish",
@@ -150,6 +153,9 @@ def test_another_tenant_cannot_see_or_touch_acme(acme: TestClient, globex: TestC
         assert theirs.json()["status"] == 404
     elif path == TEMPLATES and method == "GET":  # the built-ins, nothing of acme's
         assert {t["source"] for t in ok(theirs)["items"]} == {"builtin"}
+    elif path == SETTINGS:  # each tenant its own: acme's are neither shown nor changed
+        assert ok(theirs)["timezone"] in (None, "Asia/Tokyo")
+        assert ok(acme.get(SETTINGS))["timezone"] == "Europe/Berlin"
     elif method == "GET":  # lists and a contact's enrollments: nothing of acme's
         assert ok(theirs)["items"] == []
     elif path == "/api/v1/events":  # an event of acme's is refused on globex's key

@@ -68,8 +68,9 @@ class Deployment:
         """Start the role; a worker role is waited for until it says it is at work (or has
         exited), so that a test never stops one still starting up (it would die of the
         signal instead of exiting 0)."""
-        role = Role(name, list(args), {**self.env, **env}, self.folder / f"{name}.log")
-        self.roles[name] = role
+        key = name if name not in self.roles else f"{name}-{len(self.roles)}"  # a second copy
+        role = Role(name, list(args), {**self.env, **env}, self.folder / f"{key}.log")
+        self.roles[key] = role
         marker = _AT_WORK.get(name)
         if marker is not None:
             poll(lambda: (marker in role.output() or not role.alive()) or None,
