@@ -21,6 +21,9 @@ class ApiSettings(Protocol):
     @property
     def api_keys(self) -> str | None: ...  # ``tenant:key[,tenant:key…]``; unset: generated
 
+    @property
+    def console(self) -> str: ...  # "on": the web console at /console/; "off": none
+
 
 class Runtime(Protocol):
     @property
