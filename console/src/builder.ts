@@ -49,3 +49,22 @@ export function move<T>(items: T[], from: number, to: number): T[] {
   copy.splice(to, 0, item);
   return copy;
 }
+
+/**
+ * "Keep mine" after a 412: my edits (`mine` against what I loaded, `original`) laid over what
+ * the server has now (`fresh`), so neither side's other fields are lost. My arrangement wins
+ * if I changed it; steps removed elsewhere stay removed, steps added elsewhere come last.
+ */
+export function rebase(mine: Step[], original: Step[], fresh: Step[]): Step[] {
+  const before = new Map(original.map((s) => [s.id, s]));
+  const now = new Map(fresh.map((s) => [s.id, s]));
+  const rearranged = mine.map((s) => s.id).join() !== original.map((s) => s.id).join();
+  const order = rearranged ? mine.map((s) => s.id) : fresh.map((s) => s.id);
+  const edited = new Map(mine.map((s) => [s.id, s]));
+  const merged = order.filter((id) => now.has(id)).map((id) => {
+    const theirs = now.get(id) as Step;
+    const own = edited.get(id);
+    return own ? { ...theirs, ...changes(own, before.get(id)) } : theirs;
+  });
+  return [...merged, ...fresh.filter((s) => !order.includes(s.id))];
+}

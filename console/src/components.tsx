@@ -59,3 +59,12 @@ export function percent(rate: number | null | undefined): string {
 export function NotYet(props: { what: string }) {
   return <p class="muted not-yet">{props.what} is not offered by this server's API yet.</p>;
 }
+
+/** A table that may scroll sideways on a narrow screen: reachable by keyboard, named. */
+export function Scroll(props: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={props.label}>
+      {props.children}
+    </div>
+  );
+}

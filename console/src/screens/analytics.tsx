@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 
 import { API, get, has, query } from "../api";
-import { Link, Loading, NotYet, percent, ProblemText, useLoad } from "../components";
+import { Link, Loading, NotYet, percent, ProblemText, Scroll, useLoad } from "../components";
 import type { Day, Page, Sequence, Stats } from "../types";
 import { DailyChart } from "./chart";
 
@@ -51,7 +51,7 @@ export function Analytics(props: { id: string }) {
             <Metric name="completion_rate" label="Completion rate" value={percent(s.completion_rate)} />
           </dl>
           <h2>Step funnel</h2>
-          <div class="table-wrap">
+          <Scroll label="Step funnel">
             <table class="funnel">
               <thead><tr><th>Step</th><th>Reached</th><th>Requested</th><th>Delivered</th>
                 <th>Opened</th><th>Clicked</th><th>Replied</th><th>Open rate</th>
@@ -73,7 +73,7 @@ export function Analytics(props: { id: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
           <h2>Exits by reason</h2>
           {Object.keys(s.exits_by_reason).length === 0 ? <p class="muted">No exits yet.</p> : (
             <ul class="exits">

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 
 import { API, call, get, has, query } from "../api";
-import { Badge, Link, Loading, ProblemText, useLoad, when } from "../components";
+import { Badge, Link, Loading, ProblemText, Scroll, useLoad, when } from "../components";
 import type { Enrollment, HistoryEntry, Message, Page } from "../types";
 
 interface Why { [key: string]: unknown }
@@ -22,7 +22,7 @@ export function EnrollmentPage(props: { id: string }) {
     try {
       await call("POST", `${API}/enrollments/${props.id}/${action}`, {
         ifMatch: enrollment.data?.etag ?? null,
-        body: action === "exit" ? { reason: "manual" } : undefined,
+        body: action === "exit" ? { reason: "manual_exit" } : undefined,
       });
       enrollment.reload(); history.reload(); why.reload();
     } catch (e) { setError(e); }
@@ -66,7 +66,7 @@ export function EnrollmentPage(props: { id: string }) {
       </ol>
       <h2>Messages</h2>
       {(messages.data?.items ?? []).length === 0 ? <p class="muted">No message requested yet.</p> : (
-        <div class="table-wrap">
+        <Scroll label="Messages">
           <table>
             <thead><tr><th>Step</th><th>Channel</th><th>Status</th><th>Due</th></tr></thead>
             <tbody>
@@ -76,7 +76,7 @@ export function EnrollmentPage(props: { id: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </section>
   );

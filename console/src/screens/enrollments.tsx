@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 
 import { API, get, query } from "../api";
-import { Badge, Link, Loading, ProblemText, useLoad, when } from "../components";
+import { Badge, Link, Loading, ProblemText, Scroll, useLoad, when } from "../components";
 import type { Enrollment, Page, Sequence } from "../types";
 
 const STATUSES = ["active", "paused", "completed", "exited"];
@@ -57,7 +57,7 @@ export function Enrollments() {
       <ProblemText error={list.error ?? sequences.error} />
       {sequences.data && !chosen && !lookup ? <p class="muted">No sequences yet.</p> : null}
       {list.data === null ? (chosen || lookup ? <Loading what="enrollments" /> : null) : (
-        <div class="table-wrap">
+        <Scroll label="Enrollments">
           <table>
             <caption class="muted">{list.data.items.length} of {list.data.total}</caption>
             <thead><tr><th>Contact</th><th>Sequence</th><th>Status</th><th>Step</th>
@@ -75,7 +75,7 @@ export function Enrollments() {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </section>
   );

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { API, ApiError, call } from "../api";
-import { move, plan } from "../builder";
+import { move, plan, rebase } from "../builder";
 import { Badge, Link, Loading, ProblemText } from "../components";
 import { setLeaveGuard } from "../router";
 import type { Sequence, Step } from "../types";
@@ -24,6 +24,7 @@ export function SequencePage(props: { id: string }) {
   const [selected, setSelected] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const [failed, setFailed] = useState<{ stepId: string; error: ApiError } | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
   const [conflict, setConflict] = useState(false);
   const [saving, setSaving] = useState(false);
   const [dragging, setDragging] = useState<number | null>(null);
@@ -47,11 +48,11 @@ export function SequencePage(props: { id: string }) {
   const sequence = server.sequence;
   const editable = sequence.status === "draft";
 
-  async function save(base: Loaded) {
-    setSaving(true); setFailed(null); setConflict(false);
+  async function save(base: Loaded, edited: Step[] = steps) {
+    setSaving(true); setFailed(null); setConflict(false); setProblem(null);
     let etag = base.etag;
     try {
-      for (const write of plan(steps, ordered(base.sequence))) {
+      for (const write of plan(edited, ordered(base.sequence))) {
         try {
           const answer = await call("PUT", `${API}/sequences/${props.id}/steps/${write.stepId}`,
             { body: write.patch, ifMatch: etag });
@@ -59,7 +60,7 @@ export function SequencePage(props: { id: string }) {
         } catch (e) {
           if (e instanceof ApiError && e.status === 422) {
             setFailed({ stepId: write.stepId, error: e });
-            setSelected(Math.max(0, steps.findIndex((s) => s.id === write.stepId)));
+            setSelected(Math.max(0, edited.findIndex((s) => s.id === write.stepId)));
             return;
           }
           throw e;
@@ -67,16 +68,19 @@ export function SequencePage(props: { id: string }) {
       }
       take(await load(props.id));
     } catch (e) {
-      if (e instanceof ApiError && e.status === 412) setConflict(true); else setError(e);
+      if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
     } finally {
       setSaving(false);
     }
   }
 
   async function keepMine() {
+    if (!server) return;
     const fresh = await load(props.id);
+    const merged = rebase(steps, ordered(server.sequence), ordered(fresh.sequence));
     setServer(fresh);
-    await save(fresh);
+    setSteps(merged);
+    await save(fresh, merged);
   }
 
   function reorder(from: number, to: number) {
@@ -95,7 +99,20 @@ export function SequencePage(props: { id: string }) {
     }
   }
 
+  async function lifecycle(action: "activate" | "pause" | "resume") {
+    if (!server) return;
+    setProblem(null);
+    try {
+      await call("POST", `${API}/sequences/${props.id}/${action}`, { ifMatch: server.etag });
+      take(await load(props.id));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
+    }
+  }
+
   const current = steps[selected];
+  const next = { draft: "activate", active: "pause", paused: "resume" }[sequence.status] as
+    "activate" | "pause" | "resume" | undefined;
   return (
     <section>
       <div class="heading">
@@ -103,6 +120,10 @@ export function SequencePage(props: { id: string }) {
         <Badge value={sequence.status} />
         <Link to={`/sequences/${sequence.id}/analytics`}>Analytics</Link>
         <Link to={`/enrollments?sequence=${sequence.id}`}>Enrollments</Link>
+        {next ? (
+          <button type="button" disabled={dirty} onClick={() => lifecycle(next)}
+            title={dirty ? "Save or discard your changes first" : undefined}>
+            {next[0].toUpperCase() + next.slice(1)}</button>) : null}
       </div>
       <p class="muted">
         Trigger {sequence.trigger_type}
@@ -110,6 +131,7 @@ export function SequencePage(props: { id: string }) {
         {sequence.exit_on_reply ? " · exits on reply" : ""} · version {sequence.version}
         {sequence.revision !== null ? ` · revision ${sequence.revision}` : ""}
       </p>
+      <ProblemText error={problem} />
       {!editable ? (
         <p class="note">
           Only a draft is edited here; changes to a {sequence.status} sequence go through a draft
@@ -167,7 +189,7 @@ export function SequencePage(props: { id: string }) {
             <div class="savebar">
               <button type="button" onClick={() => { setConflict(false); load(props.id).then(take, setError); }}>
                 Reload theirs</button>
-              <button type="button" onClick={() => { keepMine().catch(setError); }}>Keep mine</button>
+              <button type="button" onClick={() => { keepMine().catch(setProblem); }}>Keep mine</button>
             </div>
           </div>
         </div>) : null}

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 
 import { API, ApiError, call, get, has, query } from "../api";
-import { Badge, Link, Loading, ProblemText, useLoad, when } from "../components";
+import { Badge, Link, Loading, ProblemText, Scroll, useLoad, when } from "../components";
 import { navigate } from "../router";
 import type { Page, Sequence } from "../types";
 
@@ -70,7 +70,7 @@ export function Sequences() {
       </form>
       <ProblemText error={error ?? list.error} />
       {list.data === null ? <Loading what="sequences" /> : (
-        <div class="table-wrap">
+        <Scroll label="Sequences">
           <table>
             <caption class="muted">{shown.length} of {list.data.total} shown</caption>
             <thead><tr><th>Name</th><th>Status</th><th>Trigger</th><th>Steps</th>
@@ -95,7 +95,7 @@ export function Sequences() {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </section>
   );

@@ -1,5 +1,5 @@
 import { API, get, has, query } from "../api";
-import { Loading, NotYet, ProblemText, useLoad } from "../components";
+import { Loading, NotYet, ProblemText, Scroll, useLoad } from "../components";
 import type { Page } from "../types";
 
 interface Template { id: string; name?: string; kind?: string; category?: string; source?: string }
@@ -14,7 +14,7 @@ export function Templates() {
       <ProblemText error={list.error} />
       {list.data === null && !list.error ? <NotYetOrLoading /> : null}
       {list.data ? (
-        <div class="table-wrap">
+        <Scroll label="Templates">
           <table>
             <thead><tr><th>Name</th><th>Kind</th><th>Category</th><th>Source</th></tr></thead>
             <tbody>
@@ -24,7 +24,7 @@ export function Templates() {
               ))}
             </tbody>
           </table>
-        </div>) : null}
+        </Scroll>) : null}
     </section>
   );
 }
