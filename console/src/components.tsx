@@ -68,3 +68,18 @@ export function Scroll(props: { label: string; children: ComponentChildren }) {
     </div>
   );
 }
+
+/** A list filter: one of `options`, or "any" (the empty value). */
+export function Filter(props: {
+  label: string; value: string; options: string[]; onChange: (value: string) => void;
+}) {
+  return (
+    <label>{props.label}
+      <select value={props.value}
+        onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        <option value="">any</option>
+        {props.options.map((o) => <option key={o} value={o}>{o}</option>)}
+      </select>
+    </label>
+  );
+}

@@ -4,6 +4,7 @@ screens show made through the public API, and one headless Chromium for the sess
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ def make_sequence(api: httpx.Client, name: str, activate: bool) -> dict[str, Any
     return dict(sequence)
 
 
-def _feedback(api: httpx.Client, sequence: dict[str, Any]) -> None:
+def feedback(api: httpx.Client, sequence: dict[str, Any]) -> None:
     """Four contacts enrolled; their first messages requested; three delivered, two opened,
     one clicked; one contact replied (and so left)."""
     contacts = [f"c-{n}" for n in range(4)]
@@ -90,19 +91,25 @@ def _feedback(api: httpx.Client, sequence: dict[str, Any]) -> None:
             "contact_id": contact, "occurred_at": messages[0]["created_at"], "data": data}), 202)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    database: Path = tmp_path_factory.mktemp("console") / "dripline.db"
+@contextmanager
+def serving(database: Path) -> Iterator[World]:
+    """`dripline serve` on ``database`` with the screens' data, stopped by its pid after."""
     server = start(database, api_keys=f"default:{KEY}")
     try:
         with httpx.Client(base_url=server.base, timeout=30,
                           headers={"Authorization": f"Bearer {KEY}"}) as api:
             active = make_sequence(api, "Lead Nurture", activate=True)
-            _feedback(api, active)
+            feedback(api, active)
             draft = make_sequence(api, "Onboarding", activate=False)
             yield World(server, api, active, draft)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with serving(tmp_path_factory.mktemp("console") / "dripline.db") as made:
+        yield made
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 
 import { API, get, query } from "../api";
-import { Badge, Link, Loading, ProblemText, Scroll, useLoad, when } from "../components";
+import { Badge, Filter, Link, Loading, ProblemText, Scroll, useLoad, when } from "../components";
 import type { Enrollment, Page, Sequence } from "../types";
 
 const STATUSES = ["active", "paused", "completed", "exited"];
@@ -40,12 +40,7 @@ export function Enrollments() {
             {(sequences.data?.items ?? []).map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
           </select>
         </label>
-        <label>Status
-          <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
-            <option value="">any</option>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
-        </label>
+        <Filter label="Status" value={status} options={STATUSES} onChange={setStatus} />
         <label>Contact
           <input value={contact} placeholder="contact id"
             onInput={(e) => setContact((e.target as HTMLInputElement).value)} />

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 
 import { API, ApiError, call, get, has, query } from "../api";
-import { Badge, Link, Loading, ProblemText, Scroll, useLoad, when } from "../components";
+import { Badge, Filter, Link, Loading, ProblemText, Scroll, useLoad, when } from "../components";
 import { navigate } from "../router";
 import type { Page, Sequence } from "../types";
 
@@ -50,19 +50,8 @@ export function Sequences() {
       </ul>
       <CreateSequence />
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>Status
-          <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
-            <option value="">any</option>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
-        </label>
-        <label>Trigger
-          <select value={trigger}
-            onChange={(e) => setTrigger((e.target as HTMLSelectElement).value)}>
-            <option value="">any</option>
-            {TRIGGERS.map((t) => <option key={t} value={t}>{t}</option>)}
-          </select>
-        </label>
+        <Filter label="Status" value={status} options={STATUSES} onChange={setStatus} />
+        <Filter label="Trigger" value={trigger} options={TRIGGERS} onChange={setTrigger} />
         <label>Search
           <input type="search" value={search} placeholder="name or description"
             onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
