@@ -20,6 +20,18 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 WIDTHS = (1280, 390)
 KEY_ITEM = "dripline.key"  # the sessionStorage item the console keeps the key in
 SERIOUS = ("serious", "critical")
+# Numbers every visible, enabled control (data-kb) and answers how many there are.
+_MARK_CONTROLS = """() => {
+  const all = [...document.querySelectorAll(
+    'a[href], button, input, select, textarea, summary, [tabindex]')];
+  const shown = all.filter(e => !e.disabled && e.tabIndex >= 0
+    && e.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}));
+  shown.forEach((e, i) => { e.dataset.kb = String(i); });
+  return shown.length;
+}"""
+_UNREACHED = """reached => [...document.querySelectorAll('[data-kb]')]
+  .filter(e => !reached.includes(e.dataset.kb))
+  .map(e => e.outerHTML.slice(0, 80))"""
 
 
 def require_chromium() -> None:
@@ -92,8 +104,24 @@ class Guarded:
             violations = self.axe()
             assert violations == [], f"axe-core at {width} px: {violations}"
         self.page.set_viewport_size({"width": 1280, "height": 900})
+        missed = self.unreachable_by_keyboard()
+        assert missed == [], f"controls Tab never reaches: {missed}"
         assert self.outside == [], "requests off the origin"
         assert self.unexpected_errors(*answered) == [], "console errors"
+
+    def unreachable_by_keyboard(self) -> list[str]:
+        """The visible, enabled controls that Tab (from the top of the page) never focuses."""
+        count: int = self.page.evaluate(_MARK_CONTROLS)
+        self.page.evaluate("document.activeElement && document.activeElement.blur()")
+        self.page.evaluate("window.scrollTo(0, 0)")
+        reached: set[str] = set()
+        for _ in range(count + 5):  # the skip link and a few more than the controls
+            self.page.keyboard.press("Tab")
+            mark = self.page.evaluate("document.activeElement?.dataset?.kb ?? null")
+            if mark is not None:
+                reached.add(mark)
+        missed: list[str] = self.page.evaluate(_UNREACHED, sorted(reached))
+        return missed
 
     def axe(self) -> list[str]:
         """Serious and critical violations, injected here only (the console never loads it).
