@@ -22,8 +22,11 @@ const NAV: [string, string][] = [
 function screen(path: string) {
   const parts = path.split("/").filter(Boolean);
   if (parts.length === 0 || (parts[0] === "sequences" && parts.length === 1)) return <Sequences />;
-  if (parts[0] === "sequences" && parts.length === 2) return <SequencePage id={parts[1]} />;
+  if (parts[0] === "sequences" && parts.length === 2) return <SequencePage key={path} id={parts[1]} />;
   if (parts[0] === "sequences" && parts[2] === "analytics") return <Analytics id={parts[1]} />;
+  if (parts[0] === "sequences" && parts[2] === "revisions" && /^\d+$/.test(parts[3] ?? "")) {
+    return <SequencePage key={path} id={parts[1]} revision={Number(parts[3])} />;
+  }
   if (parts[0] === "enrollments" && parts.length === 1) return <Enrollments />;
   if (parts[0] === "enrollments" && parts.length === 2) return <EnrollmentPage id={parts[1]} />;
   if (parts[0] === "operations") return <Operations />;

@@ -242,3 +242,35 @@ def test_pause_resume_and_exit_an_enrollment(console: Guarded, world: World) -> 
     page.locator(".heading .badge-exited").wait_for()
     assert world.get(f"{V1}/enrollments/{eid}")["status"] == "exited"
     console.check_screen()
+
+
+def test_edit_a_live_sequence_through_a_draft_revision_and_publish_it(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Live", activate=True)["id"]
+    enrolled = world.api.post(f"{V1}/sequences/{sid}/enroll", json={"contact_id": "live-1"})
+    assert enrolled.status_code == 201, enrolled.text
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    assert page.get_by_label("Delay").is_disabled()  # the live revision is read-only
+    page.get_by_role("button", name="Edit").click()
+    page.get_by_text("revision 2: draft").wait_for()
+    assert page.url.endswith(f"/console/sequences/{sid}/revisions/2")
+    assert world.get(f"{V1}/sequences/{sid}")["draft_revision"] == 2
+    page.locator("#step-2").click()
+    page.get_by_label("Delay").fill("7")
+    _save(page)
+    draft = world.get(f"{V1}/sequences/{sid}/revisions/2", after="head")
+    assert sorted(s["delay_amount"] for s in draft["steps"]) == [0, 2, 7]
+    assert sorted(s["delay_amount"] for s in world.get(f"{V1}/sequences/{sid}")["steps"]) == [
+        0, 2, 5]  # the live revision is untouched until publishing
+    console.check_screen()  # the revision's builder is a screen like the others
+    page.get_by_role("button", name="Publish…").click()
+    dialog = page.get_by_role("alertdialog", name="Publish revision 2?")
+    dialog.wait_for()
+    assert dialog.locator("[data-plan=pinned]").inner_text() == "1"
+    dialog.get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_url(f"**/console/sequences/{sid}")
+    page.locator(".step-card").first.wait_for()
+    live = world.get(f"{V1}/sequences/{sid}")
+    assert (live["revision"], live["draft_revision"]) == (2, None)
+    assert sorted(s["delay_amount"] for s in live["steps"]) == [0, 2, 7]
+    console.check_screen()

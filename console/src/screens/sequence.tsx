@@ -1,24 +1,34 @@
 import { useEffect, useState } from "preact/hooks";
 
-import { API, ApiError, call } from "../api";
+import { API, ApiError, call, query } from "../api";
 import { move, plan, rebase } from "../builder";
 import { Badge, Link, Loading, ProblemText } from "../components";
-import { setLeaveGuard } from "../router";
+import { navigate, setLeaveGuard } from "../router";
 import type { Sequence, Step } from "../types";
 import { Inspector } from "./inspector";
 
-interface Loaded { sequence: Sequence; etag: string }
+/** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
+interface Loaded { sequence: Sequence; steps: Step[]; etag: string; revision: Revision | null }
+interface Revision { revision: number; status: string; steps: Step[]; version: number }
+interface Plan { revision: number; migration: { planned: unknown[]; conflicts: unknown[]; pinned: number } }
 
-async function load(id: string): Promise<Loaded> {
+async function load(id: string, revision?: number): Promise<Loaded> {
   const answer = await call<Sequence>("GET", `${API}/sequences/${id}`);
-  return { sequence: answer.body, etag: answer.etag ?? `"${answer.body.version}"` };
+  const etag = answer.etag ?? `"${answer.body.version}"`;
+  if (revision === undefined) {
+    return { sequence: answer.body, steps: ordered(answer.body.steps), etag, revision: null };
+  }
+  const draft = await call<Revision>("GET",
+    `${API}/sequences/${id}/revisions/${revision}${query({ after: "head" })}`);
+  return { sequence: answer.body, steps: ordered(draft.body.steps),
+    etag: draft.etag ?? etag, revision: draft.body };
 }
 
-function ordered(sequence: Sequence): Step[] {
-  return sequence.steps.slice().sort((a, b) => a.order - b.order);
+function ordered(steps: Step[]): Step[] {
+  return steps.slice().sort((a, b) => a.order - b.order);
 }
 
-export function SequencePage(props: { id: string }) {
+export function SequencePage(props: { id: string; revision?: number }) {
   const [server, setServer] = useState<Loaded | null>(null);
   const [steps, setSteps] = useState<Step[]>([]);
   const [selected, setSelected] = useState(0);
@@ -28,13 +38,15 @@ export function SequencePage(props: { id: string }) {
   const [conflict, setConflict] = useState(false);
   const [saving, setSaving] = useState(false);
   const [dragging, setDragging] = useState<number | null>(null);
+  const [publishing, setPublishing] = useState<Plan | null>(null);
 
   function take(loaded: Loaded) {
-    setServer(loaded); setSteps(ordered(loaded.sequence)); setFailed(null);
+    setServer(loaded); setSteps(loaded.steps); setFailed(null);
   }
-  useEffect(() => { load(props.id).then(take, setError); }, [props.id]);
+  const reload = () => load(props.id, props.revision);
+  useEffect(() => { reload().then(take, setError); }, [props.id, props.revision]);
 
-  const dirty = server !== null && plan(steps, ordered(server.sequence)).length > 0;
+  const dirty = server !== null && plan(steps, server.steps).length > 0;
   useEffect(() => {
     setLeaveGuard(dirty ? () => confirm("Leave without saving your changes?") : null);
     const warn = (e: BeforeUnloadEvent) => { if (dirty) e.preventDefault(); };
@@ -46,15 +58,18 @@ export function SequencePage(props: { id: string }) {
   if (error) return <ProblemText error={error} />;
   if (!server) return <Loading what="the sequence" />;
   const sequence = server.sequence;
-  const editable = sequence.status === "draft";
+  const draft = server.revision;
+  const editable = draft ? draft.status === "draft" : sequence.status === "draft";
+  const stepsPath = draft ? `${API}/sequences/${props.id}/revisions/${draft.revision}/steps`
+    : `${API}/sequences/${props.id}/steps`;
 
   async function save(base: Loaded, edited: Step[] = steps) {
     setSaving(true); setFailed(null); setConflict(false); setProblem(null);
     let etag = base.etag;
     try {
-      for (const write of plan(edited, ordered(base.sequence))) {
+      for (const write of plan(edited, base.steps)) {
         try {
-          const answer = await call("PUT", `${API}/sequences/${props.id}/steps/${write.stepId}`,
+          const answer = await call("PUT", `${stepsPath}/${write.stepId}`,
             { body: write.patch, ifMatch: etag });
           etag = answer.etag ?? etag;
         } catch (e) {
@@ -66,7 +81,7 @@ export function SequencePage(props: { id: string }) {
           throw e;
         }
       }
-      take(await load(props.id));
+      take(await reload());
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
     } finally {
@@ -76,8 +91,8 @@ export function SequencePage(props: { id: string }) {
 
   async function keepMine() {
     if (!server) return;
-    const fresh = await load(props.id);
-    const merged = rebase(steps, ordered(server.sequence), ordered(fresh.sequence));
+    const fresh = await reload();
+    const merged = rebase(steps, server.steps, fresh.steps);
     setServer(fresh);
     setSteps(merged);
     await save(fresh, merged);
@@ -104,8 +119,36 @@ export function SequencePage(props: { id: string }) {
     setProblem(null);
     try {
       await call("POST", `${API}/sequences/${props.id}/${action}`, { ifMatch: server.etag });
-      take(await load(props.id));
+      take(await reload());
     } catch (e) {
+      if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
+    }
+  }
+
+  /** "Edit" on a live sequence: its draft revision, started from the live one if none. */
+  async function edit() {
+    if (!server) return;
+    setProblem(null);
+    try {
+      const number = server.sequence.draft_revision ?? (await call<Revision>("POST",
+        `${API}/sequences/${props.id}/revisions`, { body: {}, ifMatch: server.etag })).body.revision;
+      navigate(`/sequences/${props.id}/revisions/${number}`);
+    } catch (e) { setProblem(e); }
+  }
+
+  /** Publishing shows the dry run first (what would happen to the contacts inside). */
+  async function publish(dryRun: boolean) {
+    if (!server?.revision) return;
+    setProblem(null);
+    try {
+      const answer = await call<Plan>("POST",
+        `${API}/sequences/${props.id}/revisions/${server.revision.revision}/publish`,
+        { body: { dry_run: dryRun }, ifMatch: server.etag });
+      if (dryRun) { setPublishing(answer.body); return; }
+      setPublishing(null);
+      navigate(`/sequences/${props.id}`);
+    } catch (e) {
+      setPublishing(null);
       if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
     }
   }
@@ -120,10 +163,17 @@ export function SequencePage(props: { id: string }) {
         <Badge value={sequence.status} />
         <Link to={`/sequences/${sequence.id}/analytics`}>Analytics</Link>
         <Link to={`/enrollments?sequence=${sequence.id}`}>Enrollments</Link>
-        {next ? (
+        {draft ? <Badge value={`revision ${draft.revision}: ${draft.status}`} /> : null}
+        {!draft && next ? (
           <button type="button" disabled={dirty} onClick={() => lifecycle(next)}
             title={dirty ? "Save or discard your changes first" : undefined}>
             {next[0].toUpperCase() + next.slice(1)}</button>) : null}
+        {!draft && (sequence.status === "active" || sequence.status === "paused") ? (
+          <button type="button" class="quiet" onClick={edit}>Edit</button>) : null}
+        {draft?.status === "draft" ? (
+          <button type="button" disabled={dirty} onClick={() => publish(true)}
+            title={dirty ? "Save or discard your changes first" : undefined}>Publish…</button>
+        ) : null}
       </div>
       <p class="muted">
         Trigger {sequence.trigger_type}
@@ -134,8 +184,8 @@ export function SequencePage(props: { id: string }) {
       <ProblemText error={problem} />
       {!editable ? (
         <p class="note">
-          Only a draft is edited here; changes to a {sequence.status} sequence go through a draft
-          revision{sequence.draft_revision !== null ? ` (draft revision ${sequence.draft_revision} exists)` : ""}.
+          A {sequence.status} sequence changes through a draft revision: "Edit" opens
+          {sequence.draft_revision !== null ? ` draft revision ${sequence.draft_revision}` : " a new one"}.
         </p>) : (
         <p class="muted">Reorder by dragging a card, or with Alt+↑ / Alt+↓ on a focused card.</p>
       )}
@@ -187,9 +237,24 @@ export function SequencePage(props: { id: string }) {
             <h2 id="conflict-title">Changed elsewhere</h2>
             <p>Someone saved this sequence after you opened it.</p>
             <div class="savebar">
-              <button type="button" onClick={() => { setConflict(false); load(props.id).then(take, setError); }}>
+              <button type="button" onClick={() => { setConflict(false); reload().then(take, setError); }}>
                 Reload theirs</button>
               <button type="button" onClick={() => { keepMine().catch(setProblem); }}>Keep mine</button>
+            </div>
+          </div>
+        </div>) : null}
+      {publishing ? (
+        <div class="dialog-backdrop">
+          <div role="alertdialog" aria-modal="true" aria-labelledby="publish-title" class="dialog">
+            <h2 id="publish-title">Publish revision {publishing.revision}?</h2>
+            <p>New enrollments follow it. The contacts inside stay on the revision they
+              started (<span data-plan="pinned">{publishing.migration.pinned}</span> pinned);
+              <span data-plan="planned"> {publishing.migration.planned.length}</span> would
+              migrate, <span data-plan="conflicts">{publishing.migration.conflicts.length}</span>
+              {" "}conflict.</p>
+            <div class="savebar">
+              <button type="button" onClick={() => publish(false)}>Publish</button>
+              <button type="button" class="quiet" onClick={() => setPublishing(null)}>Cancel</button>
             </div>
           </div>
         </div>) : null}
