@@ -26,9 +26,13 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 def _file(relative: str) -> Path | None:
     """The built file at ``relative``, or None (also for anything outside the build)."""
-    candidate = (STATIC / relative).resolve()
-    if candidate.is_file() and candidate.is_relative_to(STATIC) and candidate.name != "build.json":
-        return candidate
+    try:
+        candidate = (STATIC / relative).resolve()
+        if candidate.is_relative_to(STATIC) and candidate.is_file() \
+                and candidate.name != "build.json":
+            return candidate
+    except (OSError, ValueError):  # a name no file system accepts (a NUL byte, too long)
+        pass
     return None
 
 

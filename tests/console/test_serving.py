@@ -74,7 +74,8 @@ def test_the_assets_are_the_built_files(client: TestClient) -> None:
 
 @pytest.mark.parametrize("path", ["/console/assets/app-MISSING0.js", "/console/build.json",
                                   "/console/nothing.png", "/console/../api/app.py",
-                                  "/console/%2e%2e/app.py"])
+                                  "/console/%2e%2e/app.py", "/console/a%00b.js",
+                                  "/console/" + "x" * 5000 + ".js"])
 def test_a_missing_file_is_404_not_the_page(client: TestClient, path: str) -> None:
     answer = client.get(path)
     assert answer.status_code == 404
