@@ -112,8 +112,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield made
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: while Playwright's sync API is open it holds an asyncio
+    # loop running in this thread, and a later test of the same worker that runs its own
+    # loop (asyncio.run) would fail.
     require_chromium()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
