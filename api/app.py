@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import docs, error_handlers
+from api import console, docs, error_handlers
 from api.auth import ApiKeys
 from api.deps import READ_WAIT_SECONDS
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
@@ -73,6 +73,8 @@ def create_app(runtime: Runtime, *, api_keys: ApiKeys | None = None,
         app.include_router(module.router)
     app.include_router(health.router)
     docs.install(app)
+    if runtime.settings.console == "on":
+        console.install(app)
     # The last added runs first: metrics see every answer, 413s included.
     app.add_middleware(PositionHeaderMiddleware,
                        head=lambda: app.state.runtime.app.recorder.max_notification_id() or 0)

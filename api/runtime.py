@@ -24,6 +24,9 @@ class ApiSettings(Protocol):
     @property
     def stuck_after_seconds(self) -> int: ...  # overdue past this: stuck (CAPABILITIES §7)
 
+    @property
+    def console(self) -> str: ...  # "on": the web console at /console/; "off": none
+
 
 class Runtime(Protocol):
     @property

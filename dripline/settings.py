@@ -46,6 +46,10 @@ class Settings(KafkaSettings):
                     "(the why view, dripline enrollments stuck, the overdue metrics)")
     log_format: Literal["text", "json"] = Field(
         default="text", description="text, or json: one object per line with ids as fields")
+    console: Literal["on", "off"] = Field(
+        default="on",
+        description="on: the API process serves the web console at /console/ (and / redirects "
+                    "there); off: neither")
 
     @field_validator("database_url")
     @classmethod

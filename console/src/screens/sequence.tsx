@@ -1,0 +1,263 @@
+import { useEffect, useState } from "preact/hooks";
+
+import { API, ApiError, call, query } from "../api";
+import { move, plan, rebase } from "../builder";
+import { Badge, Link, Loading, ProblemText } from "../components";
+import { navigate, setLeaveGuard } from "../router";
+import type { Sequence, Step } from "../types";
+import { Inspector } from "./inspector";
+
+/** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
+interface Loaded { sequence: Sequence; steps: Step[]; etag: string; revision: Revision | null }
+interface Revision { revision: number; status: string; steps: Step[]; version: number }
+interface Plan { revision: number; migration: { planned: unknown[]; conflicts: unknown[]; pinned: number } }
+
+async function load(id: string, revision?: number): Promise<Loaded> {
+  const answer = await call<Sequence>("GET", `${API}/sequences/${id}`);
+  const etag = answer.etag ?? `"${answer.body.version}"`;
+  if (revision === undefined) {
+    return { sequence: answer.body, steps: ordered(answer.body.steps), etag, revision: null };
+  }
+  const draft = await call<Revision>("GET",
+    `${API}/sequences/${id}/revisions/${revision}${query({ after: "head" })}`);
+  return { sequence: answer.body, steps: ordered(draft.body.steps),
+    etag: draft.etag ?? etag, revision: draft.body };
+}
+
+function ordered(steps: Step[]): Step[] {
+  return steps.slice().sort((a, b) => a.order - b.order);
+}
+
+export function SequencePage(props: { id: string; revision?: number }) {
+  const [server, setServer] = useState<Loaded | null>(null);
+  const [steps, setSteps] = useState<Step[]>([]);
+  const [selected, setSelected] = useState(0);
+  const [error, setError] = useState<unknown>(null);
+  const [failed, setFailed] = useState<{ stepId: string; error: ApiError } | null>(null);
+  const [problem, setProblem] = useState<unknown>(null);
+  const [conflict, setConflict] = useState(false);
+  const [saving, setSaving] = useState(false);
+  const [dragging, setDragging] = useState<number | null>(null);
+  const [publishing, setPublishing] = useState<Plan | null>(null);
+
+  function take(loaded: Loaded) {
+    setServer(loaded); setSteps(loaded.steps); setFailed(null);
+  }
+  const reload = () => load(props.id, props.revision);
+  useEffect(() => { reload().then(take, setError); }, [props.id, props.revision]);
+
+  const dirty = server !== null && plan(steps, server.steps).length > 0;
+  useEffect(() => {
+    setLeaveGuard(dirty ? () => confirm("Leave without saving your changes?") : null);
+    const warn = (e: BeforeUnloadEvent) => { if (dirty) e.preventDefault(); };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+  useEffect(() => () => setLeaveGuard(null), []);
+
+  if (error) return <ProblemText error={error} />;
+  if (!server) return <Loading what="the sequence" />;
+  const sequence = server.sequence;
+  const draft = server.revision;
+  const editable = draft ? draft.status === "draft" : sequence.status === "draft";
+  const stepsPath = draft ? `${API}/sequences/${props.id}/revisions/${draft.revision}/steps`
+    : `${API}/sequences/${props.id}/steps`;
+
+  async function save(base: Loaded, edited: Step[] = steps) {
+    setSaving(true); setFailed(null); setConflict(false); setProblem(null);
+    let etag = base.etag;
+    try {
+      for (const write of plan(edited, base.steps)) {
+        try {
+          const answer = await call("PUT", `${stepsPath}/${write.stepId}`,
+            { body: write.patch, ifMatch: etag });
+          etag = answer.etag ?? etag;
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 422) {
+            setFailed({ stepId: write.stepId, error: e });
+            setSelected(Math.max(0, edited.findIndex((s) => s.id === write.stepId)));
+            return;
+          }
+          throw e;
+        }
+      }
+      take(await reload());
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  async function keepMine() {
+    if (!server) return;
+    const fresh = await reload();
+    const merged = rebase(steps, server.steps, fresh.steps);
+    setServer(fresh);
+    setSteps(merged);
+    await save(fresh, merged);
+  }
+
+  function reorder(from: number, to: number) {
+    if (to < 0 || to >= steps.length) return;
+    setSteps(move(steps, from, to));
+    setSelected(to);
+  }
+
+  function onKey(event: KeyboardEvent, index: number) {
+    if (!editable || !event.altKey) return;
+    if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+      event.preventDefault();
+      const to = index + (event.key === "ArrowUp" ? -1 : 1);
+      reorder(index, to);
+      requestAnimationFrame(() => document.getElementById(`step-${to}`)?.focus());
+    }
+  }
+
+  async function lifecycle(action: "activate" | "pause" | "resume") {
+    if (!server) return;
+    setProblem(null);
+    try {
+      await call("POST", `${API}/sequences/${props.id}/${action}`, { ifMatch: server.etag });
+      take(await reload());
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
+    }
+  }
+
+  /** "Edit" on a live sequence: its draft revision, started from the live one if none. */
+  async function edit() {
+    if (!server) return;
+    setProblem(null);
+    try {
+      const number = server.sequence.draft_revision ?? (await call<Revision>("POST",
+        `${API}/sequences/${props.id}/revisions`, { body: {}, ifMatch: server.etag })).body.revision;
+      navigate(`/sequences/${props.id}/revisions/${number}`);
+    } catch (e) { setProblem(e); }
+  }
+
+  /** Publishing shows the dry run first (what would happen to the contacts inside). */
+  async function publish(dryRun: boolean) {
+    if (!server?.revision) return;
+    setProblem(null);
+    try {
+      const answer = await call<Plan>("POST",
+        `${API}/sequences/${props.id}/revisions/${server.revision.revision}/publish`,
+        { body: { dry_run: dryRun }, ifMatch: server.etag });
+      if (dryRun) { setPublishing(answer.body); return; }
+      setPublishing(null);
+      navigate(`/sequences/${props.id}`);
+    } catch (e) {
+      setPublishing(null);
+      if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
+    }
+  }
+
+  const current = steps[selected];
+  const next = { draft: "activate", active: "pause", paused: "resume" }[sequence.status] as
+    "activate" | "pause" | "resume" | undefined;
+  return (
+    <section>
+      <div class="heading">
+        <h1>{sequence.name}</h1>
+        <Badge value={sequence.status} />
+        <Link to={`/sequences/${sequence.id}/analytics`}>Analytics</Link>
+        <Link to={`/enrollments?sequence=${sequence.id}`}>Enrollments</Link>
+        {draft ? <Badge value={`revision ${draft.revision}: ${draft.status}`} /> : null}
+        {!draft && next ? (
+          <button type="button" disabled={dirty} onClick={() => lifecycle(next)}
+            title={dirty ? "Save or discard your changes first" : undefined}>
+            {next[0].toUpperCase() + next.slice(1)}</button>) : null}
+        {!draft && (sequence.status === "active" || sequence.status === "paused") ? (
+          <button type="button" class="quiet" onClick={edit}>Edit</button>) : null}
+        {draft?.status === "draft" ? (
+          <button type="button" disabled={dirty} onClick={() => publish(true)}
+            title={dirty ? "Save or discard your changes first" : undefined}>Publish…</button>
+        ) : null}
+      </div>
+      <p class="muted">
+        Trigger {sequence.trigger_type}
+        {Object.entries(sequence.trigger_data).map(([k, v]) => ` · ${k}: ${v}`).join("")}
+        {sequence.exit_on_reply ? " · exits on reply" : ""} · version {sequence.version}
+        {sequence.revision !== null ? ` · revision ${sequence.revision}` : ""}
+      </p>
+      <ProblemText error={problem} />
+      {!editable ? (
+        <p class="note">
+          A {sequence.status} sequence changes through a draft revision: "Edit" opens
+          {sequence.draft_revision !== null ? ` draft revision ${sequence.draft_revision}` : " a new one"}.
+        </p>) : (
+        <p class="muted">Reorder by dragging a card, or with Alt+↑ / Alt+↓ on a focused card.</p>
+      )}
+      <div class="builder">
+        <ol class="steps" aria-label="Steps">
+          {steps.map((step, index) => (
+            <li key={step.id}>
+              <p class="delay-pill">
+                wait {step.delay_amount} {step.delay_unit}
+              </p>
+              <button type="button" id={`step-${index}`} data-step-id={step.id}
+                class={`step-card${index === selected ? " selected" : ""}`}
+                aria-pressed={index === selected}
+                aria-label={`Step ${index + 1}: ${step.name}`}
+                draggable={editable}
+                onClick={() => setSelected(index)}
+                onKeyDown={(e) => onKey(e, index)}
+                onDragStart={(e) => { setDragging(index); e.dataTransfer?.setData("text/plain", String(index)); }}
+                onDragOver={(e) => { if (dragging !== null) e.preventDefault(); }}
+                onDrop={(e) => { e.preventDefault(); if (dragging !== null) reorder(dragging, index); setDragging(null); }}
+                onDragEnd={() => setDragging(null)}>
+                <span class="step-name">{step.name}</span>
+                <span class="step-meta">{step.message_template.channel} · {step.message_template.type}
+                  {step.conditions.length ? ` · ${step.conditions.length} condition(s)` : ""}</span>
+                <span class="step-content">{step.message_template.content}</span>
+              </button>
+            </li>
+          ))}
+        </ol>
+        {current ? (
+          <Inspector step={current} editable={editable}
+            error={failed && failed.stepId === current.id ? failed.error : null}
+            onChange={(step) => setSteps(steps.map((s, i) => (i === selected ? step : s)))} />
+        ) : <p class="muted">This sequence has no steps.</p>}
+      </div>
+      {editable ? (
+        <div class="savebar">
+          <button type="button" disabled={!dirty || saving} onClick={() => save(server)}>
+            {saving ? "Saving…" : "Save"}
+          </button>
+          <button type="button" class="quiet" disabled={!dirty || saving}
+            onClick={() => take(server)}>Discard changes</button>
+          {dirty ? <span class="muted">Unsaved changes</span> : null}
+          {failed && failed.stepId !== current?.id ? <ProblemText error={failed.error} /> : null}
+        </div>) : null}
+      {conflict ? (
+        <div class="dialog-backdrop">
+          <div role="alertdialog" aria-modal="true" aria-labelledby="conflict-title" class="dialog">
+            <h2 id="conflict-title">Changed elsewhere</h2>
+            <p>Someone saved this sequence after you opened it.</p>
+            <div class="savebar">
+              <button type="button" onClick={() => { setConflict(false); reload().then(take, setError); }}>
+                Reload theirs</button>
+              <button type="button" onClick={() => { keepMine().catch(setProblem); }}>Keep mine</button>
+            </div>
+          </div>
+        </div>) : null}
+      {publishing ? (
+        <div class="dialog-backdrop">
+          <div role="alertdialog" aria-modal="true" aria-labelledby="publish-title" class="dialog">
+            <h2 id="publish-title">Publish revision {publishing.revision}?</h2>
+            <p>New enrollments follow it. The contacts inside stay on the revision they
+              started (<span data-plan="pinned">{publishing.migration.pinned}</span> pinned);
+              <span data-plan="planned"> {publishing.migration.planned.length}</span> would
+              migrate, <span data-plan="conflicts">{publishing.migration.conflicts.length}</span>
+              {" "}conflict.</p>
+            <div class="savebar">
+              <button type="button" onClick={() => publish(false)}>Publish</button>
+              <button type="button" class="quiet" onClick={() => setPublishing(null)}>Cancel</button>
+            </div>
+          </div>
+        </div>) : null}
+    </section>
+  );
+}
