@@ -167,9 +167,21 @@ def test_another_tenants_enrollment_is_404(acme: TestClient, globex: TestClient,
     answer = globex.get(f"{V1}/enrollments/{enrollment_id}/why")
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_stuck_list_shows_a_tenant_its_own_stuck_enrollments_only(
+        acme: TestClient, globex: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    """No scheduler runs: acme's enrollment is stuck six minutes after its step fell due;
+    globex, asking for everything overdue by a second, sees nothing of it."""
+    sequence = build_sequence(acme, {"name": "Soon", "steps": [step(0, "Hi", minutes=1)]})
+    enrollment_id = ok(acme.post(f"{V1}/sequences/{sequence['id']}/enroll",
+                                 json={"contact_id": "ana"}), 201)["id"]
     runtime.catch_up()
-    clock_far = globex.get(f"{V1}/ops/stuck", params={"older_than": 1})
-    assert ok(clock_far)["items"] == []
+    clock.set(at("09:07"))
+    theirs = ok(globex.get(f"{V1}/ops/stuck", params={"older_than": 1}))
+    assert (theirs["items"], theirs["total"]) == ([], 0)
+    ours = ok(acme.get(f"{V1}/ops/stuck", params={"older_than": 1}))
+    assert [i["enrollment_id"] for i in ours["items"]] == [enrollment_id]
 
 
 def test_after_replaying_every_read_model_the_answer_is_the_same(
