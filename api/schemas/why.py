@@ -85,12 +85,16 @@ class StuckItem(BaseModel):
 class ProjectionLag(BaseModel):
     behind_events: int = Field(ge=0, description="Events the due_enrollments read model is "
                                                  "behind the event store")
-    contradicted: int = Field(ge=0, description="Overdue rows of the read model that their "
-                                                "aggregate contradicts (lag, not stuck)")
+    contradicted: int = Field(ge=0, description="Overdue rows of the read model, among "
+                                                "those examined, that their aggregate "
+                                                "contradicts (lag, not stuck)")
     contradicted_ids: list[str] = Field(description="The first 100 of them")
 
 
 class StuckPage(Page[StuckItem]):
+    total: int = Field(ge=0, description=(
+        "Exact when every candidate was examined; otherwise the confirmed ones plus the "
+        "candidates past those examined for this page (an upper bound, at most 10,000)"))
     projection_lag: ProjectionLag
     scheduler_heartbeat_age_seconds: int | None = Field(
         description="Seconds since a scheduler last scanned (None: none ever did)")

@@ -11,13 +11,16 @@ capability is merged: ``test_a_capped_enrollment_says_frequency_cap`` below is t
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from domain.app_why import Overdue
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from dripline.cli import app as cli
@@ -149,8 +152,51 @@ def test_without_a_scheduler_it_is_due_then_stuck_and_listed_until_one_runs(
     assert listed["total"] == 0
     assert listed["projection_lag"]["contradicted"] == 0
     assert _why(acme, enrollment_id)["waiting"]["reason"] == "delay"
+    clock.set(at("09:07") + timedelta(seconds=30))  # the gauges are measured every 30 s
     assert _gauges(acme) == {'dripline_enrollments_overdue{older_than="300"}': 0.0,
                              "dripline_enrollment_oldest_overdue_seconds": 0.0}
+
+
+def test_the_gauges_confirm_the_oldest_hundred_only_and_are_measured_every_30_seconds(
+        acme: TestClient, runtime: Runtime, clock: ManualClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """120 stuck enrollments: a scrape counts them in the read model and confirms the oldest
+    100 on their aggregates; a scrape within 30 s measures nothing again; the stuck list's
+    first page of one confirms one, and its total counts the candidates past it."""
+    sequence = build_sequence(acme, {"name": "Soon", "steps": [step(0, "Hi", minutes=1)]})
+    enrolled = runtime.app.enroll_many("acme", UUID(sequence["id"]),
+                                       [f"c-{n:03d}" for n in range(120)])
+    assert len(enrolled.enrolled) == 120
+    runtime.catch_up()
+    confirmed: list[int] = []
+    confirm = runtime.app.why.confirm_overdue
+
+    def counted(tenant_id: str | None, candidates: Collection[UUID],
+                older_than: timedelta) -> list[Overdue]:
+        confirmed.append(len(candidates))
+        return confirm(tenant_id, candidates, older_than)
+
+    monkeypatch.setattr(runtime.app.why, "confirm_overdue", counted)
+    clock.set(at("09:07"))
+    stuck = {'dripline_enrollments_overdue{older_than="300"}': 120.0,
+             "dripline_enrollment_oldest_overdue_seconds": 360.0}
+    assert _gauges(acme) == stuck
+    assert confirmed == [100]
+    clock.set(at("09:07") + timedelta(seconds=29))
+    assert _gauges(acme) == stuck
+    assert confirmed == [100]  # the last measure, not a new one
+    clock.set(at("09:07") + timedelta(seconds=30))
+    assert _gauges(acme)["dripline_enrollment_oldest_overdue_seconds"] == 390.0
+    assert confirmed == [100, 100]
+
+    confirmed.clear()
+    first = ok(acme.get(f"{V1}/ops/stuck", params={"limit": 1}))
+    assert (len(first["items"]), first["total"], confirmed) == (1, 120, [1])
+    confirmed.clear()
+    second = ok(acme.get(f"{V1}/ops/stuck", params={"limit": 50, "page": 2}))
+    assert (len(second["items"]), second["total"], sum(confirmed)) == (50, 120, 100)
+    last = ok(acme.get(f"{V1}/ops/stuck", params={"limit": 50, "page": 3}))
+    assert (len(last["items"]), last["total"]) == (20, 120)
 
 
 def _gauges(client: TestClient) -> dict[str, float]:
