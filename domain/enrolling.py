@@ -21,7 +21,7 @@ from domain.errors import (
     SequenceNotActiveError,
 )
 from domain.exits import exit_reason
-from domain.schedule import due_after
+from domain.schedule import due_after, window_zone
 from domain.sequence import DripSequence
 from domain.slot import EnrollmentSlot
 from domain.unit_of_work import UnitOfWork
@@ -77,7 +77,7 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
         sequence_id=sequence.id, contact_id=contact_ref, number=number,
         step_order=first.order, due_at=due_after(now, first, live, tz), source=source,
         at=now, entered_at=entered_at or now, revision=live.number,
-        nominal_due_at=now + first.delay)
+        nominal_due_at=now + first.delay, zone=window_zone(live, tz))
     if slot is None:
         uow.add(EnrollmentSlot.start(sequence_id=sequence.id, contact_id=contact_ref,
                                      enrollment_id=enrollment.id, at=now))

@@ -80,6 +80,9 @@ class Enrollment(Aggregate):
         # The due time the first step's delay alone gives, before the send window moved it
         # (None in events stored before it existed).
         nominal_due_at: datetime | None = None
+        # The zone the send window was read in for this due time (the contact's, else the
+        # window's, else UTC); None without a window, and in events stored before it existed.
+        zone: str | None = None
 
         def apply(self, e: Any) -> None:
             e.tenant_id, e.sequence_id, e.contact_id = (self.tenant_id, self.sequence_id,
@@ -128,6 +131,9 @@ class Enrollment(Aggregate):
         # ``next_due_at`` as the next step's delay alone gives it, before the send window
         # moved it (None in events stored before it existed, and after the last step).
         nominal_due_at: datetime | None = None
+        # The zone the send window was read in for this due time (the contact's, else the
+        # window's, else UTC); None without a window, and in events stored before it existed.
+        zone: str | None = None
 
         def apply(self, e: Any) -> None:
             e._requested(self.step_order, self.attempt, self.at, self.step_id)
@@ -234,6 +240,9 @@ class Enrollment(Aggregate):
         due_at: datetime
         # ``due_at`` before the send window moved it (None in events stored before it).
         nominal_due_at: datetime | None = None
+        # The zone the send window was read in for this due time (the contact's, else the
+        # window's, else UTC); None without a window, and in events stored before it existed.
+        zone: str | None = None
 
         def apply(self, e: Any) -> None:
             e.current_step_order, e.attempt = self.new_step_order, 1
@@ -248,6 +257,8 @@ class Enrollment(Aggregate):
         # frequency_cap or throttle; ``detail`` says which rule, count, limit or bucket.
         reason: str = "send_window"
         detail: dict[str, Any] | None = None
+        # send_window: the zone the window was read in (None in events stored before it).
+        zone: str | None = None
 
         def apply(self, e: Any) -> None:
             e.step_due_at = self.due_at
@@ -407,11 +418,12 @@ class Enrollment(Aggregate):
     def start(cls, *, id: UUID, tenant_id: str, sequence_id: UUID, contact_id: str,
               number: int, step_order: int, due_at: datetime, source: str, at: datetime,
               entered_at: datetime | None = None, revision: int = 1,
-              nominal_due_at: datetime | None = None) -> Enrollment:
+              nominal_due_at: datetime | None = None, zone: str | None = None) -> Enrollment:
         return cls._create(cls.Created, id=id, tenant_id=tenant_id, sequence_id=sequence_id,
                            contact_id=contact_id, number=number, step_order=step_order,
                            due_at=due_at, source=source, at=at, entered_at=entered_at or at,
-                           revision=revision, nominal_due_at=nominal_due_at, timestamp=at)
+                           revision=revision, nominal_due_at=nominal_due_at, zone=zone,
+                           timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
         trigger(self, event_class, fields)
@@ -452,7 +464,7 @@ class Enrollment(Aggregate):
     def execute_step(self, *, step_order: int, step_id: UUID, attempt: int, due_at: datetime,
                      message: dict[str, Any], advance_to: int | None,
                      next_due_at: datetime | None, final: bool, at: datetime,
-                     nominal_due_at: datetime | None = None) -> str:
+                     nominal_due_at: datetime | None = None, zone: str | None = None) -> str:
         """Record the request of a step's message; returns its message id."""
         self._require_active("execute a step")
         message_id = ids.message_id(self.id, step_order, attempt)
@@ -465,6 +477,7 @@ class Enrollment(Aggregate):
         self._emit(self.StepExecuted, step_order=step_order, step_id=str(step_id),
                    attempt=attempt, due_at=due_at, advance_to=advance_to,
                    next_due_at=next_due_at, final=final, at=at, nominal_due_at=nominal_due_at,
+                   zone=zone,
                    **{k: message[k] for k in MESSAGE_FIELDS})
         return message_id
 
@@ -475,7 +488,7 @@ class Enrollment(Aggregate):
                    detail=detail[:500], step_id=str(step_id) if step_id else "")
 
     def advance(self, new_step_order: int, due_at: datetime, at: datetime,
-                nominal_due_at: datetime | None = None) -> None:
+                nominal_due_at: datetime | None = None, zone: str | None = None) -> None:
         self._require_active("advance")
         if new_step_order <= self.current_step_order:
             raise StepOrderRegressionError(
@@ -483,12 +496,13 @@ class Enrollment(Aggregate):
                 f"it cannot move to step {new_step_order}"
             )
         self._emit(self.Advanced, new_step_order=new_step_order, due_at=due_at, at=at,
-                   nominal_due_at=nominal_due_at)
+                   nominal_due_at=nominal_due_at, zone=zone)
 
     def reschedule(self, due_at: datetime, at: datetime, reason: str = "send_window",
-                   detail: dict[str, Any] | None = None) -> None:
+                   detail: dict[str, Any] | None = None, zone: str | None = None) -> None:
         self._require_active("be rescheduled")
-        self._emit(self.Rescheduled, due_at=due_at, at=at, reason=reason, detail=detail)
+        self._emit(self.Rescheduled, due_at=due_at, at=at, reason=reason, detail=detail,
+                   zone=zone)
 
     def reschedule_retry(self, due_at: datetime, at: datetime) -> None:
         self._require_active("be rescheduled")

@@ -128,7 +128,7 @@ def _follow(s: _Scheduled, ev: Any, ctx: Context) -> None:
     """Update the latest scheduling reasons with one event."""
     if isinstance(ev, E.Created):
         s.settling = False
-        s.step = _moved(ev.at, ev.due_at, ev.nominal_due_at, ev.step_order, ctx)
+        s.step = _moved(ev.at, ev.due_at, ev.nominal_due_at, ev.zone, ev.step_order, ctx)
         s.nominal = ev.nominal_due_at or ev.due_at
     elif isinstance(ev, E.StepExecuted):
         if s.retry is not None and ev.advance_to is None:
@@ -137,10 +137,11 @@ def _follow(s: _Scheduled, ev: Any, ctx: Context) -> None:
             s.settling, s.nominal = True, ev.next_due_at
             s.step = Waiting("delay", ev.at, ev.next_due_at, _settle(ev.step_order))
         elif ev.advance_to is not None:
-            s.step = _moved(ev.at, ev.next_due_at, ev.nominal_due_at, ev.advance_to, ctx)
+            s.step = _moved(ev.at, ev.next_due_at, ev.nominal_due_at, ev.zone, ev.advance_to,
+                            ctx)
             s.nominal = ev.nominal_due_at or ev.next_due_at
     elif isinstance(ev, E.Advanced):
-        s.step = _moved(ev.at, ev.due_at, ev.nominal_due_at, ev.new_step_order, ctx)
+        s.step = _moved(ev.at, ev.due_at, ev.nominal_due_at, ev.zone, ev.new_step_order, ctx)
         s.nominal = ev.nominal_due_at or ev.due_at
     elif isinstance(ev, E.Rescheduled):
         s.step = _rescheduled(s, ev, ctx)
@@ -160,10 +161,10 @@ def _follow(s: _Scheduled, ev: Any, ctx: Context) -> None:
                                                       "migrated_to_revision": ev.to_revision})
 
 
-def _moved(at: datetime, due: datetime | None, nominal: datetime | None, order: int,
-           ctx: Context) -> Waiting:
+def _moved(at: datetime, due: datetime | None, nominal: datetime | None, recorded: str | None,
+           order: int, ctx: Context) -> Waiting:
     if nominal is not None and due is not None and nominal != due:
-        return Waiting("send_window", at, due, _window_detail(nominal, due, ctx))
+        return Waiting("send_window", at, due, _window_detail(nominal, due, recorded, ctx))
     step = ctx.revision.step_at(order) if ctx.revision else None
     delay = ({"delay_amount": step.delay_amount, "delay_unit": step.delay_unit}
              if step else {})
@@ -177,7 +178,7 @@ def _rescheduled(s: _Scheduled, ev: Any, ctx: Context) -> Waiting:
     if ev.reason == "send_window":
         before = s.step.until if s.step is not None else None
         return Waiting("send_window", ev.at, ev.due_at,
-                       _window_detail(before or ev.at, ev.due_at, ctx))
+                       _window_detail(before or ev.at, ev.due_at, ev.zone, ctx))
     # frequency_cap (rule_index, count, limit), throttle (channel, minute, limit) or a reason
     # added later: what the deciding rule recorded, as recorded.
     return Waiting(ev.reason, ev.at, ev.due_at, dict(ev.detail or {}))
@@ -188,9 +189,12 @@ def _settle(order: int | None) -> dict[str, Any]:
             **({"step_order": order} if order is not None else {})}
 
 
-def _window_detail(nominal: datetime, due: datetime, ctx: Context) -> dict[str, Any]:
+def _window_detail(nominal: datetime, due: datetime, recorded: str | None,
+                   ctx: Context) -> dict[str, Any]:
+    """In the zone recorded with the due time; events stored before it was recorded fall back
+    to the contact's zone now, else the window's, else UTC."""
     window = ctx.revision.window if ctx.revision else None
-    tz = (zone(ctx.contact_timezone) or zone(window.timezone if window else None)
-          or ZoneInfo("UTC"))
+    tz = (zone(recorded) or zone(ctx.contact_timezone)
+          or zone(window.timezone if window else None) or ZoneInfo("UTC"))
     return {"timezone": str(tz.key), "local_due": nominal.astimezone(tz).strftime("%H:%M"),
             "local_until": due.astimezone(tz).strftime("%H:%M"), "nominal_due_at": iso(nominal)}
