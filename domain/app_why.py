@@ -16,7 +16,7 @@ from domain.contact import Contact
 from domain.enrollment import Enrollment
 from domain.migration import migration_id
 from domain.sequence import DripSequence
-from domain.why import Context, Explanation, explain
+from domain.why import Context, Explanation, explain, overdue_past
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class WhyQueries:
         seq = sequence if isinstance(sequence, DripSequence) else None
         now = self.core.clock()
         overdue = (e.status == "active" and e.next_scheduled_at is not None
-                   and now - e.next_scheduled_at > stuck_after)
+                   and overdue_past(e.next_scheduled_at, now, stuck_after))
         ctx = Context(
             revision=seq.pinned(e.revision) if seq is not None else None,
             contact_timezone=contact.timezone if isinstance(contact, Contact) else None,
@@ -87,7 +87,7 @@ class WhyQueries:
                            and (tenant_id is None or e.tenant_id == tenant_id)]
             overdue = [e for e in enrollments if e.status == "active"
                        and e.next_scheduled_at is not None
-                       and now - e.next_scheduled_at > older_than]
+                       and overdue_past(e.next_scheduled_at, now, older_than)]
             sequences = uow.load({e.sequence_id for e in overdue})
         finally:
             uow.discard()

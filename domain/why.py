@@ -77,6 +77,12 @@ class _Scheduled:
     settling: bool = False
 
 
+def overdue_past(due: datetime, now: datetime, threshold: timedelta) -> bool:
+    """Due more than ``threshold`` ago, on the exact times: stuck. The one test of the why
+    view, the stuck detector and its gauges."""
+    return now - due > threshold
+
+
 def explain(e: Enrollment, events: list[Any], ctx: Context) -> Explanation:
     scheduled = _Scheduled()
     for event in events:
@@ -112,9 +118,9 @@ def _waiting(e: Enrollment, events: list[Any], s: _Scheduled, overdue: int,
                 and e.next_scheduled_at == e.pending_retry["due_at"])
     scheduled = (s.retry if retrying else s.step) or Waiting("delay", e.enrolled_at,
                                                               e.next_scheduled_at)
-    if overdue > 0:
+    if e.next_scheduled_at is not None and ctx.now > e.next_scheduled_at:
         behind = {"behind_seconds": overdue, "scheduled_reason": scheduled.reason}
-        if overdue <= ctx.stuck_after.total_seconds():
+        if not overdue_past(e.next_scheduled_at, ctx.now, ctx.stuck_after):
             return Waiting("due", e.next_scheduled_at, None, behind)
         return Waiting("stuck", e.next_scheduled_at, None,
                        {**behind, "suspected_cause": ctx.suspected_cause or "unknown"})

@@ -158,6 +158,19 @@ def test_without_a_scheduler_it_is_due_then_stuck_and_listed_until_one_runs(
                              "dripline_enrollment_oldest_overdue_seconds": 0.0}
 
 
+def test_half_a_second_past_the_threshold_the_why_view_and_the_list_agree_it_is_stuck(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    sequence = build_sequence(acme, {"name": "Soon", "steps": [step(0, "Hi", minutes=1)]})
+    enrollment_id = ok(acme.post(f"{V1}/sequences/{sequence['id']}/enroll",
+                                 json={"contact_id": "ana"}), 201)["id"]
+    runtime.catch_up()
+    clock.set(at("09:06") + timedelta(milliseconds=500))  # 300.5 s past its due time
+    waiting = _why(acme, enrollment_id)["waiting"]
+    assert (waiting["reason"], waiting["detail"]["behind_seconds"]) == ("stuck", 300)
+    listed = ok(acme.get(f"{V1}/ops/stuck"))
+    assert [i["enrollment_id"] for i in listed["items"]] == [enrollment_id]
+
+
 def test_the_gauges_confirm_the_oldest_hundred_only_and_are_measured_every_30_seconds(
         acme: TestClient, runtime: Runtime, clock: ManualClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
