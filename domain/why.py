@@ -29,6 +29,7 @@ from domain.why_timeline import TimelineEntry, iso, masked, timeline
 from domain.windows import zone
 
 E = Enrollment
+TIMELINE_LIMIT = 500  # the newest events the timeline shows; it says how many it leaves out
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class Explanation:
     nominal_due_at: datetime | None
     waiting: Waiting
     overdue_seconds: int
-    timeline: list[TimelineEntry]
+    timeline: list[TimelineEntry]  # the newest TIMELINE_LIMIT events, oldest first
+    timeline_omitted: int = 0  # older events left out of it
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ def explain(e: Enrollment, events: list[Any], ctx: Context) -> Explanation:
         next_due_at=e.next_scheduled_at,
         nominal_due_at=(scheduled.nominal or e.step_due_at) if e.is_open else None,
         waiting=_waiting(e, events, scheduled, overdue, ctx), overdue_seconds=overdue,
-        timeline=timeline(events))
+        timeline=timeline(events[-TIMELINE_LIMIT:]),
+        timeline_omitted=max(0, len(events) - TIMELINE_LIMIT))
 
 
 def _waiting(e: Enrollment, events: list[Any], s: _Scheduled, overdue: int,

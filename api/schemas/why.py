@@ -56,7 +56,9 @@ class WhyOut(BaseModel):
         description="The due time the delay alone gives, before a send window moved it")
     waiting: WaitingOut
     overdue_seconds: int = Field(ge=0)
-    timeline: list[TimelineEntryOut]
+    timeline: list[TimelineEntryOut] = Field(
+        description="The enrollment's newest 500 events, oldest first")
+    timeline_omitted: int = Field(0, ge=0, description="Older events left out of the timeline")
 
     @classmethod
     def of(cls, x: Explanation) -> WhyOut:
@@ -69,7 +71,8 @@ class WhyOut(BaseModel):
                                until=x.waiting.until, detail=x.waiting.detail),
             overdue_seconds=x.overdue_seconds,
             timeline=[TimelineEntryOut(at=t.at, type=t.type, summary=t.summary, data=t.data)
-                      for t in x.timeline])
+                      for t in x.timeline],
+            timeline_omitted=x.timeline_omitted)
 
 
 class StuckItem(BaseModel):

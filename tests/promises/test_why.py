@@ -171,6 +171,38 @@ def test_half_a_second_past_the_threshold_the_why_view_and_the_list_agree_it_is_
     assert [i["enrollment_id"] for i in listed["items"]] == [enrollment_id]
 
 
+def test_a_pause_committed_while_the_view_reads_cannot_make_it_disagree_with_itself(
+        acme: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The enrollment is paused just as the view reads its events: its status and its
+    timeline come from the same read, so both show the pause or neither does."""
+    enrollment_id = _enroll(acme, runtime, {"name": "Two", "steps": [
+        step(0, "Hi"), step(1, "Later", minutes=60)]})
+    read = runtime.app.why.events
+
+    def paused_meanwhile(aggregate_id: UUID) -> list[Any]:
+        runtime.app.pause_enrollment("acme", aggregate_id)
+        return read(aggregate_id)
+
+    monkeypatch.setattr(runtime.app.why, "events", paused_meanwhile)
+    why = _why(acme, enrollment_id)
+    assert (why["status"], why["timeline"][-1]["type"]) == ("paused", "sequence.enrollment_paused")
+    assert why["waiting"]["reason"] == "paused"
+
+
+def test_the_timeline_shows_the_newest_events_and_says_how_many_it_left_out(
+        acme: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    enrollment_id = _enroll(acme, runtime, {"name": "Two", "steps": [
+        step(0, "Hi"), step(1, "Later", minutes=60)]})
+    ok(acme.post(f"{V1}/enrollments/{enrollment_id}/pause"))
+    ok(acme.post(f"{V1}/enrollments/{enrollment_id}/resume"))
+    full = _why(acme, enrollment_id)
+    assert (len(full["timeline"]), full["timeline_omitted"]) == (4, 0)
+    monkeypatch.setattr("domain.why.TIMELINE_LIMIT", 2)
+    capped = _why(acme, enrollment_id)
+    assert capped["timeline"] == full["timeline"][-2:]
+    assert capped["timeline_omitted"] == 2
+
+
 def test_the_gauges_confirm_the_oldest_hundred_only_and_are_measured_every_30_seconds(
         acme: TestClient, runtime: Runtime, clock: ManualClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
