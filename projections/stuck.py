@@ -5,13 +5,13 @@ Candidates come from the ``due_enrollments`` read model, and each is **confirmed
 aggregate**: a row the aggregate contradicts (it moved on, ended, or is due later) is the
 read model lagging, reported as lag and never as a stuck enrollment. A confirmed one gets a
 suspected cause: ``sequence_missing`` (its sequence is gone), ``no_scheduler`` (no scheduler
-heartbeat for 60 s), ``projection_lag`` (the read model is behind the store's head, so
-what the scheduler's own due index holds may differ) or ``unknown``.
+heartbeat for 60 s), ``projection_lag`` (the read model has not yet processed the
+enrollment's latest event, so what it shows of it is out of date) or ``unknown``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,21 +50,37 @@ class Gauges:
 
 class StuckDetector:
     def __init__(self, queries: SqlQueries, why: WhyQueries, heartbeats: Heartbeats,
-                 due_model_lag: Callable[[], int], clock: Callable[[], datetime]) -> None:
+                 due_model: Callable[[], tuple[int, int]],
+                 last_positions: Callable[[Collection[UUID]], dict[UUID, int]],
+                 clock: Callable[[], datetime]) -> None:
         self.queries, self.why, self.heartbeats = queries, why, heartbeats
-        self.due_model_lag = due_model_lag  # events the due_enrollments model is behind
+        self.due_model = due_model  # the due_enrollments model's (position, head)
+        self.last_positions = last_positions  # streams' latest events' log positions
         self.clock = clock
+
+    def due_model_lag(self) -> int:
+        """Events the due_enrollments model is behind the store's head."""
+        position, head = self.due_model()
+        return max(0, head - position)
 
     def heartbeat_age(self) -> int | None:
         latest = self.heartbeats.latest()
         return None if latest is None else max(0, int((self.clock() - latest).total_seconds()))
 
-    def cause(self) -> str:
-        """The suspected cause of an overdue enrollment whose sequence exists."""
+    def causes(self, enrollment_ids: Collection[UUID]) -> dict[UUID, str]:
+        """The suspected cause of each overdue enrollment whose sequence exists:
+        ``projection_lag`` only for one whose latest event the read model has not yet
+        processed (the log growing elsewhere is no cause)."""
         age = self.heartbeat_age()
         if age is None or age > SILENT_AFTER.total_seconds():
-            return "no_scheduler"
-        return "projection_lag" if self.due_model_lag() > 0 else "unknown"
+            return dict.fromkeys(enrollment_ids, "no_scheduler")
+        position, _ = self.due_model()
+        latest = self.last_positions(enrollment_ids) if enrollment_ids else {}
+        return {i: "projection_lag" if latest.get(i, 0) > position else "unknown"
+                for i in enrollment_ids}
+
+    def cause_of(self, enrollment_id: UUID) -> str:
+        return self.causes([enrollment_id])[enrollment_id]
 
     def find(self, tenant_id: str | None, older_than: timedelta, *,
              sequence_id: UUID | None = None, page: int = 1, limit: int = 100) -> StuckReport:
@@ -89,10 +105,9 @@ class StuckDetector:
             contradicted += [str(r["id"]) for r in rows if r["id"] not in ids]
         rest = 0 if exhausted else max(
             0, self._count(tenant_id, before, sequence_id) - examined)
-        causes: dict[bool, str] = {True: "sequence_missing"}
-        if confirmed:
-            causes[False] = self.cause()
-        items = [_item(o, causes[o.sequence_missing]) for o in confirmed]
+        causes = self.causes([o.enrollment.id for o in confirmed if not o.sequence_missing])
+        items = [_item(o, "sequence_missing" if o.sequence_missing
+                       else causes[o.enrollment.id]) for o in confirmed]
         start = (page - 1) * limit
         return StuckReport(
             items=items[start:start + limit], total=len(items) + rest, page=page, limit=limit,
@@ -157,8 +172,8 @@ def _item(o: Overdue, cause: str) -> dict[str, Any]:
 
 def detector(read_models: ReadModels, app: DriplineApp) -> StuckDetector:
     """The detector over a process's read models and application."""
-    def lag() -> int:
-        return next((s.lag for s in read_models.status()
-                     if s.name == DUE_MODEL and s.status == "live"), 0)
-    return StuckDetector(read_models.queries, app.why, Heartbeats(read_models.db), lag,
-                         app.clock)
+    def due_model() -> tuple[int, int]:
+        return next(((s.position, s.head) for s in read_models.status()
+                     if s.name == DUE_MODEL and s.status == "live"), (0, 0))
+    return StuckDetector(read_models.queries, app.why, Heartbeats(read_models.db), due_model,
+                         app.store.last_positions, app.clock)

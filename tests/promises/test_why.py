@@ -25,6 +25,7 @@ from domain.app_why import Overdue
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from dripline.cli import app as cli
+from projections.heartbeats import Heartbeats
 from tests.api.conftest import V1, build_sequence, globex, ok
 from tests.promises.support import at, post_event, run_scheduler, step
 
@@ -201,6 +202,35 @@ def test_the_timeline_shows_the_newest_events_and_says_how_many_it_left_out(
     capped = _why(acme, enrollment_id)
     assert capped["timeline"] == full["timeline"][-2:]
     assert capped["timeline_omitted"] == 2
+
+
+def test_projection_lag_is_blamed_only_for_an_enrollment_whose_latest_event_is_unprojected(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    """A scheduler beats but executes nothing. Ana's enrollment is stuck while the read
+    model has all of its events (the log grows with another contact's): ``unknown``. Paused
+    and resumed (her latest events, not yet projected) it is stuck again: ``projection_lag``."""
+    sequence = build_sequence(acme, {"name": "Soon", "steps": [step(0, "Hi", minutes=1)]})
+    enroll = f"{V1}/sequences/{sequence['id']}/enroll"
+    ana = UUID(ok(acme.post(enroll, json={"contact_id": "ana"}), 201)["id"])
+    runtime.catch_up()
+    ok(acme.post(enroll, json={"contact_id": "bob"}), 201)  # the log's head moves on
+    clock.set(at("09:07"))
+    beats = Heartbeats(runtime.read_models.db)
+    beats.beat(clock())
+    listed = ok(acme.get(f"{V1}/ops/stuck", params={"older_than": 300}))
+    assert listed["projection_lag"]["behind_events"] > 0
+    assert [(i["enrollment_id"], i["suspected_cause"]) for i in listed["items"]] == [
+        (str(ana), "unknown")]
+    assert _why(acme, str(ana))["waiting"]["detail"]["suspected_cause"] == "unknown"
+
+    runtime.app.pause_enrollment("acme", ana)
+    runtime.app.resume_enrollment("acme", ana)  # due at once: 09:07
+    clock.set(at("09:13"))
+    beats.beat(clock())
+    listed = ok(acme.get(f"{V1}/ops/stuck", params={"older_than": 300}))
+    assert [(i["enrollment_id"], i["suspected_cause"]) for i in listed["items"]] == [
+        (str(ana), "projection_lag")]
+    assert _why(acme, str(ana))["waiting"]["detail"]["suspected_cause"] == "projection_lag"
 
 
 def test_the_gauges_confirm_the_oldest_hundred_only_and_are_measured_every_30_seconds(
