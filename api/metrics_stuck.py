@@ -2,10 +2,11 @@
 threshold (counted in the read model, at most 10,000, the oldest 100 confirmed on their
 aggregates), how long the oldest of them is overdue, and how long ago a scheduler last
 scanned. Measured at most every 30 s by the injected clock: scrapes in between get the last
-measure."""
+measure. A measure that fails is logged and leaves these gauges out of that scrape."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from api.runtime import Runtime
 from projections.stuck import SAMPLE, SCAN_LIMIT, Gauges, detector
 
 FRESH_FOR = timedelta(seconds=30)  # a measure is reused for this long
+log = logging.getLogger("dripline.metrics")
 
 
 class StuckCollector(Collector):
@@ -40,7 +42,11 @@ class StuckCollector(Collector):
     def collect(self) -> Iterator[Any]:
         rt = self.runtime()
         seconds = rt.settings.stuck_after_seconds
-        gauges = self._measure(rt, seconds)
+        try:
+            gauges = self._measure(rt, seconds)
+        except Exception:  # the rest of the scrape must not fail with it
+            log.exception("the stuck detector's gauges could not be measured")
+            return
         overdue = GaugeMetricFamily(
             "dripline_enrollments_overdue", "Active enrollments overdue by more than "
             f"older_than seconds (the oldest {SAMPLE} confirmed on their aggregates; at most "

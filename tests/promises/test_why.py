@@ -26,6 +26,7 @@ from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from dripline.cli import app as cli
 from projections.heartbeats import Heartbeats
+from projections.stuck import StuckDetector
 from tests.api.conftest import V1, build_sequence, globex, ok
 from tests.promises.support import at, post_event, run_scheduler, step
 
@@ -273,6 +274,21 @@ def test_the_gauges_confirm_the_oldest_hundred_only_and_are_measured_every_30_se
     assert (len(second["items"]), second["total"], sum(confirmed)) == (50, 120, 100)
     last = ok(acme.get(f"{V1}/ops/stuck", params={"limit": 50, "page": 3}))
     assert (len(last["items"]), last["total"]) == (20, 120)
+
+
+def test_a_failing_stuck_detector_leaves_its_gauges_out_and_the_scrape_succeeds(
+        acme: TestClient, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def broken(self: StuckDetector, older_than: timedelta) -> None:
+        raise RuntimeError("the read model's database is gone")
+
+    monkeypatch.setattr(StuckDetector, "gauges", broken)
+    ok(acme.get(f"{V1}/sequences"))  # a request the HTTP metrics count
+    scraped = acme.get("/metrics")
+    assert scraped.status_code == 200
+    assert "dripline_http_requests_total" in scraped.text
+    assert _gauges(acme) == {}
+    assert "stuck detector" in caplog.text
 
 
 def _gauges(client: TestClient) -> dict[str, float]:
