@@ -117,9 +117,8 @@ class Scheduler:
     def run_forever(self) -> None:
         log.info("scheduler started (batch %d)", self.batch_size)
         while not self._stop.is_set():
+            self._beat()
             try:
-                if self.heartbeat is not None:
-                    self.heartbeat(self.app.clock())
                 busy = self.run_once() >= self.batch_size
                 if not busy:  # revision migrations go on between scans, a batch at a time
                     busy = self.app.revisions.run_migrations() > 0
@@ -131,6 +130,15 @@ class Scheduler:
                 self._wake.wait(pause)
                 self._wake.clear()
         log.info("scheduler stopped")
+
+    def _beat(self) -> None:
+        """Write the heartbeat on its own: a failed write is logged and the scan goes on."""
+        if self.heartbeat is None:
+            return
+        try:
+            self.heartbeat(self.app.clock())
+        except Exception as error:  # a sign of life must never stop the scheduling
+            log.warning("scheduler heartbeat not written: %s", error)
 
     def _pause(self) -> float:
         """Seconds until the next due time seen (the clock's view), at most idle_seconds."""

@@ -14,9 +14,10 @@ from domain import ids
 from domain.app_base import Core
 from domain.contact import Contact
 from domain.enrollment import Enrollment
+from domain.errors import EnrollmentNotFoundError
 from domain.migration import migration_id
 from domain.sequence import DripSequence
-from domain.why import Context, Explanation, explain
+from domain.why import Context, Explanation, explain, overdue_past
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,14 @@ class Overdue:
     sequence_missing: bool
 
 
+def _rebuilt(events: list[Any]) -> Enrollment | None:
+    """The enrollment its events make (None: they make none)."""
+    aggregate: Any = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate if isinstance(aggregate, Enrollment) else None
+
+
 class WhyQueries:
     def __init__(self, core: Core, events: Callable[[UUID], list[Any]]) -> None:
         self.core = core
@@ -35,10 +44,15 @@ class WhyQueries:
 
     def explain(self, tenant_id: str, enrollment_id: UUID, stuck_after: timedelta,
                 suspected_cause: Callable[[], str] | None = None) -> Explanation:
-        """``suspected_cause`` is asked only when the enrollment is stuck."""
+        """``suspected_cause`` is asked only when the enrollment is stuck. The state and the
+        timeline come from one read of the enrollment's events, so a commit in between cannot
+        make them disagree."""
+        events = self.events(enrollment_id)
+        e = _rebuilt(events)
+        if e is None or e.tenant_id != tenant_id:
+            raise EnrollmentNotFoundError(f"enrollment {enrollment_id} not found")
         uow = self.core.reader()
         try:
-            e = self.core.enrollment(uow, tenant_id, enrollment_id)
             found = uow.load([e.sequence_id, ids.contact_id(tenant_id, e.contact_id)])
         finally:
             uow.discard()
@@ -47,7 +61,7 @@ class WhyQueries:
         seq = sequence if isinstance(sequence, DripSequence) else None
         now = self.core.clock()
         overdue = (e.status == "active" and e.next_scheduled_at is not None
-                   and now - e.next_scheduled_at > stuck_after)
+                   and overdue_past(e.next_scheduled_at, now, stuck_after))
         ctx = Context(
             revision=seq.pinned(e.revision) if seq is not None else None,
             contact_timezone=contact.timezone if isinstance(contact, Contact) else None,
@@ -55,7 +69,7 @@ class WhyQueries:
             stuck_after=stuck_after,
             suspected_cause=(("sequence_missing" if seq is None else None)
                              or (suspected_cause() if overdue and suspected_cause else None)))
-        return explain(e, self.events(enrollment_id), ctx)
+        return explain(e, events, ctx)
 
     def tenant_of(self, enrollment_id: UUID) -> str | None:
         """The tenant of an enrollment (None: no such enrollment), for operators' tools that
@@ -87,7 +101,7 @@ class WhyQueries:
                            and (tenant_id is None or e.tenant_id == tenant_id)]
             overdue = [e for e in enrollments if e.status == "active"
                        and e.next_scheduled_at is not None
-                       and now - e.next_scheduled_at > older_than]
+                       and overdue_past(e.next_scheduled_at, now, older_than)]
             sequences = uow.load({e.sequence_id for e in overdue})
         finally:
             uow.discard()

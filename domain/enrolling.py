@@ -22,7 +22,7 @@ from domain.errors import (
     SequenceNotActiveError,
 )
 from domain.exits import exit_reason
-from domain.schedule import due_after
+from domain.schedule import due_after, window_zone
 from domain.sequence import DripSequence
 from domain.slot import EnrollmentSlot
 from domain.unit_of_work import UnitOfWork
@@ -80,7 +80,8 @@ def enroll(uow: UnitOfWork, sequence: DripSequence, contact_ref: str, now: datet
         step_order=first.order, source=source, at=now, entered_at=entered_at or now,
         due_at=holdout_due(now, live) if holdout else due_after(now, first, live, tz),
         revision=live.number, holdout=holdout, assignments=arms,
-        nominal_due_at=holdout_due(now, live) if holdout else now + first.delay)
+        nominal_due_at=holdout_due(now, live) if holdout else now + first.delay,
+        zone=None if holdout else window_zone(live, tz))
     if slot is None:
         uow.add(EnrollmentSlot.start(sequence_id=sequence.id, contact_id=contact_ref,
                                      enrollment_id=enrollment.id, at=now))

@@ -116,6 +116,9 @@ class Enrollment(Aggregate):
         # experiment of its revision ({experiment id: {"arm", "by"}}); none in older events.
         holdout: bool = False
         assignments: dict[str, Any] | None = None
+        # The zone the send window was read in for this due time (the contact's, else the
+        # window's, else UTC); None without a window, and in events stored before it existed.
+        zone: str | None = None
 
         def apply(self, e: Any) -> None:
             e.holdout, e.assignments = self.holdout, dict(self.assignments or {})
@@ -169,6 +172,9 @@ class Enrollment(Aggregate):
         # The arm whose content this is, of experiment ``experiment_id`` (None: no test).
         variant: str | None = None
         experiment_id: str | None = None
+        # The zone the send window was read in for this due time (the contact's, else the
+        # window's, else UTC); None without a window, and in events stored before it existed.
+        zone: str | None = None
 
         def apply(self, e: Any) -> None:
             e._requested(self.step_order, self.attempt, self.at, self.step_id, self.variant)
@@ -275,6 +281,9 @@ class Enrollment(Aggregate):
         due_at: datetime
         # ``due_at`` before the send window moved it (None in events stored before it).
         nominal_due_at: datetime | None = None
+        # The zone the send window was read in for this due time (the contact's, else the
+        # window's, else UTC); None without a window, and in events stored before it existed.
+        zone: str | None = None
 
         def apply(self, e: Any) -> None:
             e.current_step_order, e.attempt = self.new_step_order, 1
@@ -289,6 +298,8 @@ class Enrollment(Aggregate):
         # frequency_cap or throttle; ``detail`` says which rule, count, limit or bucket.
         reason: str = "send_window"
         detail: dict[str, Any] | None = None
+        # send_window: the zone the window was read in (None in events stored before it).
+        zone: str | None = None
 
         def apply(self, e: Any) -> None:
             e.step_due_at = self.due_at
@@ -454,12 +465,13 @@ class Enrollment(Aggregate):
               number: int, step_order: int, due_at: datetime, source: str, at: datetime,
               entered_at: datetime | None = None, revision: int = 1,
               nominal_due_at: datetime | None = None, holdout: bool = False,
-              assignments: dict[str, dict[str, str]] | None = None) -> Enrollment:
+              assignments: dict[str, dict[str, str]] | None = None,
+              zone: str | None = None) -> Enrollment:
         return cls._create(cls.Created, id=id, tenant_id=tenant_id, sequence_id=sequence_id,
                            contact_id=contact_id, number=number, step_order=step_order,
                            due_at=due_at, source=source, at=at, entered_at=entered_at or at,
                            revision=revision, nominal_due_at=nominal_due_at, holdout=holdout,
-                           assignments=assignments or {}, timestamp=at)
+                           assignments=assignments or {}, zone=zone, timestamp=at)
 
     def _emit(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
         trigger(self, event_class, fields)
@@ -504,7 +516,7 @@ class Enrollment(Aggregate):
                      message: dict[str, Any], advance_to: int | None,
                      next_due_at: datetime | None, final: bool, at: datetime,
                      nominal_due_at: datetime | None = None,
-                     variant: tuple[str, str] | None = None) -> str:
+                     variant: tuple[str, str] | None = None, zone: str | None = None) -> str:
         """Record the request of a step's message; returns its message id."""
         self._require_active("execute a step")
         message_id = ids.message_id(self.id, step_order, attempt)
@@ -519,6 +531,7 @@ class Enrollment(Aggregate):
                    next_due_at=next_due_at, final=final, at=at, nominal_due_at=nominal_due_at,
                    experiment_id=variant[0] if variant else None,
                    variant=variant[1] if variant else None,
+                   zone=zone,
                    **{k: message[k] for k in MESSAGE_FIELDS})
         return message_id
 
@@ -529,7 +542,7 @@ class Enrollment(Aggregate):
                    detail=detail[:500], step_id=str(step_id) if step_id else "")
 
     def advance(self, new_step_order: int, due_at: datetime, at: datetime,
-                nominal_due_at: datetime | None = None) -> None:
+                nominal_due_at: datetime | None = None, zone: str | None = None) -> None:
         self._require_active("advance")
         if new_step_order <= self.current_step_order:
             raise StepOrderRegressionError(
@@ -537,12 +550,13 @@ class Enrollment(Aggregate):
                 f"it cannot move to step {new_step_order}"
             )
         self._emit(self.Advanced, new_step_order=new_step_order, due_at=due_at, at=at,
-                   nominal_due_at=nominal_due_at)
+                   nominal_due_at=nominal_due_at, zone=zone)
 
     def reschedule(self, due_at: datetime, at: datetime, reason: str = "send_window",
-                   detail: dict[str, Any] | None = None) -> None:
+                   detail: dict[str, Any] | None = None, zone: str | None = None) -> None:
         self._require_active("be rescheduled")
-        self._emit(self.Rescheduled, due_at=due_at, at=at, reason=reason, detail=detail)
+        self._emit(self.Rescheduled, due_at=due_at, at=at, reason=reason, detail=detail,
+                   zone=zone)
 
     def reschedule_retry(self, due_at: datetime, at: datetime) -> None:
         self._require_active("be rescheduled")

@@ -23,7 +23,7 @@ from domain.contact import Contact
 from domain.enrollment import SETTLE, Enrollment, original_due
 from domain.exits import exit_reason
 from domain.messages import render_message
-from domain.schedule import due_after, in_window
+from domain.schedule import due_after, in_window, window_zone
 from domain.send_gate import SendGate, minute_of
 from domain.sequence import DripSequence, Revision
 from domain.steps import Step
@@ -115,7 +115,7 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
         if retry is not None:
             e.reschedule_retry(later, now)
         else:
-            e.reschedule(later, now)
+            e.reschedule(later, now, zone=window.zone_for(tz).key)
         return StepResult.RESCHEDULED, None
     if retry is None:
         failed = failed_condition(step.conditions, contact, now)
@@ -225,7 +225,9 @@ def _request(e: Enrollment, sequence: Revision, step: Step, attempt: int,
     message_id = e.execute_step(step_order=step.order, step_id=step.id, attempt=attempt,
                                 due_at=due or now, message=message, advance_to=advance_to,
                                 next_due_at=next_due, final=final, at=now,
-                                nominal_due_at=nominal, variant=variant)
+                                nominal_due_at=nominal, variant=variant,
+                                zone=window_zone(sequence, contact.timezone if contact else None)
+                                if advance_to is not None else None)
     return StepResult.REQUESTED, message_id
 
 
@@ -236,7 +238,7 @@ def _after_skip(e: Enrollment, sequence: Revision, step: Step, now: datetime,
         e.complete(now)  # nothing was sent, so nothing can fail: done at once
         return StepResult.COMPLETED
     e.advance(following.order, due_after(now, following, sequence, tz), now,
-              nominal_due_at=now + following.delay)
+              nominal_due_at=now + following.delay, zone=window_zone(sequence, tz))
     return StepResult.SKIPPED
 
 

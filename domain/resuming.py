@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.enrollment import Enrollment
-from domain.schedule import in_window, resume_due
+from domain.schedule import in_window, resume_due, window_zone
 from domain.sequence import Revision
 from domain.steps import Step
 
@@ -37,7 +37,7 @@ def resume(enrollment: Enrollment, sequence: Revision, contact_timezone: str | N
             return
         if following is step:
             enrollment.advance(following.order, in_window(due, sequence, contact_timezone), now,
-                               nominal_due_at=due)
+                               nominal_due_at=due, zone=window_zone(sequence, contact_timezone))
             return
     # Only reached when the current step itself is gone from the definition (cannot happen
     # for an active sequence, whose steps are frozen): leave the enrollment due now.

@@ -22,6 +22,13 @@ def in_window(due: datetime, revision: Revision | None,
     return window.next_allowed(due, contact_timezone) if window else due
 
 
+def window_zone(revision: Revision | None, contact_timezone: str | None) -> str | None:
+    """The name of the zone the revision's send window is read in for the contact (None: it
+    has no window), recorded with the due time it moves."""
+    window = revision.window if revision is not None else None
+    return window.zone_for(contact_timezone).key if window else None
+
+
 def resume_due(due_before_pause: datetime | None, now: datetime) -> datetime:
     """On resume, a step whose time passed during the pause is due now (catch up); one whose
     time has not come keeps it."""

@@ -147,6 +147,11 @@ class EventStore(Protocol):
         """The revision migrations started and not finished, oldest id first."""
         ...
 
+    def last_positions(self, ids: Collection[UUID]) -> dict[UUID, int]:
+        """Each of these streams' latest event's position in the notification log (a stream
+        with no events is left out)."""
+        ...
+
     def due_enrollments(self, until: datetime, limit: int,
                         offset: int = 0) -> list[EnrollmentRow]:
         """Active enrollments due at or before ``until``, oldest due first."""

@@ -29,6 +29,7 @@ from domain.why_timeline import TimelineEntry, iso, masked, timeline
 from domain.windows import zone
 
 E = Enrollment
+TIMELINE_LIMIT = 500  # the newest events the timeline shows; it says how many it leaves out
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class Explanation:
     nominal_due_at: datetime | None
     waiting: Waiting
     overdue_seconds: int
-    timeline: list[TimelineEntry]
+    timeline: list[TimelineEntry]  # the newest TIMELINE_LIMIT events, oldest first
+    timeline_omitted: int = 0  # older events left out of it
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,12 @@ class _Scheduled:
     settling: bool = False
 
 
+def overdue_past(due: datetime, now: datetime, threshold: timedelta) -> bool:
+    """Due more than ``threshold`` ago, on the exact times: stuck. The one test of the why
+    view, the stuck detector and its gauges."""
+    return now - due > threshold
+
+
 def explain(e: Enrollment, events: list[Any], ctx: Context) -> Explanation:
     scheduled = _Scheduled()
     for event in events:
@@ -93,7 +101,8 @@ def explain(e: Enrollment, events: list[Any], ctx: Context) -> Explanation:
         next_due_at=e.next_scheduled_at,
         nominal_due_at=(scheduled.nominal or e.step_due_at) if e.is_open else None,
         waiting=_waiting(e, events, scheduled, overdue, ctx), overdue_seconds=overdue,
-        timeline=timeline(events))
+        timeline=timeline(events[-TIMELINE_LIMIT:]),
+        timeline_omitted=max(0, len(events) - TIMELINE_LIMIT))
 
 
 def _waiting(e: Enrollment, events: list[Any], s: _Scheduled, overdue: int,
@@ -112,9 +121,9 @@ def _waiting(e: Enrollment, events: list[Any], s: _Scheduled, overdue: int,
                 and e.next_scheduled_at == e.pending_retry["due_at"])
     scheduled = (s.retry if retrying else s.step) or Waiting("delay", e.enrolled_at,
                                                               e.next_scheduled_at)
-    if overdue > 0:
+    if e.next_scheduled_at is not None and ctx.now > e.next_scheduled_at:
         behind = {"behind_seconds": overdue, "scheduled_reason": scheduled.reason}
-        if overdue <= ctx.stuck_after.total_seconds():
+        if not overdue_past(e.next_scheduled_at, ctx.now, ctx.stuck_after):
             return Waiting("due", e.next_scheduled_at, None, behind)
         return Waiting("stuck", e.next_scheduled_at, None,
                        {**behind, "suspected_cause": ctx.suspected_cause or "unknown"})
@@ -128,7 +137,7 @@ def _follow(s: _Scheduled, ev: Any, ctx: Context) -> None:
     """Update the latest scheduling reasons with one event."""
     if isinstance(ev, E.Created):
         s.settling = False
-        s.step = _moved(ev.at, ev.due_at, ev.nominal_due_at, ev.step_order, ctx)
+        s.step = _moved(ev.at, ev.due_at, ev.nominal_due_at, ev.zone, ev.step_order, ctx)
         s.nominal = ev.nominal_due_at or ev.due_at
     elif isinstance(ev, E.StepExecuted):
         if s.retry is not None and ev.advance_to is None:
@@ -137,10 +146,11 @@ def _follow(s: _Scheduled, ev: Any, ctx: Context) -> None:
             s.settling, s.nominal = True, ev.next_due_at
             s.step = Waiting("delay", ev.at, ev.next_due_at, _settle(ev.step_order))
         elif ev.advance_to is not None:
-            s.step = _moved(ev.at, ev.next_due_at, ev.nominal_due_at, ev.advance_to, ctx)
+            s.step = _moved(ev.at, ev.next_due_at, ev.nominal_due_at, ev.zone, ev.advance_to,
+                            ctx)
             s.nominal = ev.nominal_due_at or ev.next_due_at
     elif isinstance(ev, E.Advanced):
-        s.step = _moved(ev.at, ev.due_at, ev.nominal_due_at, ev.new_step_order, ctx)
+        s.step = _moved(ev.at, ev.due_at, ev.nominal_due_at, ev.zone, ev.new_step_order, ctx)
         s.nominal = ev.nominal_due_at or ev.due_at
     elif isinstance(ev, E.Rescheduled):
         s.step = _rescheduled(s, ev, ctx)
@@ -160,10 +170,10 @@ def _follow(s: _Scheduled, ev: Any, ctx: Context) -> None:
                                                       "migrated_to_revision": ev.to_revision})
 
 
-def _moved(at: datetime, due: datetime | None, nominal: datetime | None, order: int,
-           ctx: Context) -> Waiting:
+def _moved(at: datetime, due: datetime | None, nominal: datetime | None, recorded: str | None,
+           order: int, ctx: Context) -> Waiting:
     if nominal is not None and due is not None and nominal != due:
-        return Waiting("send_window", at, due, _window_detail(nominal, due, ctx))
+        return Waiting("send_window", at, due, _window_detail(nominal, due, recorded, ctx))
     step = ctx.revision.step_at(order) if ctx.revision else None
     delay = ({"delay_amount": step.delay_amount, "delay_unit": step.delay_unit}
              if step else {})
@@ -177,7 +187,7 @@ def _rescheduled(s: _Scheduled, ev: Any, ctx: Context) -> Waiting:
     if ev.reason == "send_window":
         before = s.step.until if s.step is not None else None
         return Waiting("send_window", ev.at, ev.due_at,
-                       _window_detail(before or ev.at, ev.due_at, ctx))
+                       _window_detail(before or ev.at, ev.due_at, ev.zone, ctx))
     # frequency_cap (rule_index, count, limit), throttle (channel, minute, limit) or a reason
     # added later: what the deciding rule recorded, as recorded.
     return Waiting(ev.reason, ev.at, ev.due_at, dict(ev.detail or {}))
@@ -188,9 +198,12 @@ def _settle(order: int | None) -> dict[str, Any]:
             **({"step_order": order} if order is not None else {})}
 
 
-def _window_detail(nominal: datetime, due: datetime, ctx: Context) -> dict[str, Any]:
+def _window_detail(nominal: datetime, due: datetime, recorded: str | None,
+                   ctx: Context) -> dict[str, Any]:
+    """In the zone recorded with the due time; events stored before it was recorded fall back
+    to the contact's zone now, else the window's, else UTC."""
     window = ctx.revision.window if ctx.revision else None
-    tz = (zone(ctx.contact_timezone) or zone(window.timezone if window else None)
-          or ZoneInfo("UTC"))
+    tz = (zone(recorded) or zone(ctx.contact_timezone)
+          or zone(window.timezone if window else None) or ZoneInfo("UTC"))
     return {"timezone": str(tz.key), "local_due": nominal.astimezone(tz).strftime("%H:%M"),
             "local_until": due.astimezone(tz).strftime("%H:%M"), "nominal_due_at": iso(nominal)}

@@ -66,9 +66,13 @@ class SendWindow:
         local = moment.astimezone(tz)
         return local.hour in self.hours and WEEKDAYS[local.weekday()] in self.weekdays
 
+    def zone_for(self, contact_timezone: str | None) -> ZoneInfo:
+        """The zone the window is read in: the contact's, else the window's, else UTC."""
+        return zone(contact_timezone) or zone(self.timezone) or ZoneInfo("UTC")
+
     def next_allowed(self, due: datetime, contact_timezone: str | None) -> datetime:
         """The earliest instant at or after ``due`` inside the window."""
-        tz = zone(contact_timezone) or zone(self.timezone) or ZoneInfo("UTC")
+        tz = self.zone_for(contact_timezone)
         if self.allows(due, tz):
             return due
         start = due.astimezone(tz).date()

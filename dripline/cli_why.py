@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json as json_text
 from datetime import timedelta
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 
@@ -74,7 +75,7 @@ def _explain(runtime: Runtime, enrollment_ids: list[UUID], json: bool) -> None:
             console.print(f"[red]no enrollment {enrollment_id}[/red]")
             raise typer.Exit(1)
         out = WhyOut.of(runtime.app.why.explain(tenant, enrollment_id, stuck_after,
-                                                found.cause))
+                                                partial(found.cause_of, enrollment_id)))
         if json:
             print(out.model_dump_json())
         else:

@@ -24,7 +24,8 @@ router = APIRouter(prefix=API + "/automation", tags=["operability"],
 def why(tenant: Tenant, core: Core, runtime: RuntimeDep, enrollment_id: UUID) -> WhyOut:
     stuck_after = timedelta(seconds=runtime.settings.stuck_after_seconds)
     found = detector(runtime.read_models, core)
-    return WhyOut.of(core.why.explain(tenant, enrollment_id, stuck_after, found.cause))
+    return WhyOut.of(core.why.explain(tenant, enrollment_id, stuck_after,
+                                      lambda: found.cause_of(enrollment_id)))
 
 
 @router.get("/ops/stuck", response_model=StuckPage,

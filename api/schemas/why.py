@@ -56,7 +56,9 @@ class WhyOut(BaseModel):
         description="The due time the delay alone gives, before a send window moved it")
     waiting: WaitingOut
     overdue_seconds: int = Field(ge=0)
-    timeline: list[TimelineEntryOut]
+    timeline: list[TimelineEntryOut] = Field(
+        description="The enrollment's newest 500 events, oldest first")
+    timeline_omitted: int = Field(0, ge=0, description="Older events left out of the timeline")
 
     @classmethod
     def of(cls, x: Explanation) -> WhyOut:
@@ -69,7 +71,8 @@ class WhyOut(BaseModel):
                                until=x.waiting.until, detail=x.waiting.detail),
             overdue_seconds=x.overdue_seconds,
             timeline=[TimelineEntryOut(at=t.at, type=t.type, summary=t.summary, data=t.data)
-                      for t in x.timeline])
+                      for t in x.timeline],
+            timeline_omitted=x.timeline_omitted)
 
 
 class StuckItem(BaseModel):
@@ -85,12 +88,16 @@ class StuckItem(BaseModel):
 class ProjectionLag(BaseModel):
     behind_events: int = Field(ge=0, description="Events the due_enrollments read model is "
                                                  "behind the event store")
-    contradicted: int = Field(ge=0, description="Overdue rows of the read model that their "
-                                                "aggregate contradicts (lag, not stuck)")
+    contradicted: int = Field(ge=0, description="Overdue rows of the read model, among "
+                                                "those examined, that their aggregate "
+                                                "contradicts (lag, not stuck)")
     contradicted_ids: list[str] = Field(description="The first 100 of them")
 
 
 class StuckPage(Page[StuckItem]):
+    total: int = Field(ge=0, description=(
+        "Exact when every candidate was examined; otherwise the confirmed ones plus the "
+        "candidates past those examined for this page (an upper bound, at most 10,000)"))
     projection_lag: ProjectionLag
     scheduler_heartbeat_age_seconds: int | None = Field(
         description="Seconds since a scheduler last scanned (None: none ever did)")

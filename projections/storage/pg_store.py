@@ -263,6 +263,16 @@ class PgEventStore(PostgresProcessRecorder):
         return [MessageRow(r["tenant_id"], r["contact_id"], r["channel"], r["requested_at"],
                            r["message_id"]) for r in rows]
 
+    @retry(_RETRY, max_attempts=10, wait=0.2)
+    def last_positions(self, ids: Collection[UUID]) -> dict[UUID, int]:
+        if not ids:
+            return {}
+        rows = self._rows(SQL(
+            "SELECT originator_id, MAX(notification_id) AS n FROM {events} "
+            "WHERE originator_id = ANY(%b::uuid[]) GROUP BY originator_id"
+        ).format(events=self.events), [list(ids)])
+        return {UUID(str(r["originator_id"])): int(r["n"]) for r in rows}
+
     def running_migrations(self) -> list[UUID]:
         return [UUID(row["migration_id"]) for row in self._rows(
             f"SELECT migration_id FROM {t.MIGRATIONS} ORDER BY migration_id", [])]

@@ -240,6 +240,16 @@ class SqliteEventStore(SQLiteProcessRecorder):
                            datetime.fromisoformat(r["requested_at"]), r["message_id"])
                 for r in rows]
 
+    def last_positions(self, ids: Collection[UUID]) -> dict[UUID, int]:
+        found: dict[UUID, int] = {}
+        for chunk in _chunks(list(ids)):
+            rows = self._rows(
+                f"SELECT originator_id, MAX(rowid) AS n FROM {self.events_table_name} "
+                f"WHERE originator_id IN ({', '.join('?' * len(chunk))}) "
+                "GROUP BY originator_id", [i.hex for i in chunk])
+            found.update({UUID(row["originator_id"]): int(row["n"]) for row in rows})
+        return found
+
     def running_migrations(self) -> list[UUID]:
         return [UUID(row["migration_id"]) for row in self._rows(
             f"SELECT migration_id FROM {t.MIGRATIONS} ORDER BY migration_id", [])]

@@ -31,6 +31,10 @@ def _stuck(http: httpx.Client) -> dict[str, Any]:
     return dict(ok(http.get(f"{V1}/ops/stuck")))
 
 
+def _metrics(http: httpx.Client) -> str:
+    return http.get("/metrics").text
+
+
 def _step(http: httpx.Client, enrollment_id: str) -> int:
     """The step the enrollment's aggregate waits at (the why view reads no read model)."""
     return int(ok(http.get(f"{V1}/enrollments/{enrollment_id}/why"))["current_step"]["order"])
@@ -82,7 +86,10 @@ def test_without_a_scheduler_they_are_stuck_and_a_frozen_projector_is_lag_not_st
         assert set(lagging["projection_lag"]["contradicted_ids"]) == enrolled
         assert lagging["projection_lag"]["behind_events"] > 0
         assert lagging["scheduler_heartbeat_age_seconds"] is not None
-        text = http.get("/metrics").text
+        # The gauges are measured at most every 30 s: the next measure says 0.
+        text = poll(lambda: _metrics(http) if metric_total(
+            _metrics(http), "dripline_enrollments_overdue") == 0 else None,
+            "the overdue gauge to be 0", timeout=WAIT, interval=1.0)
         assert metric_total(text, "dripline_enrollments_overdue") == 0
         assert metric_total(text, "dripline_scheduler_heartbeat_age_seconds") < 60
         code, report = _cli(roles, "enrollments", "stuck")
