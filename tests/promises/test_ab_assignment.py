@@ -117,5 +117,9 @@ def test_weights_not_summing_to_100_and_a_conversion_test_without_a_goal_are_422
     ok(acme.put(url, json={"goal": goal,
                            "experiments": [experiment(step_id, metric="conversion")]}))
     assert [x["metric"] for x in ok(acme.get(url))["experiments"]] == ["conversion"]
+    # auto_winner null is the default rules, as absent is.
+    nulled = {**experiment(step_id), "auto_winner": None}
+    ok(acme.put(url, json={"experiments": [nulled]}))
+    assert ok(acme.get(url))["experiments"][0]["auto_winner"]["enabled"] is True
     wrong_step = acme.put(url, json={"experiments": [experiment(draft["id"])]})
     assert [e["field"] for e in wrong_step.json()["errors"]] == ["experiments[0].step_id"]
