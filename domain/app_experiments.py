@@ -44,6 +44,9 @@ class ExperimentCommands:
             except (ConcurrencyConflictError, NotFoundError):
                 log.info("look at experiment %s not recorded (changed meanwhile)",
                          experiment_id, extra={"tenant_id": tenant})
+            except Exception:  # one broken experiment must not starve the others
+                log.exception("look at experiment %s failed", experiment_id,
+                              extra={"tenant_id": tenant})
         return recorded
 
     def _evaluate(self, tenant: str, sequence_id: UUID, number: int, experiment_id: str,

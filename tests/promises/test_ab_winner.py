@@ -201,3 +201,40 @@ def test_two_evaluators_at_once_record_one_look(
         runtime.app.lookups = racing.inner
     assert racing.raced
     assert [x["n"] for x in experiment_view(acme, runtime, sid)["looks"]] == [1]
+
+
+class _FirstTimesOut:
+    """The runtime's lookups, but reading the first experiment's counts times out."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.inner, self.failed = runtime.app.lookups, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def experiment_members(self, *args: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise TimeoutError("the read model did not answer")
+        return self.inner.experiment_members(*args)
+
+
+def test_an_experiment_that_fails_does_not_starve_the_others(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    started = [ab_sequence(acme, STEPS, tested=1, min_exposures_per_arm=10)["id"]
+               for _ in range(2)]
+    for sid in started:
+        arms = _by_arm(sid, 10)
+        _enroll(acme, sid, arms["A"] + arms["B"])
+    let_time_pass(runtime, clock, DAY + timedelta(hours=1))
+    clock.set(clock() + timedelta(hours=72))
+    runtime.catch_up()
+    failing = _FirstTimesOut(runtime)
+    runtime.app.lookups = failing
+    try:
+        assert runtime.app.experiments.evaluate_due() == 1  # the other one's look
+    finally:
+        runtime.app.lookups = failing.inner
+    assert failing.failed
+    looks = sorted(len(experiment_view(acme, runtime, sid)["looks"]) for sid in started)
+    assert looks == [0, 1]
