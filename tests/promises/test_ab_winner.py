@@ -238,3 +238,29 @@ def test_an_experiment_that_fails_does_not_starve_the_others(
     assert failing.failed
     looks = sorted(len(experiment_view(acme, runtime, sid)["looks"]) for sid in started)
     assert looks == [0, 1]
+
+
+def test_a_quiet_test_records_its_thin_look_once_and_looks_leave_the_trigger_epoch(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    sid = ab_sequence(acme, STEPS, tested=1, min_exposures_per_arm=10,
+                      evaluate_every_hours=1)["id"]
+    arms = _by_arm(sid, 10)
+    enrolled = clock()
+    enrollments = _enroll(acme, sid, arms["A"] + arms["B"])
+    let_time_pass(runtime, clock, DAY + timedelta(hours=1))
+    runtime.catch_up()  # the looks read the read model as it is
+    epoch = runtime.app.store.trigger_view(["acme"]).epochs.get("acme")
+    let_time_pass(runtime, clock, timedelta(hours=75), every=timedelta(hours=1))
+    looks = experiment_view(acme, runtime, sid)["looks"]
+    assert [(x["n"], x["result"]) for x in looks] == [(1, "insufficient")]
+    assert runtime.app.store.trigger_view(["acme"]).epochs.get("acme") == epoch
+    # A reply arriving late (within its window, CRM time) changes the counts: recorded.
+    c = arms["B"][0]
+    late = envelope("reply-late", "contact_replied", c,
+                    {"channel": "whatsapp", "message_id": f"{enrollments[c]}:1:1"},
+                    at=stamp(enrolled + DAY + timedelta(hours=2)))
+    assert ok(acme.post(EVENTS, json=[late]), 202)["results"][0]["outcome"] == "applied"
+    runtime.catch_up()
+    let_time_pass(runtime, clock, timedelta(hours=1))
+    looks = experiment_view(acme, runtime, sid)["looks"]
+    assert [x["counts"]["B"]["successes"] for x in looks] == [0, 1]
