@@ -60,10 +60,9 @@ class ExperimentCommands:
             return 0
         now = self.core.clock()
         rules = experiment["auto_winner"]
-        members = self.core.lookups.experiment_members(tenant, sequence_id, number,
-                                                       experiment_id, at_least)
-        tallies = trials.tally([a["key"] for a in experiment["arms"]], members,
-                               experiment["metric"], window_of(experiment, revision), now)
+        tallies = self.core.lookups.experiment_counts(
+            tenant, sequence_id, number, experiment_id, [a["key"] for a in experiment["arms"]],
+            experiment["metric"], window_of(experiment, revision), now, at_least)
         if any(t.matured < rules["min_exposures_per_arm"] for t in tallies.values()):
             return 0
         found = trials.look(tallies, rules["alpha"], rules["max_looks"])

@@ -21,8 +21,15 @@ from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from dripline.cli import app as cli
 from tests.api.conftest import V1, envelope, ok
-from tests.promises.ab_support import ab_sequence, expected_arm, experiment_view
-from tests.promises.support import EVENTS, let_time_pass, message_requests, stamp, step
+from tests.promises.ab_support import ab_sequence, expected_arm, experiment, experiment_view
+from tests.promises.support import (
+    EVENTS,
+    let_time_pass,
+    message_requests,
+    post_event,
+    stamp,
+    step,
+)
 
 WEIGHTS = {"A": 50, "B": 50}
 DAY = timedelta(days=1)
@@ -180,11 +187,11 @@ class _Interleaved:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def experiment_members(self, *args: Any) -> Any:
+    def experiment_counts(self, *args: Any) -> Any:
         if not self.raced:
             self.raced = True
             assert self.runtime.app.experiments.evaluate_due() == 1  # the other one wins
-        return self.inner.experiment_members(*args)
+        return self.inner.experiment_counts(*args)
 
 
 def test_two_evaluators_at_once_record_one_look(
@@ -212,11 +219,11 @@ class _FirstTimesOut:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def experiment_members(self, *args: Any) -> Any:
+    def experiment_counts(self, *args: Any) -> Any:
         if not self.failed:
             self.failed = True
             raise TimeoutError("the read model did not answer")
-        return self.inner.experiment_members(*args)
+        return self.inner.experiment_counts(*args)
 
 
 def test_an_experiment_that_fails_does_not_starve_the_others(
@@ -264,3 +271,25 @@ def test_a_quiet_test_records_its_thin_look_once_and_looks_leave_the_trigger_epo
     let_time_pass(runtime, clock, timedelta(hours=1))
     looks = experiment_view(acme, runtime, sid)["looks"]
     assert [x["counts"]["B"]["successes"] for x in looks] == [0, 1]
+
+
+def test_a_conversion_before_the_exposure_is_not_the_arms(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    goal = {"event_type": "custom_event", "match": {"name": "purchase"},
+            "exit_on_goal": False, "attribution_window_hours": 24}
+    draft = ok(acme.post(f"{V1}/sequences", json={"name": "AB", "steps": STEPS,
+                                                  "goal": goal}), 201)
+    test = experiment(draft["steps"][1]["id"], metric="conversion")
+    ok(acme.put(f"{V1}/sequences/{draft['id']}", json={"experiments": [test]}))
+    sid = ok(acme.post(f"{V1}/sequences/{draft['id']}/activate"))["id"]
+    arms = _by_arm(sid, 1)
+    _enroll(acme, sid, arms["A"] + arms["B"])
+    let_time_pass(runtime, clock, timedelta(hours=1))  # step 0 sent
+    for contact in arms["A"] + arms["B"]:  # converted at step 0: the enrollment goes on
+        post_event(acme, f"buy-{contact}", "custom_event", contact, {"name": "purchase"},
+                   clock() - timedelta(minutes=1))
+    let_time_pass(runtime, clock, DAY + timedelta(hours=25))  # step 1 exposed, matured
+    view = experiment_view(acme, runtime, sid)
+    assert [(a["key"], a["exposures"], a["matured"], a["successes"])
+            for a in view["arms"]] == [("A", 1, 1, 0), ("B", 1, 1, 0)]
+
