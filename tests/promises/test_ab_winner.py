@@ -293,3 +293,20 @@ def test_a_conversion_before_the_exposure_is_not_the_arms(
     assert [(a["key"], a["exposures"], a["matured"], a["successes"])
             for a in view["arms"]] == [("A", 1, 1, 0), ("B", 1, 1, 0)]
 
+
+def test_best_observed_concludes_the_best_arm_by_fallback_after_the_last_look(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    # 50/250 against 60/250: p = 0.28, no winner on the one look allowed.
+    sid, _ = _experiment_started(acme, runtime, clock, (0.2, 0.24), per_arm=250,
+                                 min_exposures_per_arm=250, max_looks=1,
+                                 fallback="best_observed")
+    clock.set(clock() + timedelta(hours=72))
+    let_time_pass(runtime, clock, timedelta(minutes=10))
+    view = experiment_view(acme, runtime, sid)
+    assert [(x["n"], x["result"], x["best"]) for x in view["looks"]] == [
+        (1, "not_significant", "B")]
+    assert (view["status"], view["winner"], view["concluded_by"]) == (
+        "concluded", "B", "fallback")
+    newcomer = _by_arm(sid, 1, skip=10_000)["A"][0]
+    assert _new_enrollment(acme, sid, newcomer)["assignments"] == {
+        "subject-test": {"arm": "B", "by": "winner"}}
