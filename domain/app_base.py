@@ -5,9 +5,9 @@ from scratch when a concurrent writer got there first)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -26,7 +26,7 @@ from domain.errors import (
 from domain.lookups import Lookups
 from domain.sequence import DripSequence
 from domain.store import EventStore
-from domain.trials import Member
+from domain.trials import Tally
 from domain.unit_of_work import AggregateCache, Committed, LoadStats, UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
@@ -43,9 +43,10 @@ class NoLookups:
     def experiments_with_members(self, at_least: int) -> list[tuple[str, UUID, int, str]]:
         return []
 
-    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
-                           experiment_id: str, at_least: int) -> list[Member]:
-        return []
+    def experiment_counts(self, tenant_id: str, sequence_id: UUID, revision: int,
+                          experiment_id: str, arms: Sequence[str], metric: str,
+                          window: timedelta, now: datetime, at_least: int) -> dict[str, Tally]:
+        return {arm: Tally() for arm in arms}
 
 
 @dataclass

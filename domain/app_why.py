@@ -63,7 +63,8 @@ class WhyQueries:
         overdue = (e.status == "active" and e.next_scheduled_at is not None
                    and overdue_past(e.next_scheduled_at, now, stuck_after))
         ctx = Context(
-            revision=seq.pinned(e.revision) if seq is not None else None,
+            revision=(seq.pinned(e.revision).journey(e.assignments) if seq is not None
+                      else None),
             contact_timezone=contact.timezone if isinstance(contact, Contact) else None,
             migrating_to=self._migrating_to(seq, e.revision), now=now,
             stuck_after=stuck_after,

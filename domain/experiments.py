@@ -82,7 +82,9 @@ def _experiment(raw: object, where: str) -> dict[str, Any]:
     return {"id": exp_id, "kind": kind, "step_id": step,
             "arms": _arms(d.get("arms"), f"{where}.arms", kind),
             "metric": v.choice(d.get("metric", "reply"), f"{where}.metric", METRICS),
-            "auto_winner": _auto_winner(d.get("auto_winner", {}), f"{where}.auto_winner")}
+            "auto_winner": _auto_winner(  # absent or null: the default rules
+                {} if d.get("auto_winner") is None else d["auto_winner"],
+                f"{where}.auto_winner")}
 
 
 def _arms(raw: object, where: str, kind: str) -> list[dict[str, Any]]:

@@ -12,11 +12,12 @@ answer but never leave a contact out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from domain.trials import Member
+from domain.trials import Tally
 
 
 class Lookups(Protocol):
@@ -31,7 +32,9 @@ class Lookups(Protocol):
         to, as far as the read model got (it may not have reached ``at_least``)."""
         ...
 
-    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
-                           experiment_id: str, at_least: int) -> list[Member]:
-        """Everyone assigned to the experiment (``experiment_stats``), as of ``at_least``."""
+    def experiment_counts(self, tenant_id: str, sequence_id: UUID, revision: int,
+                          experiment_id: str, arms: Sequence[str], metric: str,
+                          window: timedelta, now: datetime, at_least: int) -> dict[str, Tally]:
+        """The experiment's per-arm counts (``domain.trials.tally``) as of ``at_least``,
+        counted by the ``experiment_stats`` read model."""
         ...

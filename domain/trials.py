@@ -2,7 +2,8 @@
 experiment's members as the ``experiment_stats`` read model holds them and of a time.
 
 An exposure *matures* ``window`` after it happened; a success counts when it happened within
-that window. Only matured exposures of enrollments assigned by the split enter a look. A look
+that window, at or after the exposure (a conversion before the arm was seen is not the arm's).
+Only matured exposures of enrollments assigned by the split enter a look. A look
 compares the best arm (the highest rate; the first listed on a tie) with each other arm by a
 two-sided pooled two-proportion z-test; the best wins iff every p-value is below
 ``alpha / ((k - 1) * max_looks)`` (Bonferroni over comparisons and looks). A look where an arm
@@ -60,7 +61,7 @@ def tally(arms: Sequence[str], members: Iterable[Member], metric: str, window: t
             continue
         t.matured += 1
         success = m.successes.get(metric)
-        if success is not None and success <= end:
+        if success is not None and m.exposed_at <= success <= end:
             t.successes += 1
     return out
 

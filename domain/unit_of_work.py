@@ -203,8 +203,8 @@ class UnitOfWork:
                            expect_epochs=dict(self._epochs))
         changed_ids = {a.id for a in changed}
         batch.expect_versions = {i: v for i, v in self._expect.items() if i not in changed_ids}
-        for aggregate in changed:
-            _index(batch, aggregate)
+        for aggregate, collected in pending:
+            _index(batch, aggregate, collected)
         batch.message_requests = [
             MessageRow(a.tenant_id, a.contact_id, e.channel, e.at,
                        ids.message_id(a.id, e.step_order, e.attempt))
@@ -251,7 +251,15 @@ class UnitOfWork:
             log.warning("snapshot not written", exc_info=True)
 
 
-def _index(batch: WriteBatch, aggregate: Aggregate) -> None:
+# A sequence's A/B looks and conclusions change neither its triggers nor its goal: they
+# leave the indexes and the tenant's trigger epoch alone (in-flight intake is not redone).
+UNINDEXED = (DripSequence.ExperimentEvaluated, DripSequence.ExperimentConcluded)
+
+
+def _index(batch: WriteBatch, aggregate: Aggregate, collected: Sequence[Any]) -> None:
+    if isinstance(aggregate, DripSequence) and all(isinstance(e, UNINDEXED)
+                                                   for e in collected):
+        return
     if isinstance(aggregate, Enrollment):
         row = index_row(aggregate)
         if row is None:

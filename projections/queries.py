@@ -3,13 +3,14 @@ place: CONVENTIONS 9). Rows are plain dicts shaped like the API's resources (DES
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from domain.trials import Member
+from domain.trials import Tally
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ class Queries(Protocol):
         skipping the first ``offset``."""
         ...
 
-    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
-                           experiment_id: str) -> list[Member]:
-        """Everyone assigned to an experiment, with exposure and success times."""
+    def experiment_counts(self, tenant_id: str, sequence_id: UUID, revision: int,
+                          experiment_id: str, arms: Sequence[str], metric: str,
+                          window: timedelta, now: datetime) -> dict[str, Tally]:
+        """An experiment's per-arm counts at ``now`` (``domain.trials.tally``)."""
         ...

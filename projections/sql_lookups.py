@@ -7,11 +7,12 @@ model is first brought there, by projecting it here (``catch_up``; positions are
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from domain.trials import Member
+from domain.trials import Tally
 from projections import experiment_rows
 from projections import generations as gens
 from projections.db import ReadDb
@@ -60,8 +61,9 @@ class SqlLookups:
         # members are read at ``at_least``).
         return experiment_rows.experiments(self.db)
 
-    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
-                           experiment_id: str, at_least: int) -> list[Member]:
+    def experiment_counts(self, tenant_id: str, sequence_id: UUID, revision: int,
+                          experiment_id: str, arms: Sequence[str], metric: str,
+                          window: timedelta, now: datetime, at_least: int) -> dict[str, Tally]:
         self._reach([experiment_rows.MODEL], at_least)
-        return experiment_rows.members(self.db, tenant_id, sequence_id, revision,
-                                       experiment_id)
+        return experiment_rows.counts(self.db, tenant_id, sequence_id, revision,
+                                      experiment_id, arms, metric, window, now)

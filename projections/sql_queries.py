@@ -3,14 +3,14 @@ puts it in the WHERE clause here, so scoping lives in one place (CONVENTIONS 9).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.template_library import BUILTINS
-from domain.trials import Member
+from domain.trials import Tally
 from projections import conversion_rows, daily, experiment_rows, rows
 from projections import generations as gens
 from projections.db import ReadDb
@@ -57,10 +57,12 @@ class SqlQueries:
             t("sequences"), where, params, "created_at, sequence_id", page, limit,
             rows.sequence))
 
-    def experiment_members(self, tenant_id: str, sequence_id: UUID, revision: int,
-                           experiment_id: str) -> list[Member]:
-        return self._live(experiment_rows.MODEL, lambda _: experiment_rows.members(
-            self.db, tenant_id, sequence_id, revision, experiment_id))
+    def experiment_counts(self, tenant_id: str, sequence_id: UUID, revision: int,
+                          experiment_id: str, arms: Sequence[str], metric: str,
+                          window: timedelta, now: datetime) -> dict[str, Tally]:
+        return self._live(experiment_rows.MODEL, lambda _: experiment_rows.counts(
+            self.db, tenant_id, sequence_id, revision, experiment_id, arms, metric, window,
+            now))
 
     def daily_stats(self, tenant_id: str, sequence_id: UUID, first: date, last: date,
                     zone: ZoneInfo, revision: int | None = None) -> list[dict[str, Any]]:

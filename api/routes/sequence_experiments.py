@@ -44,10 +44,10 @@ def _view(core: DriplineApp, queries: Queries, sequence: DripSequence, revision:
         raise ExperimentNotFoundError(f"revision {revision.number} has no experiment "
                                       f"{experiment_id}")
     trial = revision.trial(experiment_id)
-    members = queries.experiment_members(sequence.tenant_id, sequence.id, revision.number,
-                                         experiment_id)
-    tallies = trials.tally([a["key"] for a in experiment["arms"]], members,
-                           experiment["metric"], window_of(experiment, revision), core.clock())
+    tallies = queries.experiment_counts(
+        sequence.tenant_id, sequence.id, revision.number, experiment_id,
+        [a["key"] for a in experiment["arms"]], experiment["metric"],
+        window_of(experiment, revision), core.clock())
     counted = [x for x in trial["looks"] if x["result"] != trials.INSUFFICIENT]
     last = counted[-1]["p_values"] if counted else {}
     held = queries.conversion_stats(sequence.tenant_id, sequence.id,

@@ -46,7 +46,9 @@ class ExperimentIn(RequestBody):
                                 description="The revision's step a content test tests")
     arms: list[ArmIn] = Field(min_length=2, max_length=8)
     metric: Metric = Field(default="reply", description="conversion needs the revision's goal")
-    auto_winner: AutoWinnerIn | None = None
+    auto_winner: AutoWinnerIn | None = Field(
+        default=None, description="When a winner is declared on its own; absent or null: "
+                                  "the defaults (enabled; enabled false turns it off)")
 
 
 class ArmOut(BaseModel):

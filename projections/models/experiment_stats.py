@@ -7,7 +7,9 @@ attributed to a message carrying the arm, conversion; CRM time). Whether an expo
 time asked about: they are computed from these rows when read (``domain.trials``), so the
 rows follow events alone.
 
-``experiment_links`` finds a member from a message id (its exposure) or an enrollment id
+``experiment_index`` is one row per experiment anyone was assigned to (what the
+scheduler's looks go through, without reading members). ``experiment_links`` finds a member
+from a message id (its exposure) or an enrollment id
 (its conversions), since events name only those.
 """
 
@@ -33,9 +35,10 @@ def member_key(enrollment_id: object, experiment_id: str) -> str:
 
 class ExperimentStatsModel(ReadModel):
     name = "experiment_stats"
-    table_bases = ("experiment_members", "experiment_links")
+    table_bases = ("experiment_members", "experiment_links", "experiment_index")
     keys: ClassVar[Mapping[str, str]] = {"experiment_members": "member_id",
-                                         "experiment_links": "link_id"}
+                                         "experiment_links": "link_id",
+                                         "experiment_index": "experiment_key"}
     schema = (
         "CREATE TABLE IF NOT EXISTS {experiment_members} (member_id TEXT PRIMARY KEY, "
         "tenant_id TEXT NOT NULL, sequence_id TEXT NOT NULL, revision INTEGER NOT NULL, "
@@ -47,6 +50,9 @@ class ExperimentStatsModel(ReadModel):
         "ON {experiment_members} (sequence_id, revision, experiment_id)",
         "CREATE TABLE IF NOT EXISTS {experiment_links} (link_id TEXT PRIMARY KEY, "
         "member_ids TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {experiment_index} (experiment_key TEXT PRIMARY KEY, "
+        "tenant_id TEXT NOT NULL, sequence_id TEXT NOT NULL, revision INTEGER NOT NULL, "
+        "experiment_id TEXT NOT NULL)",
     )
 
     def build_handlers(self) -> Mapping[type[Any], Handler]:
@@ -75,6 +81,12 @@ class ExperimentStatsModel(ReadModel):
                 "enrollment_id": str(e.originator_id), "message_id": None, "exposed_at": None,
                 "opened_at": None, "clicked_at": None, "replied_at": None,
                 "converted_at": None})
+        tested = b.rows(t["experiment_index"], "experiment_key")
+        for experiment_id in sorted(e.assignments):
+            key = f"{e.sequence_id}/{e.revision}/{experiment_id}"
+            tested.put(key, {"experiment_key": key, "tenant_id": e.tenant_id,
+                             "sequence_id": str(e.sequence_id), "revision": e.revision,
+                             "experiment_id": experiment_id})
         b.rows(t["experiment_links"], "link_id").put(e.originator_id, {
             "link_id": str(e.originator_id), "member_ids": dumps(keys)})
 

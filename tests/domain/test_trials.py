@@ -35,6 +35,15 @@ def test_only_matured_split_exposures_count_and_a_success_must_fall_in_the_windo
     assert got["B"] == Tally(assigned=1, exposures=1, matured=1, successes=0)
 
 
+def test_a_success_before_the_exposure_is_not_the_arms() -> None:
+    # converted at step 0 (goal without exit), exposed to the experiment's step 1 later
+    members = [member("A", timedelta(hours=5), timedelta(hours=1)),
+               member("A", timedelta(hours=5), timedelta(hours=5)),  # the same instant counts
+               member("B", timedelta(0))]
+    got = trials.tally(["A", "B"], members, "reply", WINDOW, T0 + timedelta(hours=80))
+    assert got["A"] == Tally(assigned=2, exposures=2, matured=2, successes=1)
+
+
 def test_the_pooled_z_test_gives_the_textbook_p_value() -> None:
     # 30/300 against 90/300: pooled 0.2, z = 0.2 / sqrt(0.16 * 2/300) = 6.124
     z = 0.2 / math.sqrt(0.2 * 0.8 * (2 / 300))

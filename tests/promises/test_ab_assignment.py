@@ -23,7 +23,7 @@ from tests.promises.ab_support import (
     expected_holdout,
     experiment,
 )
-from tests.promises.support import run_scheduler, step
+from tests.promises.support import cold_lead_sequence, run_scheduler, step, tagged_cold_lead
 
 CONTACTS = [f"c-{i}" for i in range(10_000)]
 WEIGHTS = {"A": 50, "B": 50}
@@ -117,5 +117,37 @@ def test_weights_not_summing_to_100_and_a_conversion_test_without_a_goal_are_422
     ok(acme.put(url, json={"goal": goal,
                            "experiments": [experiment(step_id, metric="conversion")]}))
     assert [x["metric"] for x in ok(acme.get(url))["experiments"]] == ["conversion"]
+    # auto_winner null is the default rules, as absent is.
+    nulled = {**experiment(step_id), "auto_winner": None}
+    ok(acme.put(url, json={"experiments": [nulled]}))
+    assert ok(acme.get(url))["experiments"][0]["auto_winner"]["enabled"] is True
     wrong_step = acme.put(url, json={"experiments": [experiment(draft["id"])]})
     assert [e["field"] for e in wrong_step.json()["errors"]] == ["experiments[0].step_id"]
+
+
+def test_a_trigger_enrollment_keeps_its_arm_when_the_contact_is_enrolled_again(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    draft = ok(acme.post(f"{V1}/sequences", json={
+        **cold_lead_sequence(step(0, "Original", minutes=60)),
+        "reenrollment": {"policy": "always"}}), 201)
+    test = experiment(draft["steps"][0]["id"])
+    ok(acme.put(f"{V1}/sequences/{draft['id']}", json={"experiments": [test]}))
+    sid = ok(acme.post(f"{V1}/sequences/{draft['id']}/activate"))["id"]
+    contacts = [f"t-{i}" for i in range(20)]
+    for contact in contacts:
+        assert tagged_cold_lead(acme, f"tag-{contact}", contact, clock())["outcome"] == "applied"
+    runtime.catch_up()
+    first = {e["contact_id"]: e for e in all_enrollments(acme, sid)}
+    assert sorted(first) == sorted(contacts)
+    for contact, e in first.items():
+        arm = expected_arm("acme", sid, "subject-test", contact, WEIGHTS)
+        assert e["assignments"] == {"subject-test": {"arm": arm, "by": "split"}}
+        ok(acme.post(f"{V1}/enrollments/{e['id']}/exit", json={}))
+    clock.set(clock() + timedelta(minutes=1))
+    for contact in contacts:
+        tagged_cold_lead(acme, f"tag-again-{contact}", contact, clock())
+    runtime.catch_up()
+    second = {e["contact_id"]: e for e in all_enrollments(acme, sid) if e["number"] == 2}
+    assert sorted(second) == sorted(contacts)
+    for contact, e in second.items():
+        assert e["assignments"] == first[contact]["assignments"]

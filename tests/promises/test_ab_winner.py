@@ -21,8 +21,15 @@ from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from dripline.cli import app as cli
 from tests.api.conftest import V1, envelope, ok
-from tests.promises.ab_support import ab_sequence, expected_arm, experiment_view
-from tests.promises.support import EVENTS, let_time_pass, message_requests, stamp, step
+from tests.promises.ab_support import ab_sequence, expected_arm, experiment, experiment_view
+from tests.promises.support import (
+    EVENTS,
+    let_time_pass,
+    message_requests,
+    post_event,
+    stamp,
+    step,
+)
 
 WEIGHTS = {"A": 50, "B": 50}
 DAY = timedelta(days=1)
@@ -180,11 +187,11 @@ class _Interleaved:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def experiment_members(self, *args: Any) -> Any:
+    def experiment_counts(self, *args: Any) -> Any:
         if not self.raced:
             self.raced = True
             assert self.runtime.app.experiments.evaluate_due() == 1  # the other one wins
-        return self.inner.experiment_members(*args)
+        return self.inner.experiment_counts(*args)
 
 
 def test_two_evaluators_at_once_record_one_look(
@@ -201,3 +208,105 @@ def test_two_evaluators_at_once_record_one_look(
         runtime.app.lookups = racing.inner
     assert racing.raced
     assert [x["n"] for x in experiment_view(acme, runtime, sid)["looks"]] == [1]
+
+
+class _FirstTimesOut:
+    """The runtime's lookups, but reading the first experiment's counts times out."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.inner, self.failed = runtime.app.lookups, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def experiment_counts(self, *args: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise TimeoutError("the read model did not answer")
+        return self.inner.experiment_counts(*args)
+
+
+def test_an_experiment_that_fails_does_not_starve_the_others(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    started = [ab_sequence(acme, STEPS, tested=1, min_exposures_per_arm=10)["id"]
+               for _ in range(2)]
+    for sid in started:
+        arms = _by_arm(sid, 10)
+        _enroll(acme, sid, arms["A"] + arms["B"])
+    let_time_pass(runtime, clock, DAY + timedelta(hours=1))
+    clock.set(clock() + timedelta(hours=72))
+    runtime.catch_up()
+    failing = _FirstTimesOut(runtime)
+    runtime.app.lookups = failing
+    try:
+        assert runtime.app.experiments.evaluate_due() == 1  # the other one's look
+    finally:
+        runtime.app.lookups = failing.inner
+    assert failing.failed
+    looks = sorted(len(experiment_view(acme, runtime, sid)["looks"]) for sid in started)
+    assert looks == [0, 1]
+
+
+def test_a_quiet_test_records_its_thin_look_once_and_looks_leave_the_trigger_epoch(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    sid = ab_sequence(acme, STEPS, tested=1, min_exposures_per_arm=10,
+                      evaluate_every_hours=1)["id"]
+    arms = _by_arm(sid, 10)
+    enrolled = clock()
+    enrollments = _enroll(acme, sid, arms["A"] + arms["B"])
+    let_time_pass(runtime, clock, DAY + timedelta(hours=1))
+    runtime.catch_up()  # the looks read the read model as it is
+    epoch = runtime.app.store.trigger_view(["acme"]).epochs.get("acme")
+    let_time_pass(runtime, clock, timedelta(hours=75), every=timedelta(hours=1))
+    looks = experiment_view(acme, runtime, sid)["looks"]
+    assert [(x["n"], x["result"]) for x in looks] == [(1, "insufficient")]
+    assert runtime.app.store.trigger_view(["acme"]).epochs.get("acme") == epoch
+    # A reply arriving late (within its window, CRM time) changes the counts: recorded.
+    c = arms["B"][0]
+    late = envelope("reply-late", "contact_replied", c,
+                    {"channel": "whatsapp", "message_id": f"{enrollments[c]}:1:1"},
+                    at=stamp(enrolled + DAY + timedelta(hours=2)))
+    assert ok(acme.post(EVENTS, json=[late]), 202)["results"][0]["outcome"] == "applied"
+    runtime.catch_up()
+    let_time_pass(runtime, clock, timedelta(hours=1))
+    looks = experiment_view(acme, runtime, sid)["looks"]
+    assert [x["counts"]["B"]["successes"] for x in looks] == [0, 1]
+
+
+def test_a_conversion_before_the_exposure_is_not_the_arms(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    goal = {"event_type": "custom_event", "match": {"name": "purchase"},
+            "exit_on_goal": False, "attribution_window_hours": 24}
+    draft = ok(acme.post(f"{V1}/sequences", json={"name": "AB", "steps": STEPS,
+                                                  "goal": goal}), 201)
+    test = experiment(draft["steps"][1]["id"], metric="conversion")
+    ok(acme.put(f"{V1}/sequences/{draft['id']}", json={"experiments": [test]}))
+    sid = ok(acme.post(f"{V1}/sequences/{draft['id']}/activate"))["id"]
+    arms = _by_arm(sid, 1)
+    _enroll(acme, sid, arms["A"] + arms["B"])
+    let_time_pass(runtime, clock, timedelta(hours=1))  # step 0 sent
+    for contact in arms["A"] + arms["B"]:  # converted at step 0: the enrollment goes on
+        post_event(acme, f"buy-{contact}", "custom_event", contact, {"name": "purchase"},
+                   clock() - timedelta(minutes=1))
+    let_time_pass(runtime, clock, DAY + timedelta(hours=25))  # step 1 exposed, matured
+    view = experiment_view(acme, runtime, sid)
+    assert [(a["key"], a["exposures"], a["matured"], a["successes"])
+            for a in view["arms"]] == [("A", 1, 1, 0), ("B", 1, 1, 0)]
+
+
+def test_best_observed_concludes_the_best_arm_by_fallback_after_the_last_look(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    # 50/250 against 60/250: p = 0.28, no winner on the one look allowed.
+    sid, _ = _experiment_started(acme, runtime, clock, (0.2, 0.24), per_arm=250,
+                                 min_exposures_per_arm=250, max_looks=1,
+                                 fallback="best_observed")
+    clock.set(clock() + timedelta(hours=72))
+    let_time_pass(runtime, clock, timedelta(minutes=10))
+    view = experiment_view(acme, runtime, sid)
+    assert [(x["n"], x["result"], x["best"]) for x in view["looks"]] == [
+        (1, "not_significant", "B")]
+    assert (view["status"], view["winner"], view["concluded_by"]) == (
+        "concluded", "B", "fallback")
+    newcomer = _by_arm(sid, 1, skip=10_000)["A"][0]
+    assert _new_enrollment(acme, sid, newcomer)["assignments"] == {
+        "subject-test": {"arm": "B", "by": "winner"}}
