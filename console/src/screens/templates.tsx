@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 import { API, ApiError, call, get, has, query } from "../api";
 import { Filter, Loading, NotYet, ProblemText, Scroll, useLoad } from "../components";
@@ -73,6 +73,8 @@ function TemplatePanel(props: { template: Template }) {
   const [previewError, setPreviewError] = useState<unknown>(null);
   const [name, setName] = useState(t.name);
   const [createError, setCreateError] = useState<unknown>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => { heading.current?.focus(); }, []);  // the opened template, below the list
 
   async function show(event: Event) {
     event.preventDefault();
@@ -98,7 +100,7 @@ function TemplatePanel(props: { template: Template }) {
     : undefined;
   return (
     <section class="card template-panel" aria-labelledby="template-heading">
-      <h2 id="template-heading">{t.name}</h2>
+      <h2 id="template-heading" tabIndex={-1} ref={heading}>{t.name}</h2>
       <p class="muted">{t.description}</p>
       <form onSubmit={show} class="row">
         <div class="field">
