@@ -27,8 +27,9 @@ def _shots(world: World) -> dict[str, tuple[str, str, bool]]:
         "builder": (f"/console/sequences/{draft}", ".step-card", True),
         "analytics": (f"/console/sequences/{active}/analytics", "[data-daily-total]", True),
         "enrollments": (f"/console/enrollments?sequence={active}", "table >> text=c-0", True),
-        "enrollment": (f"/console/enrollments/{enrollment['id']}", ".timeline li", True),
-        "operations": ("/console/operations", "[data-probe=readyz]", True),
+        "enrollment": (f"/console/enrollments/{enrollment['id']}", ".why-timeline li", True),
+        "operations": ("/console/operations", "[data-setting=throttle]", True),
+        "templates": ("/console/templates", "tr[data-template='builtin:lead-nurture']", True),
     }
 
 

@@ -274,3 +274,49 @@ def test_edit_a_live_sequence_through_a_draft_revision_and_publish_it(
     assert (live["revision"], live["draft_revision"]) == (2, None)
     assert sorted(s["delay_amount"] for s in live["steps"]) == [0, 2, 7]
     console.check_screen()
+
+
+def test_a_template_previews_then_becomes_a_sequence_the_builder_edits(
+        console: Guarded, world: World) -> None:
+    page = console.goto("/console/templates", "tr[data-template='builtin:lead-nurture']")
+    page.get_by_label("Kind").select_option("step")
+    expect(page.locator("tr[data-template='builtin:lead-nurture']")).to_have_count(0)
+    page.get_by_label("Kind").select_option("sequence")
+    page.get_by_label("Category").select_option("nurture")
+    expect(page.locator("tbody tr")).to_have_count(
+        world.get(f"{V1}/templates", kind="sequence", category="nurture")["total"])
+    page.get_by_role("button", name="Open Lead Nurture").click()
+    page.get_by_label("Preview for contact id").fill("c-0")
+    page.get_by_role("button", name="Preview").click()
+    shown = world.api.post(f"{V1}/templates/builtin:lead-nurture/preview",
+                           json={"contact_id": "c-0"}).json()
+    expect(page.locator("[data-preview] .preview-content")).to_have_count(len(shown["steps"]))
+    assert shown["steps"][0]["rendered"]["content"] in page.locator(
+        "[data-preview] .preview-content").first.inner_text()
+    name = page.get_by_label("New sequence name")
+    name.fill("")
+    page.get_by_role("button", name="Create a sequence from this template").click()
+    expect(page.locator("#from-template-name-error")).to_contain_text("1 character")  # 422
+    console.check_screen(422)
+    name.fill("From the library")
+    page.get_by_role("button", name="Create a sequence from this template").click()
+    _expect_cards(page, ["Introduction", "Case Study", "Final Offer"])
+    sid = page.url.rsplit("/", 1)[1]
+    assert world.get(f"{V1}/sequences/{sid}")["name"] == "From the library"
+    # The builder's check on the copied steps: drag, keyboard, a delay, save, activate.
+    page.locator("#step-2").drag_to(page.locator("#step-1"))
+    _expect_cards(page, ["Introduction", "Final Offer", "Case Study"])
+    page.locator("#step-1").focus()
+    page.keyboard.press("Alt+ArrowDown")
+    _expect_cards(page, ["Introduction", "Case Study", "Final Offer"])
+    page.locator("#step-1").click()
+    page.get_by_label("Delay").fill("3")
+    _save(page)
+    assert _server_steps(world, sid) == [("Introduction", 0, 5, "minutes"),
+                                         ("Case Study", 1, 3, "days"),
+                                         ("Final Offer", 2, 5, "days")]
+    page.get_by_role("button", name="Activate").click()
+    page.locator(".heading .badge-active").wait_for()
+    assert world.get(f"{V1}/sequences/{sid}")["status"] == "active"
+    assert console.unexpected_errors(422) == []
+    assert console.outside == []

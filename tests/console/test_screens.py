@@ -49,7 +49,7 @@ def test_sign_in_with_a_wrong_key_shows_the_401_problem_then_a_right_one_enters(
     ("/console/sequences", "text=Lead Nurture"),
     ("/console/enrollments", "table >> text=c-0"),
     ("/console/operations", "[data-probe=readyz]"),
-    ("/console/templates", ".not-yet"),
+    ("/console/templates", "tr[data-template='builtin:lead-nurture']"),
 ])
 def test_each_list_screen_loads_clean(signed_in: Guarded, path: str, ready: str) -> None:
     signed_in.goto(path, ready)
@@ -67,7 +67,11 @@ def test_the_sequence_screen_loads_clean(signed_in: Guarded, world: World) -> No
 def test_the_enrollment_screen_loads_clean(signed_in: Guarded, world: World) -> None:
     [first] = world.get(f"/api/v1/automation/sequences/{world.active['id']}/enrollments",
                         status="active", limit=1)["items"]
-    signed_in.goto(f"/console/enrollments/{first['id']}", ".timeline li")
+    page = signed_in.goto(f"/console/enrollments/{first['id']}", ".why-timeline li")
+    why = world.get(f"/api/v1/automation/enrollments/{first['id']}/why")
+    assert page.locator("[data-why=reason]").inner_text() == why["waiting"]["reason"]
+    assert page.locator(".why-timeline li").count() == len(why["timeline"])
+    assert page.locator("pre").count() == 0  # the answer in words, not raw
     signed_in.check_screen()
 
 

@@ -1,9 +1,10 @@
 import { useState } from "preact/hooks";
 
-import { API, get, has, query } from "../api";
-import { Link, Loading, NotYet, percent, ProblemText, Scroll, useLoad } from "../components";
+import { API, get, query } from "../api";
+import { Link, Loading, percent, ProblemText, Scroll, useLoad } from "../components";
 import type { Day, Page, Sequence, Stats } from "../types";
 import { DailyChart } from "./chart";
+import { Experiments } from "./experiments";
 
 const ZONES = ["UTC", "Europe/London", "Europe/Berlin", "America/New_York",
   "America/Los_Angeles", "America/Sao_Paulo", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney"];
@@ -29,7 +30,6 @@ export function Analytics(props: { id: string }) {
     `${API}/sequences/${props.id}/stats${query({ after: "head" })}`), [props.id]);
   const daily = useLoad(() => get<Page<Day>>(
     `${API}/sequences/${props.id}/stats/daily${query({ tz, after: "head" })}`), [props.id, tz]);
-  const experiments = useLoad(() => has(`${API}/sequences/{id}/experiments`), []);
 
   const s = stats.data;
   const names = new Map((sequence.data?.steps ?? []).map((step) => [step.order, step.name]));
@@ -105,8 +105,7 @@ export function Analytics(props: { id: string }) {
       <ProblemText error={daily.error} />
       {daily.data ? <DailyChart days={daily.data.items} /> : <Loading what="the daily series" />}
       <h2>Variants</h2>
-      {experiments.data ? <p class="muted">Experiments are offered by this server; their table
-        lands in the console with its screen.</p> : <NotYet what="A/B testing" />}
+      <Experiments id={props.id} />
     </section>
   );
 }

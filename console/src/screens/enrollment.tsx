@@ -1,10 +1,50 @@
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 
 import { API, call, get, has, query } from "../api";
 import { Badge, Link, Loading, ProblemText, Scroll, useLoad, when } from "../components";
 import type { Enrollment, HistoryEntry, Message, Page } from "../types";
 
-interface Why { [key: string]: unknown }
+interface Why {
+  status: string; overdue_seconds: number;
+  current_step: { order: number; name: string } | null;
+  waiting: { reason: string; since: string | null; until: string | null;
+    detail: Record<string, unknown> };
+  timeline: { at: string; type: string; summary: string }[];
+}
+
+function detailText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** Why the enrollment waits (or ended), in words, with the events that led there. */
+function WhyPanel(props: { why: Why }) {
+  const { waiting, timeline } = props.why;
+  const detail = Object.entries(waiting.detail ?? {});
+  return (
+    <section class="why card" aria-labelledby="why-heading">
+      <h2 id="why-heading">Why</h2>
+      <dl class="facts">
+        <dt>Waiting for</dt><dd data-why="reason">{waiting.reason}</dd>
+        <dt>Since</dt><dd>{when(waiting.since)}</dd>
+        <dt>Until</dt><dd data-why="until">{when(waiting.until)}</dd>
+        {props.why.current_step ? <><dt>Step</dt>
+          <dd>{props.why.current_step.order}: {props.why.current_step.name}</dd></> : null}
+        {props.why.overdue_seconds > 0 ? <><dt>Overdue</dt>
+          <dd>{props.why.overdue_seconds} s</dd></> : null}
+        {detail.map(([k, v]) => <Fragment key={k}><dt>{k}</dt>
+          <dd data-why-detail={k}>{detailText(v)}</dd></Fragment>)}
+      </dl>
+      <h3>How it got here</h3>
+      <ol class="why-timeline">
+        {timeline.map((t, i) => (
+          <li key={i}><time dateTime={t.at}>{when(t.at)}</time>{" "}
+            <code>{t.type}</code> {t.summary}</li>
+        ))}
+      </ol>
+    </section>
+  );
+}
 
 export function EnrollmentPage(props: { id: string }) {
   const [error, setError] = useState<unknown>(null);
@@ -52,11 +92,8 @@ export function EnrollmentPage(props: { id: string }) {
           <button type="button" class="danger" onClick={() => act("exit")}>Exit</button>) : null}
       </div>
       <ProblemText error={error} />
-      {why.data ? (
-        <>
-          <h2>Why</h2>
-          <pre class="why">{JSON.stringify(why.data, null, 2)}</pre>
-        </>) : null}
+      <ProblemText error={why.error} />
+      {why.data ? <WhyPanel why={why.data} /> : null}
       <h2>Timeline</h2>
       <ProblemText error={history.error} />
       <ol class="timeline">

@@ -1,7 +1,86 @@
 import { API, get, has, query } from "../api";
-import { Loading, NotYet, ProblemText, useLoad } from "../components";
+import { Link, Loading, NotYet, ProblemText, Scroll, useLoad, when } from "../components";
+import type { Page } from "../types";
 
 interface Health { status: string }
+interface Stuck {
+  enrollment_id: string; sequence_id: string; contact_id: string; step_order: number;
+  due_at: string; overdue_seconds: number; suspected_cause: string;
+}
+interface StuckPage extends Page<Stuck> {
+  projection_lag: { behind_events: number; contradicted: number };
+  scheduler_heartbeat_age_seconds: number | null;
+}
+interface Settings {
+  timezone: string | null; version: number;
+  frequency_cap: { rules: { channel: string | null; max_messages: number; window: unknown }[];
+    on_cap: string; max_defer_hours: number } | null;
+  throttle: Record<string, { per_minute: number }> | null;
+}
+
+function windowText(w: unknown): string {
+  return typeof w === "string" ? w : JSON.stringify(w);
+}
+
+function StuckList() {
+  const stuck = useLoad(() => get<StuckPage>(`${API}/ops/stuck${query({ limit: 50 })}`), []);
+  if (stuck.error) return <ProblemText error={stuck.error} />;
+  const s = stuck.data;
+  if (!s) return <Loading what="stuck enrollments" />;
+  return (
+    <>
+      <dl class="facts">
+        <dt>Stuck</dt><dd data-stuck="total">{s.total}</dd>
+        <dt>Due read model behind by</dt><dd data-stuck="behind_events">{s.projection_lag.behind_events} events</dd>
+        <dt>Overdue rows their aggregate contradicts</dt><dd>{s.projection_lag.contradicted}</dd>
+        <dt>Scheduler last scanned</dt>
+        <dd>{s.scheduler_heartbeat_age_seconds === null ? "never"
+          : `${s.scheduler_heartbeat_age_seconds} s ago`}</dd>
+      </dl>
+      {s.items.length === 0 ? <p class="muted">No enrollment is stuck.</p> : (
+        <Scroll label="Stuck enrollments">
+          <table>
+            <thead><tr><th>Enrollment</th><th>Contact</th><th>Step</th><th>Due</th>
+              <th>Overdue</th><th>Suspected cause</th></tr></thead>
+            <tbody>
+              {s.items.map((i) => (
+                <tr key={i.enrollment_id}>
+                  <td><Link to={`/enrollments/${i.enrollment_id}`}>{i.enrollment_id.slice(0, 8)}</Link></td>
+                  <td>{i.contact_id}</td><td>{i.step_order}</td><td>{when(i.due_at)}</td>
+                  <td>{i.overdue_seconds} s</td><td>{i.suspected_cause}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Scroll>)}
+    </>
+  );
+}
+
+function SettingsView() {
+  const settings = useLoad(() => get<Settings>(`${API}/settings`), []);
+  if (settings.error) return <ProblemText error={settings.error} />;
+  const s = settings.data;
+  if (!s) return <Loading what="tenant settings" />;
+  const cap = s.frequency_cap;
+  const throttle = Object.entries(s.throttle ?? {});
+  return (
+    <dl class="facts" data-settings-version={s.version}>
+      <dt>Time zone</dt><dd data-setting="timezone">{s.timezone ?? "not set (UTC)"}</dd>
+      <dt>Frequency cap</dt>
+      <dd data-setting="frequency_cap">{!cap || cap.rules.length === 0 ? "none" : (
+        <ul class="plain">
+          {cap.rules.map((r, n) => (
+            <li key={n}>at most {r.max_messages} {r.channel ?? "messages of any channel"} per{" "}
+              {windowText(r.window)}</li>))}
+          <li>over the cap: {cap.on_cap}{cap.on_cap === "defer" ? ` (at most ${cap.max_defer_hours} h)` : ""}</li>
+        </ul>)}</dd>
+      <dt>Throttle</dt>
+      <dd data-setting="throttle">{throttle.length === 0 ? "none" : throttle.map(([channel, t]) =>
+        `${channel}: ${t.per_minute}/minute`).join(", ")}</dd>
+    </dl>
+  );
+}
 
 async function probe(path: string): Promise<{ ok: boolean; status: string }> {
   const response = await fetch(path, { credentials: "omit" });
@@ -36,10 +115,9 @@ export function Operations() {
         <a href="/docs">/docs</a>.
       </p>
       <h2>Stuck enrollments</h2>
-      {stuck.data ? <p class="muted">Offered by this server; the list lands with its screen.</p>
-        : <NotYet what="The stuck detector" />}
+      {stuck.data === null ? null : stuck.data ? <StuckList /> : <NotYet what="The stuck detector" />}
       <h2>Tenant settings</h2>
-      {settings.data ? <p class="muted">Offered by this server; the form lands with its screen.</p>
+      {settings.data === null ? null : settings.data ? <SettingsView />
         : <NotYet what="Caps and throttling" />}
     </section>
   );
