@@ -61,11 +61,13 @@ def _follow_deferral(event: Any, e: Any, before: datetime | None) -> None:
     ``original_due_at``, the due time of the current step before any deferral moved it (the
     base of ``max_defer_hours`` and the order of throttle slots); ``throttle_slot``, the
     reserved send time of a step deferred by the throttle (any later event gives it up: a
-    slot is then wasted, never used twice); ``deferred_by``, the latest deferral's reason."""
+    slot is then wasted, never used twice; a throttle deferral without a bucket holds no
+    slot); ``deferred_by``, the latest deferral's reason."""
     if isinstance(event, Enrollment.Rescheduled):
         if getattr(e, "original_due_at", None) is None:
             e.original_due_at = before
-        e.throttle_slot = event.due_at if event.reason == "throttle" else None
+        e.throttle_slot = (event.due_at if event.reason == "throttle"
+                           and (event.detail or {}).get("bucket") is not None else None)
         e.deferred_by = event.reason
         return
     e.throttle_slot = None

@@ -159,8 +159,10 @@ def _gated(e: Enrollment, plan: Revision, step: Step, tz: str | None, now: datet
     if is_retry:
         e.reschedule_retry(when, now)
     else:
+        # No minute (the horizon is full): no slot is held, the step reserves when due.
         e.reschedule(when, now, reason="throttle",
-                     detail={"bucket": minute.isoformat(), "channel": channel,
+                     detail={"bucket": minute.isoformat() if minute else None,
+                             "channel": channel,
                              "limit": per_minute, "step_order": step.order})
     return StepResult.RESCHEDULED
 

@@ -9,8 +9,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from domain import send_gate
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from tests.api.conftest import V1, build_sequence, ok
@@ -82,3 +84,29 @@ def test_a_burst_is_spread_evenly_and_in_order(acme: TestClient, runtime: Runtim
     # The scheduler runs at every slot's time, as a running one wakes when a step is due.
     let_time_pass(runtime, clock, timedelta(minutes=10), every=timedelta(seconds=0.6))
     check_paced(all_messages(acme, runtime), 100, T + timedelta(minutes=10))
+
+
+def test_a_full_horizon_holds_no_slot_and_the_step_reserves_again_when_due(
+        acme: TestClient, runtime: Runtime, clock: ManualClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One a minute and a horizon of four minutes (a week, shortened): ten steps due at once
+    take the four minutes; the other six look again at the horizon's end without a slot, and
+    then reserve again: never two requests in a minute, all ten sent, each once."""
+    monkeypatch.setattr(send_gate, "_HORIZON", 4)
+    monkeypatch.setattr(send_gate, "_AHEAD", 2)
+    ok(acme.put(f"{V1}/settings", json={"throttle": {"email": {"per_minute": 1}}}))
+    clock.set(T - timedelta(minutes=1))
+    sequence = build_sequence(acme, {"name": "Launch", "steps": [
+        step(0, "Launch day", minutes=1, channel="email")]})
+    bulk = ok(acme.post(f"{V1}/sequences/{sequence['id']}/enroll/bulk",
+                        json={"contact_ids": CONTACTS[:10]}))
+    assert len(bulk["enrolled"]) == 10
+    clock.set(T)
+    run_scheduler(runtime)
+    let_time_pass(runtime, clock, timedelta(minutes=12), every=timedelta(seconds=10))
+    messages = all_messages(acme, runtime)
+    assert Counter((m["enrollment_id"], m["step_order"]) for m in messages) == {
+        (e["enrollment_id"], 0): 1 for e in bulk["enrolled"]}
+    per = Counter(datetime.fromisoformat(m["created_at"]).replace(second=0, microsecond=0)
+                  for m in messages)
+    assert max(per.values()) == 1, sorted(per.items())
