@@ -35,6 +35,7 @@ EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "m
                 "step_removed", "goal_reached")
 OPEN = ("active", "paused")
 SETTLE = timedelta(minutes=30)
+SETTLING = "settle"  # the reason of a wait for a retry of the last step: no deferral
 MAX_CLICKED_URLS = 50  # links per message whose clicks are recorded, for each kind
 MESSAGE_FIELDS = ("channel", "type", "content", "template_id", "variables", "media_url")
 
@@ -68,7 +69,7 @@ def _follow_deferral(event: Any, e: Any, before: datetime | None) -> None:
             e.original_due_at = before
         e.throttle_slot = (event.due_at if event.reason == "throttle"
                            and (event.detail or {}).get("bucket") is not None else None)
-        e.deferred_by = event.reason
+        e.deferred_by = event.reason if event.reason != SETTLING else None
         return
     e.throttle_slot = None
     moved = (e.step_due_at != before or isinstance(event, Enrollment.Advanced | Enrollment.Migrated
@@ -271,7 +272,8 @@ class Enrollment(Aggregate):
         TOPIC = "enrollment.rescheduled"
         due_at: datetime
         # Why it moved: send_window (the default, and what events stored before it meant),
-        # frequency_cap or throttle; ``detail`` says which rule, count, limit or bucket.
+        # frequency_cap or throttle; ``detail`` says which rule, count, limit or bucket;
+        # settle, a wait for a retry of the last step (no step is deferred).
         reason: str = "send_window"
         detail: dict[str, Any] | None = None
 

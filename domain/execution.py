@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from domain.caps import Block, CapPolicy
 from domain.conditions import describe, failed_condition
 from domain.contact import Contact
-from domain.enrollment import SETTLE, Enrollment, original_due
+from domain.enrollment import SETTLE, SETTLING, Enrollment, original_due
 from domain.exits import exit_reason
 from domain.messages import render_message
 from domain.schedule import due_after, in_window
@@ -51,7 +51,8 @@ class StepOutcome:
     due_at: datetime | None = None
     contact_id: str = ""
     tenant_id: str = ""
-    # Why a step was deferred (RESCHEDULED): send_window, frequency_cap or throttle.
+    # Why a step was deferred (RESCHEDULED): send_window, frequency_cap or throttle (None
+    # for a settling wait, which defers no step).
     reason: str | None = None
 
 
@@ -73,7 +74,9 @@ def execute_due(e: Enrollment, sequence: DripSequence | None, contact: Contact |
 
 def _deferral(e: Enrollment) -> str | None:
     last = e.pending_events[-1] if e.pending_events else None
-    return last.reason if isinstance(last, Enrollment.Rescheduled) else None
+    if isinstance(last, Enrollment.Rescheduled) and last.reason != SETTLING:
+        return last.reason
+    return None  # a settling wait defers no step
 
 
 def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact | None,
@@ -92,7 +95,7 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
     retry = e.due_retry(now)
     if retry is None and e.settling:
         if e.pending_retry is not None:  # a retry of the last step is still to come
-            e.reschedule(e.pending_retry["due_at"] + SETTLE, now)
+            e.reschedule(e.pending_retry["due_at"] + SETTLE, now, reason=SETTLING)
             return StepResult.RESCHEDULED, None
         e.complete(now)  # the last message's time to fail has passed
         return StepResult.COMPLETED, None
