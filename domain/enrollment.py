@@ -63,21 +63,27 @@ def _follow_deferral(event: Any, e: Any, before: datetime | None) -> None:
     base of ``max_defer_hours`` and the order of throttle slots); ``throttle_slot``, the
     reserved send time of a step deferred by the throttle (any later event gives it up: a
     slot is then wasted, never used twice; a throttle deferral without a bucket holds no
-    slot); ``deferred_by``, the latest deferral's reason."""
+    slot; a retry deferred by the throttle holds one too); ``deferred_by``, the latest
+    deferral's reason."""
     if isinstance(event, Enrollment.Rescheduled):
         if getattr(e, "original_due_at", None) is None:
             e.original_due_at = before
-        e.throttle_slot = (event.due_at if event.reason == "throttle"
-                           and (event.detail or {}).get("bucket") is not None else None)
+        e.throttle_slot = _slot(event)
         e.deferred_by = event.reason if event.reason != SETTLING else None
         return
-    e.throttle_slot = None
+    e.throttle_slot = _slot(event) if isinstance(event, Enrollment.RetryRescheduled) else None
     moved = (e.step_due_at != before or isinstance(event, Enrollment.Advanced | Enrollment.Migrated
                                                        | Enrollment.Resumed)
              or (isinstance(event, Enrollment.StepExecuted)
                  and (event.advance_to is not None or event.final)))
     if moved:
         e.original_due_at, e.deferred_by = e.step_due_at, None
+
+
+def _slot(event: Any) -> datetime | None:
+    """The send time a throttle deferral holds a slot for (none without a bucket)."""
+    held = event.reason == "throttle" and (event.detail or {}).get("bucket") is not None
+    return event.due_at if held else None
 
 
 def original_due(e: Enrollment) -> datetime | None:
@@ -287,6 +293,10 @@ class Enrollment(Aggregate):
 
         TOPIC = "enrollment.retry_rescheduled"
         due_at: datetime
+        # As on ``Rescheduled``: send_window (the default, and what events stored before it
+        # meant) or throttle, whose ``detail`` names the bucket of the slot it holds.
+        reason: str = "send_window"
+        detail: dict[str, Any] | None = None
 
         def apply(self, e: Any) -> None:
             e.pending_retry = {**e.pending_retry, "due_at": self.due_at}
@@ -517,11 +527,12 @@ class Enrollment(Aggregate):
         self._require_active("be rescheduled")
         self._emit(self.Rescheduled, due_at=due_at, at=at, reason=reason, detail=detail)
 
-    def reschedule_retry(self, due_at: datetime, at: datetime) -> None:
+    def reschedule_retry(self, due_at: datetime, at: datetime, reason: str = "send_window",
+                         detail: dict[str, Any] | None = None) -> None:
         self._require_active("be rescheduled")
         if self.pending_retry is None:
             raise EnrollmentStatusError(f"enrollment {self.id} has no retry to reschedule")
-        self._emit(self.RetryRescheduled, due_at=due_at, at=at)
+        self._emit(self.RetryRescheduled, due_at=due_at, at=at, reason=reason, detail=detail)
 
     @property
     def waiting(self) -> bool:

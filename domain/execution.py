@@ -154,19 +154,18 @@ def _gated(e: Enrollment, plan: Revision, step: Step, tz: str | None, now: datet
     if per_minute is None:
         return None
     slot = getattr(e, "throttle_slot", None)
-    if not is_retry and slot is not None and minute_of(slot) == minute_of(now):
+    if slot is not None and minute_of(slot) == minute_of(now):
         return None  # the slot reserved for it; a slot whose minute passed is taken again
     when, minute = gate.reserve(e, channel, per_minute, now)
     if when <= now:
         return None
+    # No minute (the horizon is full): no slot is held, the step reserves when due.
+    detail = {"bucket": minute.isoformat() if minute else None, "channel": channel,
+              "limit": per_minute, "step_order": step.order}
     if is_retry:
-        e.reschedule_retry(when, now)
+        e.reschedule_retry(when, now, reason="throttle", detail=detail)
     else:
-        # No minute (the horizon is full): no slot is held, the step reserves when due.
-        e.reschedule(when, now, reason="throttle",
-                     detail={"bucket": minute.isoformat() if minute else None,
-                             "channel": channel,
-                             "limit": per_minute, "step_order": step.order})
+        e.reschedule(when, now, reason="throttle", detail=detail)
     return StepResult.RESCHEDULED
 
 

@@ -16,7 +16,7 @@ from domain import send_gate
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
 from tests.api.conftest import V1, build_sequence, ok
-from tests.promises.support import enrollment, let_time_pass, run_scheduler, step
+from tests.promises.support import enrollment, let_time_pass, post_event, run_scheduler, step
 
 T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CONTACTS = [f"c-{n:04d}" for n in range(1000)]
@@ -110,3 +110,30 @@ def test_a_full_horizon_holds_no_slot_and_the_step_reserves_again_when_due(
     per = Counter(datetime.fromisoformat(m["created_at"]).replace(second=0, microsecond=0)
                   for m in messages)
     assert max(per.values()) == 1, sorted(per.items())
+
+
+def test_a_throttled_retry_sends_in_its_reserved_minute(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    """One a minute: three steps take 12:00, 12:01 and 12:02; the first message fails, its
+    retry falls due at 12:01:30 in a full minute and reserves 12:03; it goes out at 12:03 on
+    that slot, not reserving again (which would push it to 12:04 and waste a slot)."""
+    ok(acme.put(f"{V1}/settings", json={"throttle": {"email": {"per_minute": 1}}}))
+    clock.set(T - timedelta(minutes=1))
+    sequence = build_sequence(acme, {"name": "Launch", "steps": [
+        step(0, "Launch day", minutes=1, channel="email")]})
+    bulk = ok(acme.post(f"{V1}/sequences/{sequence['id']}/enroll/bulk",
+                        json={"contact_ids": CONTACTS[:3]}))
+    first = min(e["enrollment_id"] for e in bulk["enrolled"])
+    contact = next(e["contact_id"] for e in bulk["enrolled"] if e["enrollment_id"] == first)
+    clock.set(T)
+    run_scheduler(runtime)
+    clock.set(T + timedelta(seconds=30))
+    post_event(acme, "evt-failed", "message_failed", contact,
+               {"message_id": f"{first}:0:1", "error": "gateway timeout"}, clock())
+    let_time_pass(runtime, clock, timedelta(minutes=6), every=timedelta(seconds=10))
+    messages = all_messages(acme, runtime)
+    [retry] = [m for m in messages if m["message_id"] == f"{first}:0:2"]
+    assert datetime.fromisoformat(retry["created_at"]) == T + timedelta(minutes=3)
+    assert Counter((m["enrollment_id"], m["message_id"]) for m in messages) == {
+        (e["enrollment_id"], f"{e['enrollment_id']}:0:1"): 1 for e in bulk["enrolled"]} | {
+        (first, f"{first}:0:2"): 1}
