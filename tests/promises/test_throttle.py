@@ -54,8 +54,9 @@ def check_paced(messages: list[dict[str, Any]], per_minute: int, by: datetime) -
     """At most ``per_minute`` requests in any UTC minute, all by ``by``, each once, and in
     the order of their steps' due time (then enrollment id): sorted by when they were
     requested, no enrollment comes after a later one."""
-    ids = [m["message_id"] for m in messages]
-    assert len(ids) == len(set(ids)) == len(CONTACTS)
+    per_step = Counter((m["enrollment_id"], m["step_order"]) for m in messages)
+    assert set(per_step.values()) == {1}
+    assert len(per_step) == len(messages) == len(CONTACTS)
     created = [datetime.fromisoformat(m["created_at"]) for m in messages]
     per = Counter(c.replace(second=0, microsecond=0) for c in created)
     assert max(per.values()) <= per_minute, sorted(per.items())
