@@ -35,6 +35,7 @@ EXIT_REASONS = ("contact_replied", "contact_unsubscribed", "contact_deleted", "m
                 "step_removed", "goal_reached")
 OPEN = ("active", "paused")
 SETTLE = timedelta(minutes=30)
+SETTLING = "settle"  # the reason of a wait for a retry of the last step: no deferral
 MAX_CLICKED_URLS = 50  # links per message whose clicks are recorded, for each kind
 MESSAGE_FIELDS = ("channel", "type", "content", "template_id", "variables", "media_url")
 
@@ -61,20 +62,28 @@ def _follow_deferral(event: Any, e: Any, before: datetime | None) -> None:
     ``original_due_at``, the due time of the current step before any deferral moved it (the
     base of ``max_defer_hours`` and the order of throttle slots); ``throttle_slot``, the
     reserved send time of a step deferred by the throttle (any later event gives it up: a
-    slot is then wasted, never used twice); ``deferred_by``, the latest deferral's reason."""
+    slot is then wasted, never used twice; a throttle deferral without a bucket holds no
+    slot; a retry deferred by the throttle holds one too); ``deferred_by``, the latest
+    deferral's reason."""
     if isinstance(event, Enrollment.Rescheduled):
         if getattr(e, "original_due_at", None) is None:
             e.original_due_at = before
-        e.throttle_slot = event.due_at if event.reason == "throttle" else None
-        e.deferred_by = event.reason
+        e.throttle_slot = _slot(event)
+        e.deferred_by = event.reason if event.reason != SETTLING else None
         return
-    e.throttle_slot = None
+    e.throttle_slot = _slot(event) if isinstance(event, Enrollment.RetryRescheduled) else None
     moved = (e.step_due_at != before or isinstance(event, Enrollment.Advanced | Enrollment.Migrated
                                                        | Enrollment.Resumed)
              or (isinstance(event, Enrollment.StepExecuted)
                  and (event.advance_to is not None or event.final)))
     if moved:
         e.original_due_at, e.deferred_by = e.step_due_at, None
+
+
+def _slot(event: Any) -> datetime | None:
+    """The send time a throttle deferral holds a slot for (none without a bucket)."""
+    held = event.reason == "throttle" and (event.detail or {}).get("bucket") is not None
+    return event.due_at if held else None
 
 
 def original_due(e: Enrollment) -> datetime | None:
@@ -295,7 +304,8 @@ class Enrollment(Aggregate):
         TOPIC = "enrollment.rescheduled"
         due_at: datetime
         # Why it moved: send_window (the default, and what events stored before it meant),
-        # frequency_cap or throttle; ``detail`` says which rule, count, limit or bucket.
+        # frequency_cap or throttle; ``detail`` says which rule, count, limit or bucket;
+        # settle, a wait for a retry of the last step (no step is deferred).
         reason: str = "send_window"
         detail: dict[str, Any] | None = None
         # send_window: the zone the window was read in (None in events stored before it).
@@ -311,6 +321,10 @@ class Enrollment(Aggregate):
 
         TOPIC = "enrollment.retry_rescheduled"
         due_at: datetime
+        # As on ``Rescheduled``: send_window (the default, and what events stored before it
+        # meant) or throttle, whose ``detail`` names the bucket of the slot it holds.
+        reason: str = "send_window"
+        detail: dict[str, Any] | None = None
 
         def apply(self, e: Any) -> None:
             e.pending_retry = {**e.pending_retry, "due_at": self.due_at}
@@ -558,11 +572,12 @@ class Enrollment(Aggregate):
         self._emit(self.Rescheduled, due_at=due_at, at=at, reason=reason, detail=detail,
                    zone=zone)
 
-    def reschedule_retry(self, due_at: datetime, at: datetime) -> None:
+    def reschedule_retry(self, due_at: datetime, at: datetime, reason: str = "send_window",
+                         detail: dict[str, Any] | None = None) -> None:
         self._require_active("be rescheduled")
         if self.pending_retry is None:
             raise EnrollmentStatusError(f"enrollment {self.id} has no retry to reschedule")
-        self._emit(self.RetryRescheduled, due_at=due_at, at=at)
+        self._emit(self.RetryRescheduled, due_at=due_at, at=at, reason=reason, detail=detail)
 
     @property
     def waiting(self) -> bool:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from domain.caps import Block, CapPolicy
 from domain.conditions import describe, failed_condition
 from domain.contact import Contact
-from domain.enrollment import SETTLE, Enrollment, original_due
+from domain.enrollment import SETTLE, SETTLING, Enrollment, original_due
 from domain.exits import exit_reason
 from domain.messages import render_message
 from domain.schedule import due_after, in_window, window_zone
@@ -52,7 +52,8 @@ class StepOutcome:
     due_at: datetime | None = None
     contact_id: str = ""
     tenant_id: str = ""
-    # Why a step was deferred (RESCHEDULED): send_window, frequency_cap or throttle.
+    # Why a step was deferred (RESCHEDULED): send_window, frequency_cap or throttle (None
+    # for a settling wait, which defers no step).
     reason: str | None = None
 
 
@@ -74,7 +75,9 @@ def execute_due(e: Enrollment, sequence: DripSequence | None, contact: Contact |
 
 def _deferral(e: Enrollment) -> str | None:
     last = e.pending_events[-1] if e.pending_events else None
-    return last.reason if isinstance(last, Enrollment.Rescheduled) else None
+    if isinstance(last, Enrollment.Rescheduled) and last.reason != SETTLING:
+        return last.reason
+    return None  # a settling wait defers no step
 
 
 def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact | None,
@@ -94,7 +97,7 @@ def _execute_one(e: Enrollment, sequence: DripSequence | None, contact: Contact 
     retry = e.due_retry(now)
     if retry is None and e.settling:
         if e.pending_retry is not None:  # a retry of the last step is still to come
-            e.reschedule(e.pending_retry["due_at"] + SETTLE, now)
+            e.reschedule(e.pending_retry["due_at"] + SETTLE, now, reason=SETTLING)
             return StepResult.RESCHEDULED, None
         e.complete(now)  # the last message's time to fail has passed
         return StepResult.COMPLETED, None
@@ -157,17 +160,18 @@ def _gated(e: Enrollment, plan: Revision, step: Step, tz: str | None, now: datet
     if per_minute is None:
         return None
     slot = getattr(e, "throttle_slot", None)
-    if not is_retry and slot is not None and minute_of(slot) == minute_of(now):
+    if slot is not None and minute_of(slot) == minute_of(now):
         return None  # the slot reserved for it; a slot whose minute passed is taken again
     when, minute = gate.reserve(e, channel, per_minute, now)
     if when <= now:
         return None
+    # No minute (the horizon is full): no slot is held, the step reserves when due.
+    detail = {"bucket": minute.isoformat() if minute else None, "channel": channel,
+              "limit": per_minute, "step_order": step.order}
     if is_retry:
-        e.reschedule_retry(when, now)
+        e.reschedule_retry(when, now, reason="throttle", detail=detail)
     else:
-        e.reschedule(when, now, reason="throttle",
-                     detail={"bucket": minute.isoformat(), "channel": channel,
-                             "limit": per_minute, "step_order": step.order})
+        e.reschedule(when, now, reason="throttle", detail=detail)
     return StepResult.RESCHEDULED
 
 

@@ -42,6 +42,10 @@ class SendGate:
         self.uow = uow
         self._pending: dict[UUID, _Pending] = {}
         self.capped: set[UUID] = set()  # enrollments a cap stopped in this unit of work
+        # Per (tenant, channel, limit): the first minute that may have room; every minute
+        # before it is full in this unit of work (reservations only grow), so no scan
+        # starts before it.
+        self._room: dict[tuple[str, str, int], datetime] = {}
         uow.before_commit.append(self._flush)
 
     @classmethod
@@ -83,12 +87,18 @@ class SendGate:
     # --- throttle slots -----------------------------------------------------------------------
 
     def reserve(self, e: Enrollment, channel: str, per_minute: int, now: datetime
-                ) -> tuple[datetime, datetime]:
+                ) -> tuple[datetime, datetime | None]:
         """Take the first free slot from this minute on: the time to send (``now`` when this
-        minute has room, else the slot's even share of its minute) and the slot's minute."""
+        minute has room, else the slot's even share of its minute) and the slot's minute.
+        When every minute of the horizon is full, no slot is held (minute None): the time
+        returned is when to look again, and the step reserves then."""
         current = minute_of(now)
-        for first in range(0, _HORIZON, _AHEAD):
-            minutes = [current + timedelta(minutes=first + i) for i in range(_AHEAD)]
+        cursor = (e.tenant_id, channel, per_minute)
+        start = max(current, self._room.get(cursor, current))
+        end = current + timedelta(minutes=_HORIZON)
+        while start < end:
+            count = min(_AHEAD, int((end - start) / timedelta(minutes=1)))
+            minutes = [start + timedelta(minutes=i) for i in range(count)]
             keys = [bucket_id(e.tenant_id, channel, m) for m in minutes]
             found = self.uow.load(keys)
             for minute, key in zip(minutes, keys, strict=True):
@@ -98,14 +108,17 @@ class SendGate:
                          + (len(pending.enrollment_ids) if pending else 0))
                 if taken >= per_minute:
                     continue
+                self._room[cursor] = minute
                 if pending is None:
                     pending = self._pending[key] = _Pending(e.tenant_id, channel, minute, now)
                 pending.enrollment_ids.append(str(e.id))
                 if minute == current:
                     return now, minute
                 return minute + timedelta(seconds=60 * taken / per_minute), minute
-        # Every minute of a week is full: look again then, without holding a slot.
-        return current + timedelta(minutes=_HORIZON), current + timedelta(minutes=_HORIZON)
+            start += timedelta(minutes=count)
+        # Every minute of the horizon is full: look again then, without holding a slot.
+        self._room[cursor] = end
+        return end, None
 
     def _flush(self) -> None:
         for key, pending in self._pending.items():

@@ -181,8 +181,9 @@ def _moved(at: datetime, due: datetime | None, nominal: datetime | None, recorde
 
 
 def _rescheduled(s: _Scheduled, ev: Any, ctx: Context) -> Waiting:
-    if ev.reason == "send_window" and s.settling:
-        # A retry of the last step is still to come: settling waits for it.
+    if ev.reason == "settle" or (ev.reason == "send_window" and s.settling):
+        # A retry of the last step is still to come: settling waits for it (``settle``;
+        # events stored before that reason existed say send_window).
         return Waiting("delay", ev.at, ev.due_at, _settle(None))
     if ev.reason == "send_window":
         before = s.step.until if s.step is not None else None

@@ -181,3 +181,18 @@ def test_a_failure_reported_after_completion_is_recorded_not_retried(
     completed = enrollment(app, e.id)
     assert completed.status == "completed"
     assert completed.messages[ids.message_id(e.id, 0, 1)]["status"] == "failed"
+
+
+def test_waiting_for_a_retry_of_the_last_step_is_a_settling_wait_not_a_deferral(
+        app: DriplineApp, clock: ManualClock) -> None:
+    """The last message failed just before the settling time: the enrollment waits for its
+    retry, a wait recorded as ``settle``, neither a send-window deferral nor any other."""
+    e = app.enroll(TENANT, active_sequence(app, [step(0, "only")]), "c-1")
+    settles_at = clock() + SETTLE
+    clock.set(settles_at - timedelta(seconds=30))
+    crm(app, "message_failed", "c-1", message_id=ids.message_id(e.id, 0, 1), error="timeout")
+    outcome = execute_exactly_at(app, clock, e.id, settles_at)
+    assert (outcome.result, outcome.reason) == ("rescheduled", None)
+    [wait] = events_of(app, e.id, Enrollment.Rescheduled)
+    assert (wait.reason, wait.due_at) == ("settle", settles_at + timedelta(seconds=30) + SETTLE)
+    assert getattr(enrollment(app, e.id), "deferred_by", "missing") is None

@@ -35,9 +35,11 @@ def _sequence(client: TestClient, name: str, *steps: dict[str, Any], exempt: boo
 
 
 def _cap(client: TestClient, *rules: dict[str, Any], on_cap: str = "defer",
-         timezone: str | None = None) -> dict[str, Any]:
+         timezone: str | None = None, max_defer_hours: int | None = None) -> dict[str, Any]:
     current = client.get(SETTINGS)
     body: dict[str, Any] = {"frequency_cap": {"rules": list(rules), "on_cap": on_cap}}
+    if max_defer_hours is not None:
+        body["frequency_cap"]["max_defer_hours"] = max_defer_hours
     if timezone:
         body["timezone"] = timezone
     return dict(ok(client.put(SETTINGS, json=body,
@@ -148,3 +150,69 @@ def test_an_exempt_sequence_sends_past_the_cap_and_counts_for_nothing(
     assert sorted(m["sequence_id"] for m in sent) == sorted([receipts, nurture, resets])
     assert enrollment(acme, held)["deferred_by"] == "frequency_cap"
     assert ok(acme.get(f"{V1}/sequences/{receipts}"))["frequency_cap_exempt"] is True
+
+
+def test_a_deferral_past_max_defer_hours_skips_the_step_as_frequency_capped(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    """Deferring would wait 24 hours, past ``max_defer_hours`` of 1: the step is skipped."""
+    _cap(acme, {"channel": None, "max_messages": 1, "window": "rolling_24h"},
+         max_defer_hours=1)
+    first = _sequence(acme, "First")
+    second = _sequence(acme, "Second", step(0, "Hi"), step(1, "Later", minutes=60 * 48))
+    clock.set(T0)
+    _enroll(acme, first, "ana")
+    held = _enroll(acme, second, "ana")
+
+    assert len(message_requests(acme, runtime, "ana")) == 1
+    after = enrollment(acme, held)
+    assert after["current_step_order"] == 1
+    assert after["deferred_by"] is None
+    assert datetime.fromisoformat(after["next_scheduled_at"]) == T0 + timedelta(hours=48)
+    [skipped] = [h for h in _history_types(acme, held) if h["type"] == "enrollment.step_skipped"]
+    assert (skipped["data"]["step_order"], skipped["data"]["reason"]) == (0,
+                                                                         "frequency_capped")
+    assert not [h for h in _history_types(acme, held) if h["type"] == "enrollment.rescheduled"]
+
+
+def test_a_capped_step_ends_a_chain_of_immediate_steps(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    """Three steps due at once, a cap of 1 and on_cap skip: the first is sent, the second is
+    skipped, and the chain stops there: the third waits for the next run of the scheduler
+    (where the cap skips it too)."""
+    _cap(acme, {"channel": None, "max_messages": 1, "window": "rolling_24h"}, on_cap="skip")
+    chain = _sequence(acme, "Chain", step(0, "One"), step(1, "Two"), step(2, "Three"))
+    clock.set(T0)
+    enrolled = _enroll(acme, chain, "ana")
+
+    assert len(message_requests(acme, runtime, "ana")) == 1
+    stopped = enrollment(acme, enrolled)
+    assert (stopped["status"], stopped["current_step_order"]) == ("active", 2)
+    assert datetime.fromisoformat(stopped["next_scheduled_at"]) == T0
+    let_time_pass(runtime, clock, timedelta(minutes=1), every=timedelta(minutes=1))
+    done = enrollment(acme, enrolled)
+    assert done["status"] == "completed"
+    assert len(message_requests(acme, runtime, "ana")) == 1
+    skipped = [h["data"]["step_order"] for h in _history_types(acme, enrolled)
+               if h["type"] == "enrollment.step_skipped"]
+    assert skipped == [1, 2]
+
+
+def test_a_calendar_day_is_the_contacts_day_before_the_tenants(
+        acme: TestClient, runtime: Runtime, clock: ManualClock) -> None:
+    """Tenant in Tokyo, contact in New York: 14:00Z and 16:00Z fall on two Tokyo days but on
+    one New York day, so the second waits for New York's midnight."""
+    _cap(acme, {"channel": None, "max_messages": 1, "window": "calendar_day"},
+         timezone="Asia/Tokyo")
+    clock.set(datetime(2026, 12, 1, 14, 0, tzinfo=UTC))
+    post_event(acme, "evt-zone", "contact_updated", "ana",
+               {"timezone": "America/New_York"}, clock())
+    first, second = _sequence(acme, "Morning"), _sequence(acme, "Evening")
+    _enroll(acme, first, "ana")  # 23:00 Dec 1 in Tokyo, 09:00 Dec 1 in New York
+    clock.set(datetime(2026, 12, 1, 16, 0, tzinfo=UTC))  # 01:00 Dec 2 in Tokyo, 11:00 in NY
+    later = _enroll(acme, second, "ana")
+
+    assert len(message_requests(acme, runtime, "ana")) == 1
+    waiting = enrollment(acme, later)
+    assert waiting["deferred_by"] == "frequency_cap"
+    assert datetime.fromisoformat(waiting["next_scheduled_at"]) == datetime(
+        2026, 12, 2, 5, 0, tzinfo=UTC)  # New York's midnight, not Tokyo's
