@@ -168,6 +168,13 @@ def metric_total(text: str, name: str) -> float:
 
 
 def messages_of(http: httpx.Client, **query: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = ok(http.get(f"{V1}/automation/messages",
-                                              params={**query, "limit": 500}))["items"]
-    return found
+    """Every message request the query matches, page after page."""
+    found: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        body = ok(http.get(f"{V1}/automation/messages",
+                           params={**query, "limit": 500, "page": page}))
+        found += body["items"]
+        if len(found) >= body["total"] or not body["items"]:
+            return found
+        page += 1

@@ -12,18 +12,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from faststream.kafka import TestKafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
-from consumers.kafka_app import build_edge
-from consumers.relay import Relay, relay_positions
-from consumers.settings import KafkaSettings
 from domain.clock import ManualClock
 from dripline.bootstrap import Runtime
-from projections.storage.urls import eventsourcing_env
 from tests.api.conftest import V1, build_sequence, ok
 from tests.promises.support import run_scheduler, step
-from tests.promises.test_integration_events import _documented
+from tests.promises.test_integration_events import _documented, relayed_in_process
 
 T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -51,18 +45,7 @@ def _story(client: TestClient, runtime: Runtime, clock: ManualClock) -> list[str
 async def test_cap_and_throttle_events_are_published_with_ids_only(
         acme: TestClient, runtime: Runtime, clock: ManualClock, sqlite_url: str) -> None:
     enrolled = await asyncio.to_thread(_story, acme, runtime, clock)
-    settings = KafkaSettings(kafka_bootstrap_servers="test:9092")
-    edge = build_edge(settings)
-    raw: list[bytes] = []
-
-    @edge.broker.subscriber(settings.topic_domain_events)
-    async def on_event(message: KafkaMessage) -> None:
-        raw.append(message.body)
-
-    relay = Relay(runtime.app, relay_positions(eventsourcing_env(sqlite_url)), edge.send)
-    async with TestKafkaBroker(edge.broker):
-        while await relay.run_once():
-            pass
+    raw = await relayed_in_process(runtime, sqlite_url)
 
     records: list[dict[str, Any]] = [json.loads(r) for r in raw]
     [updated] = [r for r in records if r["type"] == "tenant.settings_updated"]

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.server import free_port, poll
-from tests.promises.role_processes import V1, deployment, ok
+from tests.promises.role_processes import V1, deployment, messages_of, ok
 
 SEQUENCES = f"{V1}/automation/sequences"
 CONTACTS = [f"c-{n:02d}" for n in range(50)]
@@ -30,21 +30,10 @@ def _sequence(http: httpx.Client, n: int) -> str:
     return str(draft["id"])
 
 
-def _all_messages(http: httpx.Client) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        body = ok(http.get(f"{V1}/automation/messages", params={"limit": 500, "page": page}))
-        found += body["items"]
-        if len(found) >= body["total"] or not body["items"]:
-            return found
-        page += 1
-
-
 def _decided(http: httpx.Client, enrollment_ids: list[str]) -> list[dict[str, Any]] | None:
     """The messages, once every enrollment either requested its message or waits for the
     cap (a day away)."""
-    messages = _all_messages(http)
+    messages = messages_of(http)
     sent = {m["enrollment_id"] for m in messages}
     for enrollment_id in set(enrollment_ids) - sent:
         e = ok(http.get(f"{V1}/automation/enrollments/{enrollment_id}"))

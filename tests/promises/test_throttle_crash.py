@@ -13,27 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from tests.e2e.server import poll
-from tests.promises.role_processes import V1, deployment, ok
+from tests.promises.role_processes import V1, deployment, messages_of, ok
 
 SEQUENCES = f"{V1}/automation/sequences"
 CONTACTS = [f"c-{n:03d}" for n in range(300)]
 PER_MINUTE = 100
-
-
-def _messages(http: httpx.Client) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        body = ok(http.get(f"{V1}/automation/messages", params={"limit": 500, "page": page}))
-        found += body["items"]
-        if len(found) >= body["total"] or not body["items"]:
-            return found
-        page += 1
 
 
 def test_a_throttled_burst_survives_a_killed_scheduler(postgres_url: str,
@@ -54,13 +40,13 @@ def test_a_throttled_burst_survives_a_killed_scheduler(postgres_url: str,
         roles.start("project")
         roles.start("schedule")
         # Mid-burst: the first minute's share went out, the rest hold reserved slots.
-        poll(lambda: len(_messages(http)) >= 150 or None, "half of the burst",
+        poll(lambda: len(messages_of(http)) >= 150 or None, "half of the burst",
              timeout=240.0, interval=0.5)
         killed = roles.roles.pop("schedule")
         killed.process.kill()
         assert killed.process.wait(30) == -9
         roles.start("schedule")
-        messages = poll(lambda: ((found := _messages(http)) and len(found) >= 300 and found)
+        messages = poll(lambda: ((found := messages_of(http)) and len(found) >= 300 and found)
                         or None, "the whole burst", timeout=300.0, interval=1.0)
         due = {e: datetime.fromisoformat(ok(http.get(f"{V1}/automation/enrollments/{e}"))[
             "enrolled_at"]) + timedelta(minutes=1) for e in enrolled}
