@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,7 +23,7 @@ from domain.errors import (
 from domain.messages import render_message, template_context
 from domain.sequence import DripSequence
 from domain.step_template import StepTemplate
-from domain.steps import Step
+from domain.steps import MessageTemplate, Step
 from domain.template_library import (
     BUILTIN_PREFIX,
     BUILTINS,
@@ -278,13 +278,18 @@ class TemplateCommands:
 
     def preview_step(self, tenant_id: str, sequence_id: UUID, step_id: UUID,
                      data: Mapping[str, Any]) -> dict[str, Any]:
-        contact, known, variables = self._preview_contact(tenant_id, data, set())
+        contact, known, variables = self._preview_contact(tenant_id, data,
+                                                          {"message_template"})
+        edited = (MessageTemplate.from_dict(data["message_template"])
+                  if data.get("message_template") is not None else None)
         sequence = self.core.read_sequence(tenant_id, sequence_id)
         # The draft revision's step first (what is being edited), then the newest others.
         for number in sorted(sequence.revisions, reverse=True,
                              key=lambda n: (n == sequence.draft_revision, n)):
             step = sequence.revisions[number].steps_by_id.get(step_id)
             if step is not None:
+                if edited is not None:  # an unsaved edit, rendered as it would be sent
+                    step = replace(step, message_template=edited)
                 return preview(step, contact, contact_known=known, variables=variables)
         raise StepNotFoundError(f"step {step_id} not found in sequence {sequence_id}")
 

@@ -15,7 +15,7 @@ from api.problems import responses
 from api.routes import API, etag
 from api.schemas.sequences import SequenceOut, StepChangeOut
 from api.schemas.steps import StepOut, StepPatch, body
-from api.schemas.templates import NewStep, PreviewIn, PreviewOut
+from api.schemas.templates import NewStep, PreviewOut, StepPreviewIn
 
 router = APIRouter(prefix=API + "/automation/sequences/{sequence_id}/steps", tags=["steps"],
                    responses=responses(401, 404, 409, 412, 413, 422))
@@ -35,7 +35,7 @@ def add_step(tenant: Tenant, core: Core, response: Response, if_match: IfMatch,
 @router.post("/{step_id}/preview", response_model=PreviewOut,
              summary="Render a step exactly as it would be sent (any status); writes nothing")
 def preview_step(tenant: Tenant, core: Core, sequence_id: UUID, step_id: UUID,
-                 data: PreviewIn) -> PreviewOut:
+                 data: StepPreviewIn) -> PreviewOut:
     return PreviewOut.model_validate(
         core.templates.preview_step(tenant, sequence_id, step_id, body(data)))
 

@@ -98,6 +98,12 @@ class PreviewIn(RequestBody):
     contact: ContactIn | None = None
 
 
+class StepPreviewIn(PreviewIn):
+    message_template: MessageTemplateIn | None = Field(
+        default=None, description="An unsaved edit of the step's message to render instead "
+                                  "(the builder's live preview); absent: the saved one")
+
+
 class TemplatePreviewIn(PreviewIn):
     variables: dict[str, str] | None = Field(default=None,
                                              description="Static variables to try")

@@ -10,11 +10,42 @@ export interface Step {
   id: string; order: number; name: string; delay_amount: number; delay_unit: string;
   message_template: MessageTemplate; conditions: Condition[]; on_condition_fail: string;
 }
+export interface Arm {
+  key: string; weight: number; message_template?: MessageTemplate | null; steps?: Step[] | null;
+}
+export interface Experiment {
+  id: string; kind: string; step_id: string | null; arms: Arm[]; metric: string;
+  auto_winner?: Record<string, unknown> | null;
+}
+export interface SendWindow { hours: number[]; weekdays: string[]; timezone: string | null }
+export interface Goal {
+  event_type: string; match: Record<string, string>; attribution_window_hours: number;
+  exit_on_goal: boolean;
+}
+export interface ReEnrollment { policy: string; cooldown_seconds: number }
+/**
+ * A journey's settings as the builder edits them: what `PUT /sequences/{id}` takes on a draft
+ * sequence; a draft revision takes all but trigger and re-enrollment (`PUT …/revisions/{n}`).
+ */
+export interface Journey {
+  trigger_type: string; trigger_data: Record<string, string>; reenrollment: ReEnrollment;
+  exit_on_reply: boolean; send_window: SendWindow | null; resume_policy: string;
+  goal: Goal | null; frequency_cap_exempt: boolean; experiments: Experiment[];
+  holdout_percent: number;
+}
 export interface Sequence {
   id: string; name: string; description: string; status: string; trigger_type: string;
   trigger_data: Record<string, string>; exit_on_reply: boolean; steps: Step[];
   version: number; created_at: string; updated_at: string; activated_at: string | null;
   revision: number | null; draft_revision: number | null;
+  reenrollment?: ReEnrollment; send_window?: SendWindow | null; resume_policy?: string;
+  goal?: Goal | null; frequency_cap_exempt?: boolean | null; experiments?: Experiment[];
+  holdout_percent?: number;
+}
+export interface Preview {
+  rendered: { type: string; channel: string; content: string; variables: Record<string, string>;
+    media_url: string | null };
+  missing: string[]; contact_known: boolean; warnings: string[];
 }
 export interface Rates { [name: string]: number | null }
 export interface StepFunnel {

@@ -217,6 +217,24 @@ def test_a_step_preview_renders_the_step_as_it_would_be_sent(
     assert globex.post(url, json={}).status_code == 404
 
 
+def test_a_step_preview_renders_an_unsaved_edit_and_names_a_bad_one(acme: TestClient) -> None:
+    sequence = ok(acme.post(f"{V1}/sequences/from-template",
+                            json={"template_id": "builtin:lead-nurture", "name": "N"}), 201)
+    first = sequence["steps"][0]
+    url = f"{V1}/sequences/{sequence['id']}/steps/{first['id']}/preview"
+    edit = {"type": "text", "content": "Bye {{contact.name}} at {{contact.email}}",
+            "variables": {"contact.email": "your inbox"}}
+    shown = ok(acme.post(url, json={"contact": {"name": "Ana"}, "message_template": edit}))
+    assert shown["rendered"]["content"] == "Bye Ana at your inbox"
+    assert shown["missing"] == ["contact.email"]
+    bad = acme.post(url, json={"message_template": {"type": "text", "content": "{{contact."}})
+    assert bad.status_code == 422
+    assert bad.json()["field"].startswith("message_template")
+    # The saved step is untouched: a preview writes nothing.
+    stored = ok(acme.get(f"{V1}/sequences/{sequence['id']}"))["steps"][0]
+    assert stored["message_template"] == first["message_template"]
+
+
 # --- check 5: a step from a template is a copy ---------------------------------------------
 
 def test_a_step_from_a_template_keeps_its_content_when_the_template_changes(
