@@ -2,26 +2,32 @@ import { useEffect, useState } from "preact/hooks";
 
 import { API, ApiError, call, query } from "../api";
 import { move, plan, rebase } from "../builder";
+import { journeyChanges, journeyOf, rebaseJourney } from "../journey";
 import { Badge, Link, Loading, ProblemText } from "../components";
 import { navigate, setLeaveGuard } from "../router";
-import type { Sequence, Step } from "../types";
+import type { Journey, Sequence, Step } from "../types";
 import { Inspector } from "./inspector";
 
 /** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
-interface Loaded { sequence: Sequence; steps: Step[]; etag: string; revision: Revision | null }
-interface Revision { revision: number; status: string; steps: Step[]; version: number }
+interface Loaded {
+  sequence: Sequence; steps: Step[]; etag: string; revision: Revision | null; journey: Journey;
+}
+interface Revision extends Partial<Journey> {
+  revision: number; status: string; steps: Step[]; version: number;
+}
 interface Plan { revision: number; migration: { planned: unknown[]; conflicts: unknown[]; pinned: number } }
 
 async function load(id: string, revision?: number): Promise<Loaded> {
   const answer = await call<Sequence>("GET", `${API}/sequences/${id}`);
   const etag = answer.etag ?? `"${answer.body.version}"`;
   if (revision === undefined) {
-    return { sequence: answer.body, steps: ordered(answer.body.steps), etag, revision: null };
+    return { sequence: answer.body, steps: ordered(answer.body.steps), etag, revision: null,
+      journey: journeyOf(answer.body) };
   }
   const draft = await call<Revision>("GET",
     `${API}/sequences/${id}/revisions/${revision}${query({ after: "head" })}`);
   return { sequence: answer.body, steps: ordered(draft.body.steps),
-    etag: draft.etag ?? etag, revision: draft.body };
+    etag: draft.etag ?? etag, revision: draft.body, journey: journeyOf(answer.body, draft.body) };
 }
 
 function ordered(steps: Step[]): Step[] {
@@ -31,6 +37,8 @@ function ordered(steps: Step[]): Step[] {
 export function SequencePage(props: { id: string; revision?: number }) {
   const [server, setServer] = useState<Loaded | null>(null);
   const [steps, setSteps] = useState<Step[]>([]);
+  const [journey, setJourney] = useState<Journey | null>(null);
+  const [journeyError, setJourneyError] = useState<ApiError | null>(null);
   const [selected, setSelected] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const [failed, setFailed] = useState<{ stepId: string; error: ApiError } | null>(null);
@@ -41,12 +49,16 @@ export function SequencePage(props: { id: string; revision?: number }) {
   const [publishing, setPublishing] = useState<Plan | null>(null);
 
   function take(loaded: Loaded) {
-    setServer(loaded); setSteps(loaded.steps); setFailed(null);
+    setServer(loaded); setSteps(loaded.steps); setJourney(loaded.journey); setFailed(null);
+    setJourneyError(null);
   }
   const reload = () => load(props.id, props.revision);
   useEffect(() => { reload().then(take, setError); }, [props.id, props.revision]);
 
-  const dirty = server !== null && plan(steps, server.steps).length > 0;
+  const settingsChanged = (base: Loaded, mine: Journey | null) => mine !== null
+    && Object.keys(journeyChanges(mine, base.journey, base.revision !== null)).length > 0;
+  const dirty = server !== null
+    && (plan(steps, server.steps).length > 0 || settingsChanged(server, journey));
   useEffect(() => {
     setLeaveGuard(dirty ? () => confirm("Leave without saving your changes?") : null);
     const warn = (e: BeforeUnloadEvent) => { if (dirty) e.preventDefault(); };
@@ -63,8 +75,12 @@ export function SequencePage(props: { id: string; revision?: number }) {
   const stepsPath = draft ? `${API}/sequences/${props.id}/revisions/${draft.revision}/steps`
     : `${API}/sequences/${props.id}/steps`;
 
-  async function save(base: Loaded, edited: Step[] = steps) {
+  const settingsPath = draft ? `${API}/sequences/${props.id}/revisions/${draft.revision}`
+    : `${API}/sequences/${props.id}`;
+
+  async function save(base: Loaded, edited: Step[] = steps, settings: Journey | null = journey) {
     setSaving(true); setFailed(null); setConflict(false); setProblem(null);
+    setJourneyError(null);
     let etag = base.etag;
     try {
       for (const write of plan(edited, base.steps)) {
@@ -76,6 +92,20 @@ export function SequencePage(props: { id: string; revision?: number }) {
           if (e instanceof ApiError && e.status === 422) {
             setFailed({ stepId: write.stepId, error: e });
             setSelected(Math.max(0, edited.findIndex((s) => s.id === write.stepId)));
+            return;
+          }
+          throw e;
+        }
+      }
+      if (settings && settingsChanged(base, settings)) {
+        try {
+          await call("PUT", settingsPath, { ifMatch: etag,
+            body: journeyChanges(settings, base.journey, base.revision !== null) });
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 422) {
+            // The steps are saved; the settings stay as edited, with the error beside them.
+            const fresh = await reload();
+            setServer(fresh); setSteps(fresh.steps); setJourneyError(e);
             return;
           }
           throw e;
@@ -93,9 +123,11 @@ export function SequencePage(props: { id: string; revision?: number }) {
     if (!server) return;
     const fresh = await reload();
     const merged = rebase(steps, server.steps, fresh.steps);
+    const settings = journey ? rebaseJourney(journey, server.journey, fresh.journey) : null;
     setServer(fresh);
     setSteps(merged);
-    await save(fresh, merged);
+    setJourney(settings);
+    await save(fresh, merged, settings);
   }
 
   function reorder(from: number, to: number) {
@@ -230,6 +262,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
             onClick={() => take(server)}>Discard changes</button>
           {dirty ? <span class="muted">Unsaved changes</span> : null}
           {failed && failed.stepId !== current?.id ? <ProblemText error={failed.error} /> : null}
+          <ProblemText error={journeyError} />
         </div>) : null}
       {conflict ? (
         <div class="dialog-backdrop">
