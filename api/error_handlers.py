@@ -25,9 +25,14 @@ from domain.errors import (
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:
+    """``steps[2].delay_amount``, as the domain names the same field. A capitalised part
+    right after a list index is the tag of a union's branch (``("steps", 2, "Step",
+    "delay_amount")``), not a field: fields are snake_case."""
     parts = list(loc[1:] if loc and loc[0] == "body" else loc)
     text = ""
-    for part in parts:
+    for before, part in zip([None, *parts], parts, strict=False):
+        if isinstance(before, int) and isinstance(part, str) and part[:1].isupper():
+            continue
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "body"
 

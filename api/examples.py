@@ -97,6 +97,23 @@ STEP_EXAMPLES: dict[str, Any] = {
     for key, body in SEQUENCES.items() for i, step in enumerate(body["steps"][:2])
 }
 
+STEPS_EXAMPLES: dict[str, Any] = {
+    "new_arrangement": {
+        "summary": "Keep two steps, swapping them, and add a new one between",
+        "value": {"steps": [
+            {**LEAD_NURTURE["steps"][2], "id": "5d0f4b8e-3c1a-4f7e-9b2d-0a6c8e1f2b3c",
+             "order": 0},
+            {**_step(1, "Reminder", 1, "days", content="Did you see my last message?")},
+            {**LEAD_NURTURE["steps"][1], "id": "8a7b6c5d-4e3f-4a1b-8c9d-0e1f2a3b4c5d",
+             "order": 2}]}},
+    "from_a_template": {
+        "summary": "One step written out, one copied from a step template",
+        "value": {"steps": [
+            _step(0, "Welcome", 0, "minutes", content="Welcome, {{contact.name}}!"),
+            {"template_id": "builtin:check-in-if-no-reply", "order": 1,
+             "overrides": {"delay_amount": 3, "delay_unit": "days"}}]}},
+}
+
 EVENT_EXAMPLES: dict[str, Any] = {
     "lead_nurture_tag": {"summary": "Lead nurture: the cold-lead tag enrolls the contact",
                          "value": {"event_id": "evt-123", "type": "tag_added",

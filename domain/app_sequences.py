@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -78,6 +78,21 @@ def _validated_steps(raw: object) -> list[Step]:
             )
         seen[step.order] = i
     return steps
+
+
+def _listed_step(item: object, where: str) -> tuple[Step, bool]:
+    """A step written out in a list, and whether it is new: with the ``id`` of the step it
+    keeps, or without one for a new step."""
+    data = dict(v.require_mapping(item, where))
+    raw = data.pop("id", None)
+    if raw is None:
+        return Step.from_dict(uuid4(), data, where), True
+    try:
+        step_id = UUID(v.text(raw, f"{where}.id", max_len=36))
+    except ValueError:
+        raise InvalidInputError(f"{where}.id", f"must be a step id (a UUID); got {raw!r}"
+                                ) from None
+    return Step.from_dict(step_id, data, where), False
 
 
 class SequenceCommands:
@@ -171,6 +186,32 @@ class SequenceCommands:
         def decide(uow: UnitOfWork) -> DripSequence:
             sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
             sequence.remove_step(step_id, self.core.clock(), revision)
+            return sequence
+
+        return self._write(decide)
+
+    def replace_steps(self, tenant_id: str, sequence_id: UUID, items: object,
+                      expected_version: int | None = None, revision: int | None = None,
+                      made: Mapping[int, Step] | None = None) -> DripSequence:
+        """Replace the steps of a draft sequence, or of its draft ``revision``, with
+        ``items`` in one write: an item with the ``id`` of a step of the draft keeps that
+        step (all its fields as given), one without is a new step, and a step not listed is
+        removed. ``made``: the new steps already made otherwise (from a template), by index.
+        All or nothing; errors name the item (``steps[2].delay_amount``)."""
+        if not isinstance(items, list):
+            raise InvalidInputError("steps", "must be a list of steps")
+        steps: list[Step] = []
+        new: set[UUID] = set()
+        for i, item in enumerate(items):
+            step, is_new = ((made[i], True) if made and i in made
+                            else _listed_step(item, f"steps[{i}]"))
+            steps.append(step)
+            if is_new:
+                new.add(step.id)
+
+        def decide(uow: UnitOfWork) -> DripSequence:
+            sequence = self._editable(uow, tenant_id, sequence_id, expected_version)
+            sequence.replace_steps(steps, self.core.clock(), revision, new)
             return sequence
 
         return self._write(decide)

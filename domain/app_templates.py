@@ -219,6 +219,15 @@ class TemplateCommands:
         template = self._usable(tenant_id, template_id)
         return step_from_template(uuid4(), template, order, overrides)
 
+    def listed_step_from(self, tenant_id: str, data: Mapping[str, Any], where: str) -> Step:
+        """``step_from`` for an item of a list, its errors named under ``where``
+        (``steps[2].template_id``)."""
+        try:
+            return self.step_from(tenant_id, data)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"{where}.{error.field.lstrip('.')}", error.reason
+                                    ) from None
+
     def sequence_from(self, tenant_id: str, data: Mapping[str, Any]) -> DripSequence:
         """A draft sequence copied from the sequence template ``data['template_id']``: its
         trigger (unless given) and its steps, each remembering the template."""

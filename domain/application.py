@@ -35,7 +35,7 @@ from domain.crm import CrmEvent
 from domain.enrollment import Enrollment
 from domain.execution import StepOutcome
 from domain.lookups import Lookups
-from domain.sequence import DripSequence
+from domain.sequence import MAX_STEPS, DripSequence
 from domain.steps import Step
 from domain.store import EventStore
 from domain.tenant_settings import TenantSettings
@@ -154,6 +154,17 @@ class DriplineApp(Application[UUID]):
                     ) -> DripSequence:
         return self.sequences.remove_step(tenant_id, sequence_id, step_id, expected_version,
                                           revision)
+
+    def replace_steps(self, tenant_id: str, sequence_id: UUID, items: object,
+                      expected_version: int | None = None, revision: int | None = None,
+                      ) -> DripSequence:
+        made: dict[int, Step] = {}
+        if isinstance(items, list) and len(items) <= MAX_STEPS:  # else refused, unread
+            made = {i: self.templates.listed_step_from(tenant_id, item, f"steps[{i}]")
+                    for i, item in enumerate(items)
+                    if isinstance(item, dict) and "template_id" in item}
+        return self.sequences.replace_steps(tenant_id, sequence_id, items, expected_version,
+                                            revision, made)
 
     def delete_sequence(self, tenant_id: str, sequence_id: UUID,
                         expected_version: int | None = None) -> None:

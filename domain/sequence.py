@@ -16,7 +16,7 @@ changes. Each enrollment is pinned to the revision live when it started.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -468,6 +468,35 @@ class DripSequence(Aggregate):
         self.revisions[number].step(step_id)
         self._emit(self.StepRemoved, step_id=step_id, revision=number, at=at)
 
+    def replace_steps(self, steps: Sequence[Step], at: datetime, revision: int | None = None,
+                      new: Collection[UUID] = ()) -> None:
+        """Make a draft's steps exactly ``steps``, checked whole before anything is recorded:
+        a listed step the draft has is kept (an event only if it changed; its provenance
+        stays), a step whose id is in ``new`` is added, and a step of the draft not listed is
+        removed. Orders need only be unique in the final list, so steps can swap in one
+        write. Errors name the item (``steps[2].id``)."""
+        number = self._editable(revision, "change steps")
+        target = self.revisions[number]
+        _check_listed(steps, target, set(new))
+        if steps and path_of(target.experiments) is not None:
+            raise InvalidInputError("steps", "the revision has a path experiment: each arm "
+                                             "has its steps, the revision none of its own")
+        listed = {s.id for s in steps}
+        removed = [s.id for s in target.steps if s.id not in listed]
+        kept = [(s, target.steps_by_id.get(s.id)) for s in steps]
+        # Removals first, then changes, then additions: a read model following the events
+        # one by one meets no order held by two steps that the final list does not hold.
+        for step_id in removed:
+            self._emit(self.StepRemoved, step_id=step_id, revision=number, at=at)
+        for step, before in kept:
+            if before is not None:
+                step = replace(step, source_template=before.source_template)
+                if step != before:
+                    self._emit(self.StepUpdated, step=step.to_dict(), revision=number, at=at)
+        for step, before in kept:
+            if before is None:
+                self._emit(self.StepAdded, step=step.to_dict(), revision=number, at=at)
+
     def activate(self, at: datetime) -> None:
         self._require_status("activate", "draft")
         if not self.revisions[1].has_journey:
@@ -616,3 +645,25 @@ class DripSequence(Aggregate):
                     f"step order {step.order} is already used by step '{other.name}' "
                     f"({other.id}); each step needs its own order number"
                 )
+
+
+MAX_STEPS = 100  # a revision's steps in one list (as when creating a sequence with its steps)
+
+
+def _check_listed(steps: Sequence[Step], target: Revision, new: set[UUID]) -> None:
+    """Each listed step is the draft's or new, once; each order is used once."""
+    if len(steps) > MAX_STEPS:
+        raise InvalidInputError("steps", f"must be a list of at most {MAX_STEPS} steps")
+    ids: dict[UUID, int] = {}
+    orders: dict[int, int] = {}
+    for i, step in enumerate(steps):
+        if step.id in ids:
+            raise InvalidInputError(f"steps[{i}].id", f"step {step.id} is listed twice "
+                                                      f"(also steps[{ids[step.id]}])")
+        if step.id not in new and step.id not in target.steps_by_id:
+            raise InvalidInputError(f"steps[{i}].id", f"revision {target.number} has no step "
+                                                      f"{step.id}; leave id out for a new step")
+        if step.order in orders:
+            raise InvalidInputError(f"steps[{i}].order", f"order {step.order} is also used by "
+                                                         f"steps[{orders[step.order]}]")
+        ids[step.id], orders[step.order] = i, i

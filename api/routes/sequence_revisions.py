@@ -11,9 +11,10 @@ from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from api.auth import Tenant
 from api.deps import Core, IfMatch, ReadModels
-from api.examples import STEP_EXAMPLES
+from api.examples import STEP_EXAMPLES, STEPS_EXAMPLES
 from api.problems import responses
 from api.routes import API, etag
+from api.routes.steps import REPLACE_STEPS
 from api.schemas.common import Page
 from api.schemas.revisions import (
     MigrationOut,
@@ -27,7 +28,7 @@ from api.schemas.revisions import (
 )
 from api.schemas.sequences import StepChangeOut
 from api.schemas.steps import StepPatch, body
-from api.schemas.templates import NewStep
+from api.schemas.templates import NewStep, StepsIn
 
 router = APIRouter(prefix=API + "/automation/sequences/{sequence_id}/revisions",
                    tags=["revisions"], responses=responses(401, 404, 413, 422))
@@ -101,6 +102,19 @@ def add_step(tenant: Tenant, core: Core, response: Response, if_match: IfMatch,
     sequence, step = core.add_step(tenant, sequence_id, body(data), if_match, revision=number)
     etag(response, sequence.version)
     return StepChangeOut.of(sequence, step)
+
+
+@router.put("/{number}/steps", response_model=RevisionOut, responses=_WRITE,
+            summary="Replace a draft revision's steps in one write (all or nothing)",
+            description=REPLACE_STEPS)
+def replace_steps(tenant: Tenant, core: Core, response: Response, if_match: IfMatch,
+                  sequence_id: UUID, number: Number,
+                  data: Annotated[StepsIn, Body(openapi_examples=STEPS_EXAMPLES)],
+                  ) -> RevisionOut:
+    sequence = core.replace_steps(tenant, sequence_id, data.listed(), if_match,
+                                  revision=number)
+    etag(response, sequence.version)
+    return RevisionOut.of(sequence, sequence.revision(number), 0)
 
 
 @router.put("/{number}/steps/{step_id}", response_model=StepChangeOut, responses=_WRITE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, Discriminator, Field, StrictInt, Tag
 
@@ -17,6 +18,7 @@ from api.schemas.steps import (
     OnConditionFail,
     StepIn,
     StepPatch,
+    body,
 )
 
 TemplateKind = Literal["step", "sequence"]
@@ -156,3 +158,30 @@ def _step_kind(value: Any) -> str:
 NewStep = Annotated[Annotated[StepIn, Tag("Step")]
                     | Annotated[StepFromTemplateIn, Tag("FromTemplate")],
                     Discriminator(_step_kind)]
+
+
+class ListedStepIn(StepIn):
+    """A step of the list that replaces a draft's steps."""
+
+    id: UUID | None = Field(default=None, description=(
+        "A step of the draft, which this item keeps (all its fields as given here; its "
+        "`source_template` stays); leave it out for a new step"))
+
+
+ListedStep = Annotated[Annotated[ListedStepIn, Tag("Step")]
+                       | Annotated[StepFromTemplateIn, Tag("FromTemplate")],
+                       Discriminator(_step_kind)]
+
+
+class StepsIn(RequestBody):
+    """A draft's steps, all of them: a step missing here is removed."""
+
+    steps: list[ListedStep] = Field(max_length=100, description=(
+        "Each a step (with the `id` of a step it keeps, or none for a new one) or a copy of "
+        "a step template (`{template_id, order, overrides?}`, a new step). Orders must be "
+        "unique in this list."))
+
+    def listed(self) -> list[dict[str, Any]]:
+        """The items as sent, each dumped by its own model (the union's serializer would
+        try the first branch on every item)."""
+        return [body(item) for item in self.steps]
