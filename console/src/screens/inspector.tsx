@@ -8,6 +8,7 @@ const FAIL = ["exit", "skip"];
 /** One step's fields; a 422 from the API is shown beside the field it names. */
 export function Inspector(props: {
   step: Step; editable: boolean; error: ApiError | null; onChange: (step: Step) => void;
+  onRemove?: () => void;
 }) {
   const { step, editable, error } = props;
   const set = (fields: Partial<Step>) => props.onChange({ ...step, ...fields });
@@ -85,6 +86,8 @@ export function Inspector(props: {
           at("on_condition_fail"))}
       </fieldset>
       {elsewhere ? <p class="problem" role="alert">{elsewhere.problem.detail}</p> : null}
+      {editable && props.onRemove ? (
+        <button type="button" class="quiet" onClick={props.onRemove}>Remove step</button>) : null}
     </form>
   );
 }

@@ -1,11 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { API, ApiError, call, query } from "../api";
-import { move, plan, rebase } from "../builder";
+import { errorsOf, failedItem, isLocal, items, move, rebase, stepsChanged } from "../builder";
+import type { Card } from "../builder";
 import { journeyChanges, journeyOf, rebaseJourney } from "../journey";
 import { Badge, Link, Loading, ProblemText } from "../components";
 import { navigate, setLeaveGuard } from "../router";
 import type { Journey, Sequence, Step } from "../types";
+import { AddSteps } from "./addsteps";
 import { Inspector } from "./inspector";
 
 /** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
@@ -34,9 +36,17 @@ function ordered(steps: Step[]): Step[] {
   return steps.slice().sort((a, b) => a.order - b.order);
 }
 
+/** What the page holds once `PUT …/steps` answered: the saved steps, the settings as before. */
+function withSteps(base: Loaded, body: Sequence | Revision, etag: string | null): Loaded {
+  const tag = etag ?? `"${body.version}"`;
+  return base.revision
+    ? { ...base, steps: ordered(body.steps), etag: tag, revision: body as Revision }
+    : { ...base, steps: ordered(body.steps), etag: tag, sequence: body as Sequence };
+}
+
 export function SequencePage(props: { id: string; revision?: number }) {
   const [server, setServer] = useState<Loaded | null>(null);
-  const [steps, setSteps] = useState<Step[]>([]);
+  const [steps, setSteps] = useState<Card[]>([]);
   const [journey, setJourney] = useState<Journey | null>(null);
   const [journeyError, setJourneyError] = useState<ApiError | null>(null);
   const [selected, setSelected] = useState(0);
@@ -58,7 +68,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
   const settingsChanged = (base: Loaded, mine: Journey | null) => mine !== null
     && Object.keys(journeyChanges(mine, base.journey, base.revision !== null)).length > 0;
   const dirty = server !== null
-    && (plan(steps, server.steps).length > 0 || settingsChanged(server, journey));
+    && (stepsChanged(steps, server.steps) || settingsChanged(server, journey));
   useEffect(() => {
     setLeaveGuard(dirty ? () => confirm("Leave without saving your changes?") : null);
     const warn = (e: BeforeUnloadEvent) => { if (dirty) e.preventDefault(); };
@@ -78,29 +88,34 @@ export function SequencePage(props: { id: string; revision?: number }) {
   const settingsPath = draft ? `${API}/sequences/${props.id}/revisions/${draft.revision}`
     : `${API}/sequences/${props.id}`;
 
-  async function save(base: Loaded, edited: Step[] = steps, settings: Journey | null = journey) {
+  /** The steps in one write (all or nothing), then the changed settings. */
+  async function save(base: Loaded, edited: Card[] = steps, settings: Journey | null = journey) {
     setSaving(true); setFailed(null); setConflict(false); setProblem(null);
     setJourneyError(null);
-    let etag = base.etag;
+    let current = base;
     try {
-      for (const write of plan(edited, base.steps)) {
+      if (stepsChanged(edited, base.steps)) {
         try {
-          const answer = await call("PUT", `${stepsPath}/${write.stepId}`,
-            { body: write.patch, ifMatch: etag });
-          etag = answer.etag ?? etag;
+          const answer = await call<Sequence | Revision>("PUT", stepsPath,
+            { body: { steps: items(edited, base.steps) }, ifMatch: base.etag });
+          current = withSteps(base, answer.body, answer.etag);
+          setServer(current); setSteps(current.steps);
         } catch (e) {
           if (e instanceof ApiError && e.status === 422) {
-            setFailed({ stepId: write.stepId, error: e });
-            setSelected(Math.max(0, edited.findIndex((s) => s.id === write.stepId)));
+            // Nothing was saved: the cards stay as edited, the error beside its field.
+            const index = failedItem(e);
+            if (index === null || !edited[index]) { setFailed({ stepId: "", error: e }); return; }
+            setFailed({ stepId: edited[index].id, error: errorsOf(e, index) });
+            setSelected(index);
             return;
           }
           throw e;
         }
       }
-      if (settings && settingsChanged(base, settings)) {
+      if (settings && settingsChanged(current, settings)) {
         try {
-          await call("PUT", settingsPath, { ifMatch: etag,
-            body: journeyChanges(settings, base.journey, base.revision !== null) });
+          await call("PUT", settingsPath, { ifMatch: current.etag,
+            body: journeyChanges(settings, current.journey, current.revision !== null) });
         } catch (e) {
           if (e instanceof ApiError && e.status === 422) {
             // The steps are saved; the settings stay as edited, with the error beside them.
@@ -128,6 +143,21 @@ export function SequencePage(props: { id: string; revision?: number }) {
     setSteps(merged);
     setJourney(settings);
     await save(fresh, merged, settings);
+  }
+
+  /** A card added at the end (not saved yet), selected and focused. */
+  function add(card: Card) {
+    const index = steps.length;
+    setSteps([...steps, card]);
+    setSelected(index);
+    requestAnimationFrame(() => document.getElementById(`step-${index}`)?.focus());
+  }
+
+  function remove(index: number) {
+    const gone = steps[index];
+    setSteps(steps.filter((_, i) => i !== index));
+    setSelected(Math.max(0, Math.min(index, steps.length - 2)));
+    if (failed?.stepId === gone?.id) setFailed(null);
   }
 
   function reorder(from: number, to: number) {
@@ -222,35 +252,43 @@ export function SequencePage(props: { id: string; revision?: number }) {
         <p class="muted">Reorder by dragging a card, or with Alt+↑ / Alt+↓ on a focused card.</p>
       )}
       <div class="builder">
-        <ol class="steps" aria-label="Steps">
-          {steps.map((step, index) => (
-            <li key={step.id}>
-              <p class="delay-pill">
-                wait {step.delay_amount} {step.delay_unit}
-              </p>
-              <button type="button" id={`step-${index}`} data-step-id={step.id}
-                class={`step-card${index === selected ? " selected" : ""}`}
-                aria-pressed={index === selected}
-                aria-label={`Step ${index + 1}: ${step.name}`}
-                draggable={editable}
-                onClick={() => setSelected(index)}
-                onKeyDown={(e) => onKey(e, index)}
-                onDragStart={(e) => { setDragging(index); e.dataTransfer?.setData("text/plain", String(index)); }}
-                onDragOver={(e) => { if (dragging !== null) e.preventDefault(); }}
-                onDrop={(e) => { e.preventDefault(); if (dragging !== null) reorder(dragging, index); setDragging(null); }}
-                onDragEnd={() => setDragging(null)}>
-                <span class="step-name">{step.name}</span>
-                <span class="step-meta">{step.message_template.channel} · {step.message_template.type}
-                  {step.conditions.length ? ` · ${step.conditions.length} condition(s)` : ""}</span>
-                <span class="step-content">{step.message_template.content}</span>
-              </button>
-            </li>
-          ))}
-        </ol>
+        <div class="lane">
+          <ol class="steps" aria-label="Steps">
+            {steps.map((step, index) => (
+              <li key={step.id}>
+                <p class="delay-pill">
+                  wait {step.delay_amount} {step.delay_unit}
+                </p>
+                <button type="button" id={`step-${index}`} data-step-id={step.id}
+                  class={`step-card${index === selected ? " selected" : ""}`}
+                  aria-pressed={index === selected}
+                  aria-label={`Step ${index + 1}: ${step.name}`}
+                  draggable={editable}
+                  onClick={() => setSelected(index)}
+                  onKeyDown={(e) => onKey(e, index)}
+                  onDragStart={(e) => { setDragging(index); e.dataTransfer?.setData("text/plain", String(index)); }}
+                  onDragOver={(e) => { if (dragging !== null) e.preventDefault(); }}
+                  onDrop={(e) => { e.preventDefault(); if (dragging !== null) reorder(dragging, index); setDragging(null); }}
+                  onDragEnd={() => setDragging(null)}>
+                  <span class="step-name">{step.name}</span>
+                  <span class="step-meta">{step.message_template.channel} · {step.message_template.type}
+                    {step.conditions.length ? ` · ${step.conditions.length} condition(s)` : ""}
+                    {step.template ? ` · from template ${step.template.name}` : ""}
+                    {isLocal(step) ? " · not saved yet" : ""}</span>
+                  <span class="step-content">{step.message_template.content}</span>
+                </button>
+              </li>
+            ))}
+          </ol>
+          {editable ? (
+            <AddSteps channel={steps[steps.length - 1]?.message_template.channel} onAdd={add} />
+          ) : null}
+        </div>
         {current ? (
           <Inspector step={current} editable={editable}
             error={failed && failed.stepId === current.id ? failed.error : null}
-            onChange={(step) => setSteps(steps.map((s, i) => (i === selected ? step : s)))} />
+            onChange={(step) => setSteps(steps.map((s, i) => (i === selected ? { ...s, ...step } : s)))}
+            onRemove={editable ? () => remove(selected) : undefined} />
         ) : <p class="muted">This sequence has no steps.</p>}
       </div>
       {editable ? (
