@@ -12,7 +12,7 @@ from domain import validation as v
 from domain.app_base import Core
 from domain.errors import InvalidInputError
 from domain.goals import Goal
-from domain.sequence import RESUME_POLICIES, DripSequence
+from domain.sequence import MAX_STEPS, RESUME_POLICIES, DripSequence
 from domain.steps import Step
 from domain.triggers import ReEnrollment, validate_trigger
 from domain.unit_of_work import UnitOfWork
@@ -67,8 +67,8 @@ def validated_settings(data: dict[str, Any], current: DripSequence | None) -> di
 def _validated_steps(raw: object) -> list[Step]:
     if raw is None:
         return []
-    if not isinstance(raw, list) or len(raw) > 100:
-        raise InvalidInputError("steps", "must be a list of at most 100 steps")
+    if not isinstance(raw, list) or len(raw) > MAX_STEPS:
+        raise InvalidInputError("steps", f"must be a list of at most {MAX_STEPS} steps")
     steps = [Step.from_dict(uuid4(), item, f"steps[{i}]") for i, item in enumerate(raw)]
     seen: dict[int, int] = {}
     for i, step in enumerate(steps):
@@ -192,19 +192,24 @@ class SequenceCommands:
 
     def replace_steps(self, tenant_id: str, sequence_id: UUID, items: object,
                       expected_version: int | None = None, revision: int | None = None,
-                      made: Mapping[int, Step] | None = None) -> DripSequence:
+                      from_template: Callable[[Mapping[str, Any], str], Step] | None = None,
+                      ) -> DripSequence:
         """Replace the steps of a draft sequence, or of its draft ``revision``, with
         ``items`` in one write: an item with the ``id`` of a step of the draft keeps that
         step (all its fields as given), one without is a new step, and a step not listed is
-        removed. ``made``: the new steps already made otherwise (from a template), by index.
-        All or nothing; errors name the item (``steps[2].delay_amount``)."""
-        if not isinstance(items, list):
-            raise InvalidInputError("steps", "must be a list of steps")
+        removed. ``from_template`` makes the new step of a ``{template_id, order,
+        overrides}`` item. All or nothing; errors name the item (``steps[2].delay_amount``),
+        the first one that is wrong."""
+        if not isinstance(items, list) or len(items) > MAX_STEPS:
+            raise InvalidInputError("steps", f"must be a list of at most {MAX_STEPS} steps")
         steps: list[Step] = []
         new: set[UUID] = set()
         for i, item in enumerate(items):
-            step, is_new = ((made[i], True) if made and i in made
-                            else _listed_step(item, f"steps[{i}]"))
+            where = f"steps[{i}]"
+            if from_template and isinstance(item, Mapping) and "template_id" in item:
+                step, is_new = from_template(item, where), True
+            else:
+                step, is_new = _listed_step(item, where)
             steps.append(step)
             if is_new:
                 new.add(step.id)

@@ -35,7 +35,7 @@ from domain.crm import CrmEvent
 from domain.enrollment import Enrollment
 from domain.execution import StepOutcome
 from domain.lookups import Lookups
-from domain.sequence import MAX_STEPS, DripSequence
+from domain.sequence import DripSequence
 from domain.steps import Step
 from domain.store import EventStore
 from domain.tenant_settings import TenantSettings
@@ -158,13 +158,9 @@ class DriplineApp(Application[UUID]):
     def replace_steps(self, tenant_id: str, sequence_id: UUID, items: object,
                       expected_version: int | None = None, revision: int | None = None,
                       ) -> DripSequence:
-        made: dict[int, Step] = {}
-        if isinstance(items, list) and len(items) <= MAX_STEPS:  # else refused, unread
-            made = {i: self.templates.listed_step_from(tenant_id, item, f"steps[{i}]")
-                    for i, item in enumerate(items)
-                    if isinstance(item, dict) and "template_id" in item}
-        return self.sequences.replace_steps(tenant_id, sequence_id, items, expected_version,
-                                            revision, made)
+        return self.sequences.replace_steps(
+            tenant_id, sequence_id, items, expected_version, revision,
+            lambda item, where: self.templates.listed_step_from(tenant_id, item, where))
 
     def delete_sequence(self, tenant_id: str, sequence_id: UUID,
                         expected_version: int | None = None) -> None:

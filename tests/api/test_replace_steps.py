@@ -223,6 +223,11 @@ def test_a_step_from_a_template_keeps_its_provenance(acme: TestClient) -> None:
                                           "overrides": {"delay_unit": "weeks"}}],
                         edited["version"], 422)
     assert problem["field"] == "steps[1].overrides.delay_unit"
+    # The first item that is wrong is the one named, whatever its form.
+    empty = {**s0, "message_template": {"type": "text", "content": " "}}
+    problem = put_steps(acme, path, [empty, {"template_id": "builtin:nope", "order": 1}],
+                        edited["version"], 422)
+    assert problem["field"] == "steps[0].message_template.content"
 
 
 def test_the_rules_of_the_single_step_routes_hold(acme: TestClient) -> None:

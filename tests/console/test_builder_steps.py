@@ -54,6 +54,7 @@ def test_a_new_message_without_content_is_refused_beside_its_field_then_saved(
     assert page.get_by_label("Content").get_attribute("aria-invalid") == "true"
     expect(page.locator("#step-2")).to_have_attribute("aria-pressed", "true")
     assert world.get(f"{V1}/sequences/{sid}") == before  # nothing saved, not even in part
+    console.check_screen(422)  # a new card with its error is a screen like the others
     page.get_by_label("Name").fill("Reminder")
     page.get_by_label("Content").fill("Still there, {{contact.name}}?")
     _save(page)
@@ -94,13 +95,13 @@ def test_a_step_from_a_template_is_saved_with_its_provenance(
     page = console.goto(f"/console/sequences/{sid}", ".step-card")
     page.get_by_role("button", name="Add from a template").click()
     page.get_by_label("Step template").select_option("builtin:we-miss-you")
+    console.check_screen()  # the picker open
     page.get_by_role("button", name="Add this step").click()
     name = template["body"]["name"]
     _cards(page, ["Introduction", "Case Study", "Final Offer", name])
     card = page.locator("#step-3")
     expect(card).to_contain_text(template["body"]["message_template"]["content"])
     expect(card).to_contain_text("from template")
-    console.check_screen()  # the builder with a card not saved yet is a screen like others
     page.get_by_label("Delay").fill("9")
     _save(page)
     copied = _steps(world, sid)[3]

@@ -284,6 +284,26 @@ def test_add_update_and_remove_steps_in_draft(app: DriplineApp) -> None:
     assert loaded.steps == [changed]
 
 
+def test_replacing_the_steps_records_one_event_per_step_that_changes(app: DriplineApp) -> None:
+    sequence = new_sequence(app, "draft", steps=3)
+    s0, s1, s2 = sequence.steps
+    listed = [{**step_body(0, name="Moved up"), "id": str(s2.id)},
+              {**step_body(1, name="Step 0"), "id": str(s0.id)},  # s0 as it was, but its order
+              step_body(2, name="New")]
+    replaced = app.replace_steps(T, sequence.id, listed, expected_version=sequence.version)
+    kinds = [type(e).__name__ for e in app.events.get(sequence.id, gt=sequence.version)]
+    # Removals first, then changes, then additions; s1 (left out) goes, nothing for the rest.
+    assert kinds == ["StepRemoved", "StepUpdated", "StepUpdated", "StepAdded"]
+    assert [(s.name, s.order) for s in replaced.steps] == [("Moved up", 0), ("Step 0", 1),
+                                                           ("New", 2)]
+    assert [s.id for s in replaced.steps][:2] == [s2.id, s0.id]
+    assert s1.id not in {s.id for s in app.get_sequence(T, sequence.id).steps}
+    before = stored_count(app)
+    again = [step.to_dict() for step in replaced.steps]
+    app.replace_steps(T, sequence.id, again)
+    assert stored_count(app) == before  # the same list: nothing to record
+
+
 def test_step_order_is_unique_on_add_and_on_update(app: DriplineApp) -> None:
     sequence = new_sequence(app, "draft", steps=2)
     before = stored_count(app)
