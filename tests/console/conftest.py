@@ -63,6 +63,18 @@ def make_sequence(api: httpx.Client, name: str, activate: bool) -> dict[str, Any
     return dict(sequence)
 
 
+def make_ab_test(api: httpx.Client, name: str) -> dict[str, Any]:
+    """An active sequence whose first step tests two contents, A and B (experiment "opener")."""
+    draft = make_sequence(api, name, activate=False)
+    text = {"type": "text", "channel": "whatsapp"}
+    _ok(api.put(f"{V1}/sequences/{draft['id']}", json={"experiments": [{
+        "id": "opener", "kind": "content", "step_id": draft["steps"][0]["id"], "metric": "reply",
+        "arms": [{"key": "A", "weight": 50, "message_template": {**text, "content": "Hi A"}},
+                 {"key": "B", "weight": 50, "message_template": {**text, "content": "Hi B"}}],
+        "auto_winner": {}}]}))
+    return dict(_ok(api.post(f"{V1}/sequences/{draft['id']}/activate")))
+
+
 def feedback(api: httpx.Client, sequence: dict[str, Any]) -> None:
     """Four contacts enrolled; their first messages requested; three delivered, two opened,
     one clicked; one contact replied (and so left)."""
