@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.console.browser import ARGS, CHROMIUM, require_chromium
+from tests.console.browser import ARGS, CHROMIUM, Guarded, require_chromium
 from tests.e2e.server import Server, poll, start
 
 KEY = "console-key-0123456789"
@@ -136,3 +136,11 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def console(browser: Browser, world: World) -> Iterator[Guarded]:
+    """A signed-in browser context on the module's server."""
+    guarded = Guarded.open(browser, world.base, KEY)
+    yield guarded
+    guarded.close()

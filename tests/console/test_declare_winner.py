@@ -4,20 +4,10 @@ API's list is the check. A conclusion made elsewhere meanwhile answers 409, whic
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from tests.console.browser import Guarded
-from tests.console.conftest import KEY, V1, World, make_ab_test
-
-
-@pytest.fixture
-def console(browser: Browser, world: World) -> Iterator[Guarded]:
-    guarded = Guarded.open(browser, world.base, KEY)
-    yield guarded
-    guarded.close()
+from tests.console.conftest import V1, World, make_ab_test
 
 
 def test_declare_a_winner_after_confirming_then_the_table_shows_it(

@@ -4,20 +4,10 @@ Each number is checked against the API's own answer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from tests.console.browser import Guarded
-from tests.console.conftest import KEY, V1, World, make_ab_test
-
-
-@pytest.fixture
-def console(browser: Browser, world: World) -> Iterator[Guarded]:
-    guarded = Guarded.open(browser, world.base, KEY)
-    yield guarded
-    guarded.close()
+from tests.console.conftest import V1, World, make_ab_test
 
 
 def test_operations_shows_the_stuck_list_and_the_tenant_settings(

@@ -5,23 +5,14 @@ enrollment the API shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.console.browser import Guarded
-from tests.console.conftest import KEY, STEPS, V1, World, make_sequence
+from tests.console.conftest import STEPS, V1, World, make_sequence
 from tests.e2e.server import poll
-
-
-@pytest.fixture
-def console(browser: Browser, world: World) -> Iterator[Guarded]:
-    guarded = Guarded.open(browser, world.base, KEY)
-    yield guarded
-    guarded.close()
 
 
 def _ok(answer: Any, status: int = 200) -> Any:

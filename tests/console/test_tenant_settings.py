@@ -5,21 +5,12 @@ the user's values. The limits are set far above what the module's sends reach.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.console.browser import Guarded
 from tests.console.conftest import KEY, V1, World
-
-
-@pytest.fixture
-def console(browser: Browser, world: World) -> Iterator[Guarded]:
-    guarded = Guarded.open(browser, world.base, KEY)
-    yield guarded
-    guarded.close()
 
 
 def _settings(world: World) -> dict[str, Any]:
@@ -37,6 +28,24 @@ def _open(console: Guarded) -> Page:
     return console.goto("/console/operations", "form[aria-label='Tenant settings']")
 
 
+def _add_rule(page: Page, n: int, channel: str, most: str, window: str,
+              hours: str | None = None) -> None:
+    """Add rule ``n`` (from 1) through the form's own controls, found by their labels."""
+    page.get_by_role("button", name="Add a rule").click()
+    page.get_by_label(f"Rule {n} channel").fill(channel)
+    rule = page.locator(f"[data-rule='{n - 1}']")
+    rule.get_by_label("Max messages").fill(most)
+    rule.get_by_label("Window").select_option(window)
+    if hours is not None:
+        rule.get_by_label("Hours (1").fill(hours)
+
+
+def _add_throttle(page: Page, n: int, channel: str, per_minute: str) -> None:
+    page.get_by_role("button", name="Add a throttle").click()
+    page.get_by_label(f"Throttle {n} channel").fill(channel)
+    page.locator(f"[data-throttle='{n - 1}']").get_by_label("Per minute").fill(per_minute)
+
+
 def _save(page: Page) -> None:
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator("form.settings [aria-live]")).to_have_text("Saved")
@@ -48,23 +57,12 @@ def test_edit_the_zone_the_cap_rules_and_the_throttles_then_remove_some(
     page = _open(console)
     expect(page.get_by_text("No cap: every send is allowed.")).to_be_visible()
     page.get_by_label("Time zone").fill("America/New_York")
-    page.get_by_role("button", name="Add a rule").click()
-    page.get_by_label("Rule 1 channel").fill("")
-    page.locator("#rule-0-max").fill("50000")
-    page.locator("#rule-0-window").select_option("rolling_hours")
-    page.locator("#rule-0-hours").fill("12")
-    page.get_by_role("button", name="Add a rule").click()
-    page.get_by_label("Rule 2 channel").fill("whatsapp")
-    page.locator("#rule-1-max").fill("40000")
-    page.locator("#rule-1-window").select_option("calendar_day")
+    _add_rule(page, 1, "", "50000", "rolling_hours", hours="12")
+    _add_rule(page, 2, "whatsapp", "40000", "calendar_day")
     page.get_by_label("Over the cap").select_option("defer")
     page.get_by_label("Max defer hours").fill("48")
-    page.get_by_role("button", name="Add a throttle").click()
-    page.get_by_label("Throttle 1 channel").fill("email")
-    page.locator("#throttle-0-per-minute").fill("70000")
-    page.get_by_role("button", name="Add a throttle").click()
-    page.get_by_label("Throttle 2 channel").fill("sms")
-    page.locator("#throttle-1-per-minute").fill("60000")
+    _add_throttle(page, 1, "email", "70000")
+    _add_throttle(page, 2, "sms", "60000")
     _save(page)
     stored = _settings(world)
     assert stored["timezone"] == "America/New_York"
