@@ -102,3 +102,15 @@ export function rebaseForm(mine: SettingsForm, original: SettingsForm, fresh: Se
 export function ruleField(index: number, name: "channel" | "max_messages" | "window"): string {
   return `frequency_cap.rules[${index}].${name}`;
 }
+
+/** The throttle rows (by index) whose channel an earlier row already has. */
+export function repeatedChannels(rows: ThrottleForm[]): Set<number> {
+  const seen = new Set<string>();
+  const out = new Set<number>();
+  rows.forEach((t, i) => {
+    const channel = t.channel.trim();
+    if (channel && seen.has(channel)) out.add(i);
+    seen.add(channel);
+  });
+  return out;
+}

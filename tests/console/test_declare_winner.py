@@ -59,3 +59,29 @@ def test_a_test_concluded_elsewhere_meanwhile_shows_the_409_and_its_winner(
     [view] = world.get(f"{V1}/sequences/{sid}/experiments")["items"]
     assert view["winner"] == "A"
     console.check_screen(409)
+
+
+def test_the_confirmation_by_keyboard_keeps_the_focus_in_the_dialog_and_gives_it_back(
+        console: Guarded, world: World) -> None:
+    sid = make_ab_test(world.api, "By keyboard")["id"]
+    page = console.goto(f"/console/sequences/{sid}/analytics", "[data-experiment=opener]")
+    opener = page.get_by_role("button", name="Declare winner")
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("alertdialog", name="Declare A the winner of opener?")
+    expect(dialog.get_by_role("button", name="Declare A")).to_be_focused()
+    inside = "document.querySelector('[role=alertdialog]').contains(document.activeElement)"
+    for key in ("Tab", "Tab", "Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"):
+        page.keyboard.press(key)
+        assert page.evaluate(inside), f"{key} left the modal dialog"
+    # Escape cancels: nothing is sent, and the focus is back on the button that opened it.
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(opener).to_be_focused()
+    assert world.get(f"{V1}/sequences/{sid}/experiments")["items"][0]["winner"] is None
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name="Declare A")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-experiment=opener] [data-winner]")).to_have_text("A")
+    assert world.get(f"{V1}/sequences/{sid}/experiments")["items"][0]["winner"] == "A"
+    assert console.errors == []

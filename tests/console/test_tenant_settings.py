@@ -154,3 +154,59 @@ def test_a_second_save_meets_changed_elsewhere_and_keep_mine_loses_nothing(
         assert other.unexpected_errors(412) == []
     finally:
         other.close()
+
+
+def test_a_channel_throttled_twice_is_named_beside_the_second_and_nothing_is_lost(
+        console: Guarded, world: World) -> None:
+    _put(world, {"throttle": {"email": {"per_minute": 80000}}})
+    before = _settings(world)
+    page = _open(console)
+    _add_throttle(page, 2, "email", "5")
+    message = page.locator(".field:has(#throttle-1-channel) #throttle-1-channel-error")
+    expect(message).to_contain_text("email")
+    assert page.locator("#throttle-1-channel").get_attribute("aria-describedby") == \
+        "throttle-1-channel-error"
+    expect(page.locator("#throttle-0-channel-error")).to_have_count(0)
+    page.get_by_role("button", name="Save settings").click()
+    # Not sent (one of the two would be dropped): both rows are still there as typed.
+    expect(page.locator("#throttle-1-channel")).to_be_focused()
+    assert _settings(world) == before
+    assert [page.locator(f"#throttle-{n}-per-minute").input_value() for n in (0, 1)] == [
+        "80000", "5"]
+    console.check_screen()
+    page.get_by_label("Throttle 2 channel").fill("sms")
+    expect(message).to_have_count(0)
+    _save(page)
+    assert _settings(world)["throttle"] == {"email": {"per_minute": 80000},
+                                            "sms": {"per_minute": 5}}
+    assert console.errors == []
+
+
+def test_a_422_does_not_move_to_another_rule_and_its_field_stays_editable(
+        console: Guarded, world: World) -> None:
+    _put(world, {"throttle": None, "frequency_cap": None})
+    page = _open(console)
+    _add_rule(page, 1, "", "0", "rolling_24h")
+    _add_rule(page, 2, "", "7", "calendar_day")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#rule-0-max-error")).to_contain_text("got 0")
+    # The rule the 422 named is removed: its message does not land on the rule left.
+    page.get_by_role("button", name="Remove rule 1").click()
+    expect(page.get_by_label("Rule 1 channel")).to_have_count(1)
+    assert page.locator("#rule-0-max").input_value() == "7"
+    expect(page.locator("#rule-0-max-error")).to_have_count(0)
+    expect(page.locator("form.settings .field-error")).to_have_count(0)
+    # A 422 on max defer hours while "skip" is chosen: the field can still be corrected.
+    page.get_by_label("Max defer hours").fill("0")
+    page.get_by_label("Over the cap").select_option("skip")
+    page.get_by_role("button", name="Save settings").click()
+    hours = page.locator("#max-defer-hours")
+    expect(page.locator(".field:has(#max-defer-hours) #max-defer-hours-error")).to_contain_text(
+        "720")
+    expect(hours).to_be_enabled()
+    hours.fill("24")
+    _save(page)
+    cap = _settings(world)["frequency_cap"]
+    assert (cap["on_cap"], cap["max_defer_hours"]) == ("skip", 24)
+    assert cap["rules"] == [{"channel": None, "max_messages": 7, "window": "calendar_day"}]
+    assert console.unexpected_errors(422) == []

@@ -2,8 +2,8 @@ import { useState } from "preact/hooks";
 
 import { API, call, get, has, query } from "../api";
 import { Badge, Loading, NotYet, percent, ProblemText, Scroll, useLoad } from "../components";
+import { Dialog } from "../dialog";
 import type { Page } from "../types";
-import { Dialog } from "./tenant";
 
 interface Arm {
   key: string; weight: number; assigned: number; exposures: number; matured: number;
@@ -48,7 +48,8 @@ function Declare(props: { sequenceId: string; experiment: Experiment;
         <button type="button" onClick={() => setAsking(true)}>Declare winner</button>
       </div>
       {asking ? (
-        <Dialog id={`${id}-title`} title={`Declare ${arm} the winner of ${x.id}?`}>
+        <Dialog id={`${id}-title`} title={`Declare ${arm} the winner of ${x.id}?`}
+          onEscape={() => setAsking(false)}>
           <p>New enrollments get variant {arm}; the test stops. This cannot be undone.</p>
           <div class="savebar">
             <button type="button" onClick={() => { void conclude(); }}>Declare {arm}</button>

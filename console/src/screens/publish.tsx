@@ -2,8 +2,8 @@ import { useState } from "preact/hooks";
 
 import { API, ApiError, call, get, query } from "../api";
 import { ProblemText, Scroll } from "../components";
+import { Dialog, placing } from "../dialog";
 import type { Page, Step } from "../types";
-import { Dialog } from "./tenant";
 
 interface Move { from_step: string; to_step: string | null; count: number }
 interface Conflict { enrollment_id: string; from_step: string; to_step: string }
@@ -98,19 +98,13 @@ export function PublishDialog(props: {
   const newName = (id: string | null) => id === null ? "exit (step_removed)"
     : label(target.find((s) => s.id === id), id);
   const oldName = (id: string) => label(old.get(id), id);
-  const shown = new Set<string>();
-  const at = (field: string) => {
-    const message = failed?.at(field);
-    if (message !== undefined) shown.add(field);
-    return message;
-  };
-  const fields = (missing ?? []).map((id) => ({ id, message: at(`migrate.step_map.${id}`)
-    ?? at(`migrate.step_map.${id}.to`) }));
-  const named = failed?.problem.errors ?? [{ field: failed?.problem.field ?? "" }];
-  const rest = failed && !named.every((e) => shown.has(e.field)) ? failed : null;
+  const place = placing(failed);
+  const fields = (missing ?? []).map((id) => ({ id,
+    message: place.at(`migrate.step_map.${id}`, `migrate.step_map.${id}.to`) }));
+  const rest = place.rest();
 
   return (
-    <Dialog id="publish-title" title={`Publish revision ${plan.revision}?`}>
+    <Dialog id="publish-title" title={`Publish revision ${plan.revision}?`} onEscape={props.onCancel}>
       <p>New enrollments follow it. The contacts inside stay on the revision they
         started (<span data-plan="pinned">{plan.migration.pinned}</span> pinned);
         <span data-plan="planned"> {plan.migration.planned.length}</span> would

@@ -1,10 +1,12 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 import { API, ApiError, call } from "../api";
 import { Loading, ProblemText } from "../components";
+import { Dialog, placing } from "../dialog";
 import {
-  changesOf, formOf, NEW_RULE, NEW_THROTTLE, ON_CAP, rebaseForm, ruleField, WINDOWS,
+  changesOf, formOf, NEW_RULE, NEW_THROTTLE, ON_CAP, rebaseForm, repeatedChannels, ruleField,
+  WINDOWS,
 } from "../tenant";
 import type { RuleForm, SettingsForm, TenantSettings, ThrottleForm, Window } from "../tenant";
 
@@ -32,21 +34,6 @@ function Field(props: { id: string; label: string; message?: string;
   );
 }
 
-/** A modal asking one question; its first button takes the focus. */
-export function Dialog(props: { id: string; title: string; children: ComponentChildren }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => { box.current?.querySelector("button")?.focus(); }, []);
-  return (
-    <div class="dialog-backdrop">
-      <div ref={box} role="alertdialog" aria-modal="true" aria-labelledby={props.id}
-        class="dialog">
-        <h2 id={props.id}>{props.title}</h2>
-        {props.children}
-      </div>
-    </div>
-  );
-}
-
 /** The tenant's time zone, frequency cap and throttles, edited and saved with If-Match. */
 export function TenantSettingsEditor() {
   const [server, setServer] = useState<Server | null>(null);
@@ -69,16 +56,16 @@ export function TenantSettingsEditor() {
     set({ throttle: form.throttle.map((t, j) => (j === i ? { ...t, ...fields } : t)) });
 
   // Where each message of a 422 goes: beside its control, else in the alert below the form.
-  const shown = new Set<string>();
-  const at = (...fields: string[]) => {
-    for (const f of fields) {
-      const message = failed?.at(f);
-      if (message !== undefined) { shown.add(f); return message; }
-    }
-    return undefined;
-  };
+  const place = placing(failed);
+  const at = place.at;
+  // A rule or throttle added or removed shifts the rows the messages name by index.
+  const reshape = (fields: Partial<SettingsForm>) => { setFailed(null); set(fields); };
+  // Two rows for one channel would be one key of the body: the later one is refused here.
+  const twice = repeatedChannels(form.throttle);
 
   async function save(base: Server, mine: SettingsForm) {
+    const clash = repeatedChannels(mine.throttle).keys().next();
+    if (!clash.done) { document.getElementById(`throttle-${clash.value}-channel`)?.focus(); return; }
     setSaving(true); setFailed(null); setProblem(null); setConflict(false); setSaved(false);
     try {
       const answer = await call<TenantSettings>("PUT", `${API}/settings`,
@@ -135,13 +122,13 @@ export function TenantSettingsEditor() {
                   </Field>) : null}
               </div>
               <button type="button" class="quiet" aria-label={`Remove rule ${i + 1}`}
-                onClick={() => set({ rules: form.rules.filter((_, j) => j !== i) })}>
+                onClick={() => reshape({ rules: form.rules.filter((_, j) => j !== i) })}>
                 Remove</button>
             </li>
           ))}
         </ol>)}
       {form.rules.length < 10 ? (
-        <button type="button" class="quiet" onClick={() => set({ rules: [...form.rules, NEW_RULE] })}>
+        <button type="button" class="quiet" onClick={() => reshape({ rules: [...form.rules, NEW_RULE] })}>
           Add a rule</button>) : null}
       {(() => { const m = at("frequency_cap.rules", "frequency_cap");
         return m ? <p class="field-error" role="alert">{m}</p> : null; })()}
@@ -155,7 +142,7 @@ export function TenantSettingsEditor() {
           <Field id="max-defer-hours" label="Max defer hours"
             message={at("frequency_cap.max_defer_hours")}>
             {(aria) => <input {...aria} type="number" min={1} max={720}
-              value={form.max_defer_hours} disabled={form.on_cap !== "defer"}
+              value={form.max_defer_hours}
               onInput={(e) => set({ max_defer_hours: value(e) })} />}
           </Field>
         </div>) : null}
@@ -171,7 +158,8 @@ export function TenantSettingsEditor() {
             return (
               <li key={i} class="row" data-throttle={i}>
                 <Field id={`throttle-${i}-channel`} label={`Throttle ${i + 1} channel`}
-                  message={at(key)}>
+                  message={twice.has(i) ? `${t.channel.trim()} has a throttle above: one per channel`
+                    : at(key)}>
                   {(aria) => <input {...aria} value={t.channel}
                     onInput={(e) => setThrottle(i, { channel: value(e) })} />}
                 </Field>
@@ -182,14 +170,14 @@ export function TenantSettingsEditor() {
                 </Field>
                 <div class="field">
                   <button type="button" class="quiet" aria-label={`Remove throttle ${i + 1}`}
-                    onClick={() => set({ throttle: form.throttle.filter((_, j) => j !== i) })}>
+                    onClick={() => reshape({ throttle: form.throttle.filter((_, j) => j !== i) })}>
                     Remove</button>
                 </div>
               </li>);
           })}
         </ol>)}
       <button type="button" class="quiet"
-        onClick={() => set({ throttle: [...form.throttle, NEW_THROTTLE] })}>Add a throttle</button>
+        onClick={() => reshape({ throttle: [...form.throttle, NEW_THROTTLE] })}>Add a throttle</button>
     </>
   );
 
@@ -218,8 +206,7 @@ export function TenantSettingsEditor() {
     </form>
   );
   // Computed after the fields took theirs: a message no control shows goes in the alert.
-  const named = failed?.problem.errors ?? [{ field: failed?.problem.field ?? "" }];
-  const rest = failed && !named.every((e) => shown.has(e.field)) ? failed : null;
+  const rest = place.rest();
   return (
     <>
       {body}
