@@ -20,9 +20,12 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 WIDTHS = (1280, 390)
 KEY_ITEM = "dripline.key"  # the sessionStorage item the console keeps the key in
 SERIOUS = ("serious", "critical")
-# Numbers every visible, enabled control (data-kb) and answers how many there are.
+# Numbers every visible, enabled control (data-kb) and answers how many there are; with a
+# modal dialog open, only the dialog's (the page behind it is not for the keyboard then).
 _MARK_CONTROLS = """() => {
-  const all = [...document.querySelectorAll(
+  document.querySelectorAll('[data-kb]').forEach(e => { delete e.dataset.kb; });
+  const scope = document.querySelector('[aria-modal=true]') ?? document;
+  const all = [...scope.querySelectorAll(
     'a[href], button, input, select, textarea, summary, [tabindex]')];
   const shown = all.filter(e => !e.disabled && e.tabIndex >= 0
     && e.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}));

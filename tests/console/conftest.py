@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.console.browser import ARGS, CHROMIUM, require_chromium
+from tests.console.browser import ARGS, CHROMIUM, Guarded, require_chromium
 from tests.e2e.server import Server, poll, start
 
 KEY = "console-key-0123456789"
@@ -61,6 +61,18 @@ def make_sequence(api: httpx.Client, name: str, activate: bool) -> dict[str, Any
         sequence = _ok(api.post(f"{V1}/sequences/{sequence['id']}/activate",
                                 headers={"If-Match": str(sequence["version"])}))
     return dict(sequence)
+
+
+def make_ab_test(api: httpx.Client, name: str) -> dict[str, Any]:
+    """An active sequence whose first step tests two contents, A and B (experiment "opener")."""
+    draft = make_sequence(api, name, activate=False)
+    text = {"type": "text", "channel": "whatsapp"}
+    _ok(api.put(f"{V1}/sequences/{draft['id']}", json={"experiments": [{
+        "id": "opener", "kind": "content", "step_id": draft["steps"][0]["id"], "metric": "reply",
+        "arms": [{"key": "A", "weight": 50, "message_template": {**text, "content": "Hi A"}},
+                 {"key": "B", "weight": 50, "message_template": {**text, "content": "Hi B"}}],
+        "auto_winner": {}}]}))
+    return dict(_ok(api.post(f"{V1}/sequences/{draft['id']}/activate")))
 
 
 def feedback(api: httpx.Client, sequence: dict[str, Any]) -> None:
@@ -124,3 +136,11 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def console(browser: Browser, world: World) -> Iterator[Guarded]:
+    """A signed-in browser context on the module's server."""
+    guarded = Guarded.open(browser, world.base, KEY)
+    yield guarded
+    guarded.close()

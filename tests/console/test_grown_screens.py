@@ -4,20 +4,10 @@ Each number is checked against the API's own answer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from tests.console.browser import Guarded
-from tests.console.conftest import KEY, V1, World, make_sequence
-
-
-@pytest.fixture
-def console(browser: Browser, world: World) -> Iterator[Guarded]:
-    guarded = Guarded.open(browser, world.base, KEY)
-    yield guarded
-    guarded.close()
+from tests.console.conftest import V1, World, make_ab_test
 
 
 def test_operations_shows_the_stuck_list_and_the_tenant_settings(
@@ -29,11 +19,13 @@ def test_operations_shows_the_stuck_list_and_the_tenant_settings(
                                      "window": "rolling_24h"}], "on_cap": "skip"}})
     assert changed.status_code == 200, changed.text
     page = console.goto("/console/operations", "[data-setting=throttle]")
-    assert page.locator("[data-setting=timezone]").inner_text() == "Europe/Berlin"
-    assert page.locator("[data-setting=throttle]").inner_text() == "email: 90000/minute"
-    cap = page.locator("[data-setting=frequency_cap]").inner_text()
-    assert "at most 90000 messages of any channel per rolling_24h" in cap
-    assert "over the cap: skip" in cap
+    shown = {name: page.locator(f"#{name}").input_value() for name in (
+        "timezone", "throttle-0-channel", "throttle-0-per-minute", "rule-0-channel",
+        "rule-0-max", "rule-0-window", "on-cap")}
+    assert shown == {"timezone": "Europe/Berlin", "throttle-0-channel": "email",
+                     "throttle-0-per-minute": "90000", "rule-0-channel": "", "rule-0-max": "90000",
+                     "rule-0-window": "rolling_24h", "on-cap": "skip"}
+    assert page.locator("[data-rule]").count() == 1
     stuck = world.get(f"{V1}/ops/stuck")
     page.locator("[data-stuck=total]").wait_for()
     assert page.locator("[data-stuck=total]").inner_text() == str(stuck["total"])
@@ -44,18 +36,7 @@ def test_operations_shows_the_stuck_list_and_the_tenant_settings(
 
 def test_analytics_shows_a_sequences_ab_test_as_the_api_does(
         console: Guarded, world: World) -> None:
-    draft = make_sequence(world.api, "Tested", activate=False)
-    step_id = draft["steps"][0]["id"]
-    text = {"type": "text", "channel": "whatsapp"}
-    put = world.api.put(f"{V1}/sequences/{draft['id']}", json={"experiments": [{
-        "id": "opener", "kind": "content", "step_id": step_id, "metric": "reply",
-        "arms": [{"key": "A", "weight": 50, "message_template": {**text, "content": "Hi A"}},
-                 {"key": "B", "weight": 50, "message_template": {**text, "content": "Hi B"}}],
-        "auto_winner": {}}]})
-    assert put.status_code == 200, put.text
-    sid = draft["id"]
-    activated = world.api.post(f"{V1}/sequences/{sid}/activate")
-    assert activated.status_code == 200, activated.text
+    sid = make_ab_test(world.api, "Tested")["id"]
     enrolled = world.api.post(f"{V1}/sequences/{sid}/enroll/bulk",
                               json={"contact_ids": [f"ab-{n}" for n in range(6)]})
     assert enrolled.status_code in (200, 201, 202), enrolled.text

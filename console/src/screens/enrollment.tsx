@@ -27,7 +27,8 @@ function WhyPanel(props: { why: Why }) {
       <dl class="facts">
         <dt>Waiting for</dt><dd data-why="reason">{waiting.reason}</dd>
         <dt>Since</dt><dd>{when(waiting.since)}</dd>
-        <dt>Until</dt><dd data-why="until">{when(waiting.until)}</dd>
+        <dt>Until</dt><dd data-why="until">{waiting.until
+          ? <time dateTime={waiting.until}>{when(waiting.until)}</time> : "—"}</dd>
         {props.why.current_step ? <><dt>Step</dt>
           <dd>{props.why.current_step.order}: {props.why.current_step.name}</dd></> : null}
         {props.why.overdue_seconds > 0 ? <><dt>Overdue</dt>

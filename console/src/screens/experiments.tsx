@@ -1,5 +1,8 @@
-import { API, get, has, query } from "../api";
+import { useState } from "preact/hooks";
+
+import { API, call, get, has, query } from "../api";
 import { Badge, Loading, NotYet, percent, ProblemText, Scroll, useLoad } from "../components";
+import { Dialog } from "../dialog";
 import type { Page } from "../types";
 
 interface Arm {
@@ -14,8 +17,52 @@ interface Experiment {
 
 function pValue(p: number | null): string { return p === null ? "—" : p.toFixed(4); }
 
+/**
+ * "Declare winner" on an experiment not concluded: an arm chosen, confirmed in a dialog, then
+ * `POST …/conclude`. A 409 (concluded meanwhile) is shown; either way the list reloads.
+ */
+function Declare(props: { sequenceId: string; experiment: Experiment;
+  onDone: (error: unknown) => void }) {
+  const x = props.experiment;
+  const [arm, setArm] = useState(x.arms[0]?.key ?? "");
+  const [asking, setAsking] = useState(false);
+  const id = `winner-${x.id}`;
+
+  async function conclude() {
+    setAsking(false);
+    try {
+      await call("POST", `${API}/sequences/${props.sequenceId}/experiments/${x.id}/conclude`,
+        { body: { winner: arm } });
+      props.onDone(null);
+    } catch (e) { props.onDone(e); }
+  }
+
+  return (
+    <>
+      <div class="declare">
+        <label class="inline" for={id}>Winner of {x.id}
+          <select id={id} value={arm} onChange={(e) => setArm((e.target as HTMLSelectElement).value)}>
+            {x.arms.map((a) => <option key={a.key} value={a.key}>{a.key}</option>)}
+          </select>
+        </label>
+        <button type="button" onClick={() => setAsking(true)}>Declare winner</button>
+      </div>
+      {asking ? (
+        <Dialog id={`${id}-title`} title={`Declare ${arm} the winner of ${x.id}?`}
+          onEscape={() => setAsking(false)}>
+          <p>New enrollments get variant {arm}; the test stops. This cannot be undone.</p>
+          <div class="savebar">
+            <button type="button" onClick={() => { void conclude(); }}>Declare {arm}</button>
+            <button type="button" class="quiet" onClick={() => setAsking(false)}>Cancel</button>
+          </div>
+        </Dialog>) : null}
+    </>
+  );
+}
+
 /** A sequence's A/B tests (when the API offers them): each with its arms' counts. */
 export function Experiments(props: { id: string }) {
+  const [failed, setFailed] = useState<Record<string, unknown>>({});
   const list = useLoad(async () => (await has(`${API}/sequences/{id}/experiments`)
     ? get<Page<Experiment>>(`${API}/sequences/${props.id}/experiments${query({ limit: 50 })}`)
     : null), [props.id]);
@@ -31,6 +78,10 @@ export function Experiments(props: { id: string }) {
           <h3>{x.id} <Badge value={x.status} /></h3>
           <p class="muted">{x.kind} · metric {x.metric} · revision {x.revision} · {x.looks.length} looks
             {x.winner ? <> · winner <strong data-winner>{x.winner}</strong> ({x.concluded_by})</> : null}</p>
+          {x.status !== "concluded" ? (
+            <Declare sequenceId={props.id} experiment={x}
+              onDone={(e) => { setFailed({ ...failed, [x.id]: e }); list.reload(); }} />) : null}
+          <ProblemText error={failed[x.id]} />
           <Scroll label={`Variants of ${x.id}`}>
             <table>
               <thead><tr><th>Variant</th><th>Weight</th><th>Assigned</th><th>Exposed</th>

@@ -1,6 +1,7 @@
 import { API, get, has, query } from "../api";
 import { Link, Loading, NotYet, ProblemText, Scroll, useLoad, when } from "../components";
 import type { Page } from "../types";
+import { TenantSettingsEditor } from "./tenant";
 
 interface Health { status: string }
 interface Stuck {
@@ -11,17 +12,6 @@ interface StuckPage extends Page<Stuck> {
   projection_lag: { behind_events: number; contradicted: number };
   scheduler_heartbeat_age_seconds: number | null;
 }
-interface Settings {
-  timezone: string | null; version: number;
-  frequency_cap: { rules: { channel: string | null; max_messages: number; window: unknown }[];
-    on_cap: string; max_defer_hours: number } | null;
-  throttle: Record<string, { per_minute: number }> | null;
-}
-
-function windowText(w: unknown): string {
-  return typeof w === "string" ? w : JSON.stringify(w);
-}
-
 function StuckList() {
   const stuck = useLoad(() => get<StuckPage>(`${API}/ops/stuck${query({ limit: 50 })}`), []);
   if (stuck.error) return <ProblemText error={stuck.error} />;
@@ -54,31 +44,6 @@ function StuckList() {
           </table>
         </Scroll>)}
     </>
-  );
-}
-
-function SettingsView() {
-  const settings = useLoad(() => get<Settings>(`${API}/settings`), []);
-  if (settings.error) return <ProblemText error={settings.error} />;
-  const s = settings.data;
-  if (!s) return <Loading what="tenant settings" />;
-  const cap = s.frequency_cap;
-  const throttle = Object.entries(s.throttle ?? {});
-  return (
-    <dl class="facts" data-settings-version={s.version}>
-      <dt>Time zone</dt><dd data-setting="timezone">{s.timezone ?? "not set (UTC)"}</dd>
-      <dt>Frequency cap</dt>
-      <dd data-setting="frequency_cap">{!cap || cap.rules.length === 0 ? "none" : (
-        <ul class="plain">
-          {cap.rules.map((r, n) => (
-            <li key={n}>at most {r.max_messages} {r.channel ?? "messages of any channel"} per{" "}
-              {windowText(r.window)}</li>))}
-          <li>over the cap: {cap.on_cap}{cap.on_cap === "defer" ? ` (at most ${cap.max_defer_hours} h)` : ""}</li>
-        </ul>)}</dd>
-      <dt>Throttle</dt>
-      <dd data-setting="throttle">{throttle.length === 0 ? "none" : throttle.map(([channel, t]) =>
-        `${channel}: ${t.per_minute}/minute`).join(", ")}</dd>
-    </dl>
   );
 }
 
@@ -117,7 +82,7 @@ export function Operations() {
       <h2>Stuck enrollments</h2>
       {stuck.data === null ? null : stuck.data ? <StuckList /> : <NotYet what="The stuck detector" />}
       <h2>Tenant settings</h2>
-      {settings.data === null ? null : settings.data ? <SettingsView />
+      {settings.data === null ? null : settings.data ? <TenantSettingsEditor />
         : <NotYet what="Caps and throttling" />}
     </section>
   );

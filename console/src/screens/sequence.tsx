@@ -9,6 +9,7 @@ import { navigate, setLeaveGuard } from "../router";
 import type { Journey, Sequence, Step } from "../types";
 import { AddSteps } from "./addsteps";
 import { Inspector } from "./inspector";
+import { PublishDialog } from "./publish";
 
 /** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
 interface Loaded {
@@ -315,20 +316,10 @@ export function SequencePage(props: { id: string; revision?: number }) {
           </div>
         </div>) : null}
       {publishing ? (
-        <div class="dialog-backdrop">
-          <div role="alertdialog" aria-modal="true" aria-labelledby="publish-title" class="dialog">
-            <h2 id="publish-title">Publish revision {publishing.revision}?</h2>
-            <p>New enrollments follow it. The contacts inside stay on the revision they
-              started (<span data-plan="pinned">{publishing.migration.pinned}</span> pinned);
-              <span data-plan="planned"> {publishing.migration.planned.length}</span> would
-              migrate, <span data-plan="conflicts">{publishing.migration.conflicts.length}</span>
-              {" "}conflict.</p>
-            <div class="savebar">
-              <button type="button" onClick={() => publish(false)}>Publish</button>
-              <button type="button" class="quiet" onClick={() => setPublishing(null)}>Cancel</button>
-            </div>
-          </div>
-        </div>) : null}
+        <PublishDialog sequenceId={props.id} plan={publishing} etag={server.etag}
+          onPublished={() => { setPublishing(null); navigate(`/sequences/${props.id}`); }}
+          onConflict={() => { setPublishing(null); setConflict(true); }}
+          onCancel={() => setPublishing(null)} />) : null}
     </section>
   );
 }
