@@ -58,3 +58,16 @@ def test_sequences_filter_by_status_and_trigger_and_stay_in_their_tenant(
     triggers = runtime.app.store.trigger_view(["acme", "other"]).sequences
     assert [t.sequence_id for t in triggers["acme"]] == [tagged.id]
     assert triggers["other"] == []
+
+
+def test_a_change_of_a_setting_the_row_does_not_show_only_moves_its_version(
+        runtime: Runtime) -> None:
+    app = runtime.app
+    draft = app.create_sequence("acme", {"name": "Receipts"})
+    app.update_sequence("acme", draft.id, {"frequency_cap_exempt": True, "holdout_percent": 10})
+    runtime.catch_up()
+
+    [row] = runtime.queries.list_sequences("acme").items
+    current = app.get_sequence("acme", draft.id)
+    assert current.frequency_cap_exempt is True
+    assert row["version"] == current.version
