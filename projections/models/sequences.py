@@ -21,7 +21,8 @@ from projections.models.base import Handler, ReadModel, dumps
 S = DripSequence
 # Settings stored as they are; the others (dicts) as JSON text.
 _PLAIN = frozenset({"name", "description", "trigger_type", "exit_on_reply", "resume_policy"})
-_NOT_SHOWN = frozenset({"experiments", "holdout_percent"})  # read from the aggregate
+# Read from the aggregate (no column): an update of one of them only moves the version.
+_NOT_SHOWN = frozenset({"experiments", "holdout_percent", "frequency_cap_exempt"})
 _SEQUENCE_SETTINGS = frozenset({"name", "description", "trigger_type", "trigger_data",
                                 "reenrollment"})
 _DEFINITION = ("exit_on_reply", "send_window", "resume_policy", "goal", "steps")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dripline.bootstrap import Runtime
+from projections import replay
+from projections.checksum import checksum
 from projections.queries import Page
 from tests.projections.support import active_sequence, step
 
@@ -58,3 +60,42 @@ def test_sequences_filter_by_status_and_trigger_and_stay_in_their_tenant(
     triggers = runtime.app.store.trigger_view(["acme", "other"]).sequences
     assert [t.sequence_id for t in triggers["acme"]] == [tagged.id]
     assert triggers["other"] == []
+
+
+def test_a_change_of_a_setting_the_row_does_not_show_only_moves_its_version(
+        runtime: Runtime) -> None:
+    app = runtime.app
+    draft = app.create_sequence("acme", {"name": "Receipts"})
+    app.update_sequence("acme", draft.id, {"frequency_cap_exempt": True, "holdout_percent": 10})
+    runtime.catch_up()
+
+    [row] = runtime.queries.list_sequences("acme").items
+    current = app.get_sequence("acme", draft.id)
+    assert current.frequency_cap_exempt is True
+    assert row["version"] == current.version
+
+
+def test_a_replay_from_the_start_goes_past_frequency_cap_changes_and_equals_the_live_tables(
+        runtime: Runtime) -> None:
+    app, read_models = runtime.app, runtime.read_models
+    draft = app.create_sequence("acme", {"name": "Receipts", "steps": [step(0)]})
+    app.update_sequence("acme", draft.id, {"frequency_cap_exempt": True})
+    app.activate_sequence("acme", draft.id)
+    _, number = app.revisions.create_revision("acme", draft.id)
+    app.revisions.update_revision("acme", draft.id, number,
+                        {"frequency_cap_exempt": False, "exit_on_reply": False})
+    app.revisions.publish_revision("acme", draft.id, number)  # after them, seen too
+    runtime.catch_up()
+    model = read_models.model("sequences")
+    incremental = checksum(read_models.db, model)
+    head = app.recorder.max_notification_id()
+
+    rebuilt = replay.rebuild(read_models, "sequences")
+
+    assert rebuilt is not None
+    assert (rebuilt.status, rebuilt.generation, rebuilt.position) == ("live", 2, head)
+    assert checksum(read_models.db, model) == incremental
+    [row] = runtime.queries.list_sequences("acme").items
+    current = app.get_sequence("acme", draft.id)
+    assert (row["revision"], row["exit_on_reply"], row["version"]) == (
+        number, False, current.version)

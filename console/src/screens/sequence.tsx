@@ -10,6 +10,7 @@ import type { Journey, Sequence, Step } from "../types";
 import { AddSteps } from "./addsteps";
 import { Inspector } from "./inspector";
 import { PublishDialog } from "./publish";
+import { SettingsDrawer } from "./settings";
 
 /** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
 interface Loaded {
@@ -58,6 +59,8 @@ export function SequencePage(props: { id: string; revision?: number }) {
   const [saving, setSaving] = useState(false);
   const [dragging, setDragging] = useState<number | null>(null);
   const [publishing, setPublishing] = useState<Plan | null>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  useEffect(() => { if (journeyError) setSettingsOpen(true); }, [journeyError]);
 
   function take(loaded: Loaded) {
     setServer(loaded); setSteps(loaded.steps); setJourney(loaded.journey); setFailed(null);
@@ -227,6 +230,9 @@ export function SequencePage(props: { id: string; revision?: number }) {
         <Link to={`/sequences/${sequence.id}/analytics`}>Analytics</Link>
         <Link to={`/enrollments?sequence=${sequence.id}`}>Enrollments</Link>
         {draft ? <Badge value={`revision ${draft.revision}: ${draft.status}`} /> : null}
+        <button type="button" class="quiet" id="settings-open" aria-expanded={settingsOpen}
+          aria-controls={settingsOpen ? "settings-drawer" : undefined}
+          onClick={() => setSettingsOpen(!settingsOpen)}>Settings</button>
         {!draft && next ? (
           <button type="button" disabled={dirty} onClick={() => lifecycle(next)}
             title={dirty ? "Save or discard your changes first" : undefined}>
@@ -292,6 +298,10 @@ export function SequencePage(props: { id: string; revision?: number }) {
             onRemove={editable ? () => remove(selected) : undefined} />
         ) : <p class="muted">This sequence has no steps.</p>}
       </div>
+      {settingsOpen && journey ? (
+        <SettingsDrawer journey={journey} editable={editable} revision={draft !== null}
+          steps={steps} error={journeyError} onChange={setJourney}
+          onClose={() => setSettingsOpen(false)} />) : null}
       {editable ? (
         <div class="savebar">
           <button type="button" disabled={!dirty || saving} onClick={() => save(server)}>
@@ -301,7 +311,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
             onClick={() => take(server)}>Discard changes</button>
           {dirty ? <span class="muted">Unsaved changes</span> : null}
           {failed && failed.stepId !== current?.id ? <ProblemText error={failed.error} /> : null}
-          <ProblemText error={journeyError} />
+          {settingsOpen ? null : <ProblemText error={journeyError} />}
         </div>) : null}
       {conflict ? (
         <div class="dialog-backdrop">
