@@ -2,11 +2,12 @@ import { useEffect, useState } from "preact/hooks";
 
 import { API, ApiError, call, query } from "../api";
 import { move, plan, rebase } from "../builder";
-import { journeyChanges, journeyOf, rebaseJourney } from "../journey";
+import { experimentOf, journeyChanges, journeyOf, rebaseJourney } from "../journey";
 import { Badge, Link, Loading, ProblemText } from "../components";
 import { navigate, setLeaveGuard } from "../router";
 import type { Journey, Sequence, Step } from "../types";
 import { Inspector } from "./inspector";
+import { experimentIndex, withExperiment } from "./variants";
 
 /** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
 interface Loaded {
@@ -250,7 +251,11 @@ export function SequencePage(props: { id: string; revision?: number }) {
         {current ? (
           <Inspector step={current} editable={editable}
             error={failed && failed.stepId === current.id ? failed.error : null}
-            onChange={(step) => setSteps(steps.map((s, i) => (i === selected ? step : s)))} />
+            onChange={(step) => setSteps(steps.map((s, i) => (i === selected ? step : s)))}
+            sequenceId={props.id} saved={server.steps.some((s) => s.id === current.id)}
+            experiment={journey ? experimentOf(journey, current.id) : null}
+            experimentIndex={experimentIndex(journey, current.id)} journeyError={journeyError}
+            onExperiment={(next) => { if (journey) setJourney(withExperiment(journey, current.id, next)); }} />
         ) : <p class="muted">This sequence has no steps.</p>}
       </div>
       {editable ? (
