@@ -1,0 +1,220 @@
+"""The builder's step inspector in Chromium (CAPABILITIES §6, screen 3): the variable picker,
+the conditions editor, content-variant tabs and the live preview, each checked through the
+public API afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.console.browser import Guarded
+from tests.console.conftest import KEY, V1, World, make_sequence
+from tests.e2e.server import poll
+
+
+@pytest.fixture
+def console(browser: Browser, world: World) -> Iterator[Guarded]:
+    guarded = Guarded.open(browser, world.base, KEY)
+    yield guarded
+    guarded.close()
+
+
+def _save(page: Page) -> None:
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Unsaved changes").wait_for(state="detached")
+
+
+def _tab(page: Page, name: str) -> Locator:
+    return page.get_by_role("tab", name=name, exact=True)
+
+
+def _step(world: World, sid: str, order: int) -> dict[str, Any]:
+    steps = world.get(f"{V1}/sequences/{sid}")["steps"]
+    return next(s for s in steps if s["order"] == order)
+
+
+def test_a_variable_goes_in_at_the_caret_by_keyboard_and_is_saved(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Picker", activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    content = page.locator("#step-content")
+    content.fill("Hello , welcome")
+    content.evaluate("e => { e.focus(); e.setSelectionRange(6, 6); }")
+    # Keyboard only: the arrow key chooses (contact.name is first, contact.email next),
+    # Tab reaches Insert, Enter inserts; focus comes back to the text, after the variable.
+    page.locator("#step-variable").focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#step-variable")).to_have_value("contact.email")
+    expect(content).to_have_value("Hello , welcome")  # choosing alone inserts nothing
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Insert", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(content).to_have_value("Hello {{contact.email}}, welcome")
+    expect(content).to_be_focused()
+    assert content.evaluate("e => [e.selectionStart, e.selectionEnd]") == [23, 23]
+    # The message's own variables: a static value by name, and a fallback for a contact fact.
+    for key, value in (("offer", "20% off"), ("contact.name", "there")):
+        page.get_by_label("New key").fill(key)
+        page.get_by_label("New value").fill(value)
+        page.get_by_role("button", name="Add variable").click()
+    page.get_by_label("Insert a variable").select_option("offer")  # now offered
+    page.get_by_role("button", name="Insert", exact=True).click()
+    expect(content).to_have_value("Hello {{contact.email}}{{offer}}, welcome")
+    _save(page)
+    template = _step(world, sid, 0)["message_template"]
+    assert template["content"] == "Hello {{contact.email}}{{offer}}, welcome"
+    assert template["variables"] == {"offer": "20% off", "contact.name": "there"}
+    console.check_screen()
+
+
+def test_a_condition_422_shows_beside_its_value_then_the_fixed_one_is_saved(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Conditions", activate=False)["id"]
+    before = world.get(f"{V1}/sequences/{sid}")
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    page.locator("#step-1").click()
+    page.get_by_role("button", name="Add a condition").click()
+    page.get_by_role("button", name="Add a condition").click()
+    page.locator("#condition-0-value").fill("not this one")
+    page.get_by_role("button", name="Remove condition 1").click()
+    expect(page.locator("[data-condition]")).to_have_count(1)
+    page.locator("#condition-0-type").select_option("custom_field")
+    # The operators follow the type.
+    assert page.locator("#condition-0-operator option").all_inner_texts() == [
+        "equals", "not equals", "contains", "greater than", "less than"]
+    page.locator("#condition-0-field").fill("score")
+    page.locator("#condition-0-operator").select_option("greater_than")
+    page.locator("#condition-0-value").fill("lots")
+    page.get_by_role("button", name="Save").click()
+    error = page.locator(".field:has(#condition-0-value) #condition-0-value-error")
+    expect(error).to_have_text("must be a number for this operator; got 'lots'")
+    assert page.locator("#condition-0-value").get_attribute("aria-invalid") == "true"
+    assert world.get(f"{V1}/sequences/{sid}") == before
+    console.check_screen(422)
+    page.locator("#condition-0-value").fill("10")
+    _save(page)
+    assert _step(world, sid, 1)["conditions"] == [
+        {"type": "custom_field", "operator": "greater_than", "value": "10", "field": "score"}]
+    # A day window on the last reply: the field is a choice, the value a day count.
+    page.get_by_role("button", name="Add a condition").click()
+    page.locator("#condition-1-type").select_option("last_activity")
+    page.locator("#condition-1-field").select_option("last_reply_at")
+    page.locator("#condition-1-operator").select_option("within_days")
+    page.locator("#condition-1-value").fill("7")
+    _save(page)
+    assert _step(world, sid, 1)["conditions"][1] == {
+        "type": "last_activity", "operator": "within_days", "value": "7",
+        "field": "last_reply_at"}
+
+
+def test_a_variant_is_a_content_experiment_with_its_own_message_and_weight(
+        console: Guarded, world: World) -> None:
+    sequence = make_sequence(world.api, "Variants", activate=False)
+    sid, step = sequence["id"], sequence["steps"][1]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    page.locator("#step-1").click()
+    page.get_by_role("button", name="Add variant").click()
+    tabs = page.get_by_role("tab")
+    expect(tabs).to_have_text(["Message", "A", "B"])
+    expect(_tab(page, "B")).to_have_attribute("aria-selected", "true")
+    page.get_by_label("Content").fill("Quick question, {{contact.name}}?")
+    # Arrow keys move between the tabs; A starts as a copy of the step's message.
+    _tab(page, "B").focus()
+    page.keyboard.press("ArrowLeft")
+    expect(_tab(page, "A")).to_be_focused()
+    expect(_tab(page, "A")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_label("Content")).to_have_value(step["message_template"]["content"])
+    console.check_screen()
+    _save(page)
+    [experiment] = world.get(f"{V1}/sequences/{sid}")["experiments"]
+    assert (experiment["kind"], experiment["step_id"], experiment["metric"]) == (
+        "content", step["id"], "reply")
+    assert [(a["key"], a["weight"], a["message_template"]["content"])
+            for a in experiment["arms"]] == [
+        ("A", 50, step["message_template"]["content"]),
+        ("B", 50, "Quick question, {{contact.name}}?")]
+    # The step's own message is unchanged.
+    assert _step(world, sid, 1)["message_template"] == step["message_template"]
+
+    # A settings 422 about an arm opens its tab and shows beside the field; nothing saved.
+    _tab(page, "B").click()
+    page.locator("#variant-weight").fill("0")
+    _tab(page, "Message").click()
+    page.get_by_role("button", name="Save").click()
+    expect(_tab(page, "B")).to_have_attribute("aria-selected", "true")
+    expect(page.locator(".field:has(#variant-weight) #variant-weight-error")).to_have_text(
+        "Input should be greater than or equal to 1")
+    page.locator("#variant-weight").fill("40")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#variant-weight-error")).to_have_text(
+        "weights must sum to 100, got 90")
+    assert world.get(f"{V1}/sequences/{sid}")["experiments"] == [experiment]
+    _tab(page, "A").click()
+    page.locator("#variant-weight").fill("60")
+    _save(page)
+    [saved] = world.get(f"{V1}/sequences/{sid}")["experiments"]
+    assert [(a["key"], a["weight"]) for a in saved["arms"]] == [("A", 60), ("B", 40)]
+
+    # A third arm spreads the weights; removing arms down to one ends the test.
+    page.get_by_role("button", name="Add variant").click()
+    expect(tabs).to_have_text(["Message", "A", "B", "C"])
+    expect(page.locator("#variant-weight-hint")).to_have_text("A 34 · B 33 · C 33: sum 100")
+    page.get_by_role("button", name="Remove variant C").click()
+    _tab(page, "B").click()
+    page.get_by_role("button", name="Remove variant B").click()
+    expect(tabs).to_have_count(0)
+    _save(page)
+    assert world.get(f"{V1}/sequences/{sid}")["experiments"] == []
+    assert console.unexpected_errors(422) == []
+
+
+def _contact(world: World, contact_id: str, **profile: str) -> None:
+    """A contact the CRM told Dripline about (a `contact_updated` event), once it is known."""
+    answer = world.api.post("/api/v1/events", json={
+        "event_id": f"profile-{contact_id}", "type": "contact_updated", "tenant_id": "default",
+        "contact_id": contact_id, "occurred_at": "2026-11-30T09:00:00Z", "data": profile})
+    assert answer.status_code == 202, answer.text
+    step = world.draft["steps"][0]
+
+    def known() -> bool | None:
+        preview = world.api.post(f"{V1}/sequences/{world.draft['id']}/steps/{step['id']}/preview",
+                                 json={"contact_id": contact_id}).json()
+        return True if preview["contact_known"] else None
+
+    poll(known, f"contact {contact_id} known", timeout=30)
+
+
+def test_the_live_preview_renders_the_unsaved_message_for_a_contact(
+        console: Guarded, world: World) -> None:
+    _contact(world, "ana-7", name="Ana")
+    sid = make_sequence(world.api, "Preview", activate=False)["id"]
+    before = world.get(f"{V1}/sequences/{sid}")
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    shown = page.locator("[data-live-preview] .preview-content")
+    expect(shown).to_contain_text("Hi , would you like a demo?")  # no contact yet
+    page.get_by_label("Preview for contact id").fill("ana-7")
+    page.locator("#step-content").fill("Hi {{contact.name}}, write to {{contact.email}}")
+    expect(shown).to_have_text("email · text: Hi Ana, write to ")
+    expect(page.locator("[data-missing]")).to_have_text("Missing for this contact: contact.email")
+    expect(page.locator("[data-contact-known]")).to_have_attribute("data-contact-known", "true")
+    # A custom field Ana lacks cannot be rendered: said beside the content; a fallback fixes it.
+    page.locator("#step-content").fill("Hi {{contact.name}} of {{contact.company}}")
+    error = page.locator(".field:has(#step-content) #step-content-error")
+    expect(error).to_have_text(
+        "cannot be rendered: UndefinedError: 'dict object' has no attribute 'company'")
+    page.get_by_label("New key").fill("contact.company")
+    page.get_by_label("New value").fill("your team")
+    page.get_by_role("button", name="Add variable").click()
+    expect(shown).to_have_text("email · text: Hi Ana of your team")
+    expect(error).to_have_count(0)
+    # A variant's tab previews that variant's message.
+    page.get_by_role("button", name="Add variant").click()
+    page.get_by_label("Content").fill("Quick question, {{contact.name}}?")
+    expect(shown).to_have_text("email · text: Quick question, Ana?")
+    expect(page.locator("[data-missing]")).to_have_text("Nothing missing.")
+    console.check_screen(422)
+    # Previewing wrote nothing.
+    assert world.get(f"{V1}/sequences/{sid}") == before
