@@ -27,6 +27,12 @@ def _save(page: Page) -> None:
     page.get_by_text("Unsaved changes").wait_for(state="detached")
 
 
+def _builder(console: Guarded, world: World, name: str) -> tuple[dict[str, Any], Page]:
+    """A new draft with the three fixture steps, open in the builder."""
+    sequence = make_sequence(world.api, name, activate=False)
+    return sequence, console.goto(f"/console/sequences/{sequence['id']}", ".step-card")
+
+
 def _tab(page: Page, name: str) -> Locator:
     return page.get_by_role("tab", name=name, exact=True)
 
@@ -38,8 +44,8 @@ def _step(world: World, sid: str, order: int) -> dict[str, Any]:
 
 def test_a_variable_goes_in_at_the_caret_by_keyboard_and_is_saved(
         console: Guarded, world: World) -> None:
-    sid = make_sequence(world.api, "Picker", activate=False)["id"]
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    sequence, page = _builder(console, world, "Picker")
+    sid = sequence["id"]
     content = page.locator("#step-content")
     content.fill("Hello , welcome")
     content.evaluate("e => { e.focus(); e.setSelectionRange(6, 6); }")
@@ -72,9 +78,9 @@ def test_a_variable_goes_in_at_the_caret_by_keyboard_and_is_saved(
 
 def test_a_condition_422_shows_beside_its_value_then_the_fixed_one_is_saved(
         console: Guarded, world: World) -> None:
-    sid = make_sequence(world.api, "Conditions", activate=False)["id"]
+    sequence, page = _builder(console, world, "Conditions")
+    sid = sequence["id"]
     before = world.get(f"{V1}/sequences/{sid}")
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
     page.locator("#step-1").click()
     page.get_by_role("button", name="Add a condition").click()
     page.get_by_role("button", name="Add a condition").click()
@@ -112,9 +118,8 @@ def test_a_condition_422_shows_beside_its_value_then_the_fixed_one_is_saved(
 
 def test_a_variant_is_a_content_experiment_with_its_own_message_and_weight(
         console: Guarded, world: World) -> None:
-    sequence = make_sequence(world.api, "Variants", activate=False)
+    sequence, page = _builder(console, world, "Variants")
     sid, step = sequence["id"], sequence["steps"][1]
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
     page.locator("#step-1").click()
     page.get_by_role("button", name="Add variant").click()
     tabs = page.get_by_role("tab")
@@ -190,9 +195,9 @@ def _contact(world: World, contact_id: str, **profile: str) -> None:
 def test_the_live_preview_renders_the_unsaved_message_for_a_contact(
         console: Guarded, world: World) -> None:
     _contact(world, "ana-7", name="Ana")
-    sid = make_sequence(world.api, "Preview", activate=False)["id"]
+    sequence, page = _builder(console, world, "Preview")
+    sid = sequence["id"]
     before = world.get(f"{V1}/sequences/{sid}")
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
     shown = page.locator("[data-live-preview] .preview-content")
     expect(shown).to_contain_text("Hi , would you like a demo?")  # no contact yet
     page.get_by_label("Preview for contact id").fill("ana-7")
@@ -218,3 +223,23 @@ def test_the_live_preview_renders_the_unsaved_message_for_a_contact(
     console.check_screen(422)
     # Previewing wrote nothing.
     assert world.get(f"{V1}/sequences/{sid}") == before
+
+
+def test_a_whatsapp_template_message_takes_its_template_id(
+        console: Guarded, world: World) -> None:
+    sequence, page = _builder(console, world, "Template message")
+    sid = sequence["id"]
+    page.locator("#step-2").click()
+    expect(page.locator("#step-template-id")).to_have_count(0)  # a text message has none
+    page.get_by_label("Type").select_option("template")
+    page.get_by_label("WhatsApp template id").fill("")
+    expect(page.locator(".field:has(#step-template-id) #step-template-id-error")).to_have_text(
+        "is required for a template message")  # the preview's 422, before any save
+    page.get_by_label("WhatsApp template id").fill("spring_offer")
+    expect(page.locator("[data-live-preview] .note").last).to_have_text(
+        "the provider renders WhatsApp template 'spring_offer' with these variables; its text "
+        "is not shown")
+    _save(page)
+    template = _step(world, sid, 2)["message_template"]
+    assert (template["type"], template["template_id"]) == ("template", "spring_offer")
+    assert console.unexpected_errors(422) == []
