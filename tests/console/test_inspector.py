@@ -4,6 +4,7 @@ public API afterwards."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -162,6 +163,17 @@ def test_a_variant_is_a_content_experiment_with_its_own_message_and_weight(
     _save(page)
     [saved] = world.get(f"{V1}/sequences/{sid}")["experiments"]
     assert [(a["key"], a["weight"]) for a in saved["arms"]] == [("A", 60), ("B", 40)]
+
+    # A step save's 422 about the step's own message opens the Message tab.
+    _tab(page, "Message").click()
+    page.get_by_label("Content").fill("Hi {{ contact.name")
+    _tab(page, "A").click()
+    page.get_by_role("button", name="Save").click()
+    expect(_tab(page, "Message")).to_have_attribute("aria-selected", "true")
+    # The save's own words (the preview's would start "cannot be rendered").
+    expect(page.locator("#step-content-error")).to_have_text(
+        re.compile(r"^template syntax error on line 1: "))
+    page.get_by_label("Content").fill(step["message_template"]["content"])
 
     # A third arm spreads the weights; removing arms down to one ends the test.
     page.get_by_role("button", name="Add variant").click()

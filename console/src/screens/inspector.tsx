@@ -14,7 +14,8 @@ import {
 const UNITS = ["minutes", "hours", "days"];
 const FAIL = ["exit", "skip"];
 // The step fields a control below shows; a 422 about any other is said at the bottom.
-const SHOWN = /^(name|delay_amount|delay_unit|on_condition_fail|conditions(\[\d+\](\.(type|operator|field|value))?)?|(message_template\.)?(channel|type|content)|message_template(\.(template_id|media_url|variables.*))?)$/;
+const SHOWN = /^(name|delay_amount|delay_unit|on_condition_fail|conditions(\[\d+\](\.(type|operator|field|value))?)?|(message_template\.)?(channel|type|content)|message_template\.(template_id|media_url|variables.*))$/;
+const OWN = /^(step\.)?(message_template|channel$|type$|content$)/;
 const ARM = /^experiments\[(\d+)\]\.arms\[(\d+)\]/;
 
 /**
@@ -34,12 +35,18 @@ export function Inspector(props: {
   const [tabOf, setTabOf] = useState({ step: step.id, tab: 0 });
   const [contactId, setContactId] = useState("");
   const arms = experiment?.arms ?? [];
-  // A settings 422 about one of this step's arms opens that arm's tab.
+  // A 422 opens the tab of the message it names: one of this step's arms (a settings save),
+  // or the step's own message (a step save).
   useEffect(() => {
     const named = (journeyError?.problem.errors ?? []).map((e) => ARM.exec(e.field))
       .find((m) => m && Number(m[1]) === props.experimentIndex);
     if (named) setTabOf({ step: step.id, tab: Number(named[2]) + 1 });
   }, [journeyError]);
+  useEffect(() => {
+    if ((error?.problem.errors ?? []).some((e) => OWN.test(e.field))) {
+      setTabOf({ step: step.id, tab: 0 });
+    }
+  }, [error]);
   let tab = tabOf.step === step.id ? tabOf.tab : 0;
   if (tab > arms.length) tab = 0;
   const select = (next: number) => setTabOf({ step: step.id, tab: next });
