@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.console.browser import Guarded
 from tests.console.conftest import KEY, V1, World, make_sequence
@@ -254,4 +254,131 @@ def test_a_whatsapp_template_message_takes_its_template_id(
     _save(page)
     template = _step(world, sid, 2)["message_template"]
     assert (template["type"], template["template_id"]) == ("template", "spring_offer")
+    assert console.unexpected_errors(422) == []
+
+
+def test_a_weights_422_opens_an_arm_tab_from_anywhere(console: Guarded, world: World) -> None:
+    """`experiments[i].arms` (the weights' sum) names no one arm: the first arm's tab opens
+    with the error beside its weight, from the Message tab and on coming back to the step."""
+    sequence, page = _builder(console, world, "Weights")
+    sid = sequence["id"]
+    page.locator("#step-1").click()
+    page.get_by_role("button", name="Add variant").click()
+    page.locator("#variant-weight").fill("30")
+    _tab(page, "Message").click()
+    page.get_by_role("button", name="Save").click()
+    expect(_tab(page, "A")).to_have_attribute("aria-selected", "true")
+    error = page.locator(".field:has(#variant-weight) #variant-weight-error")
+    expect(error).to_have_text("weights must sum to 100, got 80")
+    assert page.locator("#variant-weight").get_attribute("aria-invalid") == "true"
+    # Another step, then back: the error is still unfixed, so its tab opens again.
+    page.locator("#step-0").click()
+    expect(page.get_by_role("tab")).to_have_count(0)
+    page.locator("#step-1").click()
+    expect(_tab(page, "A")).to_have_attribute("aria-selected", "true")
+    expect(error).to_have_text("weights must sum to 100, got 80")
+    assert world.get(f"{V1}/sequences/{sid}")["experiments"] == []
+    _tab(page, "B").click()
+    page.locator("#variant-weight").fill("50")
+    _save(page)
+    [saved] = world.get(f"{V1}/sequences/{sid}")["experiments"]
+    assert [a["weight"] for a in saved["arms"]] == [50, 50]
+    assert console.unexpected_errors(422) == []
+
+
+def test_removing_leaves_the_keyboard_focus_in_place(console: Guarded, world: World) -> None:
+    """Keyboard only: after Remove, the focus is on a control of the same list, never lost
+    to the page (nor on the next item's Remove, where a second Enter would remove it too)."""
+    sequence, page = _builder(console, world, "Removals")
+    sid = sequence["id"]
+    page.locator("#step-1").click()
+    add = page.get_by_role("button", name="Add a condition")
+    add.click()
+    add.click()
+    page.locator("#condition-0-value").fill("first")
+    page.locator("#condition-1-value").fill("second")
+    page.get_by_role("button", name="Remove condition 1").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#condition-0-type")).to_be_focused()
+    page.keyboard.press("Enter")  # on a select: removes nothing
+    expect(page.locator("[data-condition]")).to_have_count(1)
+    expect(page.locator("#condition-0-value")).to_have_value("second")
+    page.get_by_role("button", name="Remove condition 1").focus()
+    page.keyboard.press("Enter")
+    expect(add).to_be_focused()
+
+    # A variable removed: the focus goes to the new key, ready for another.
+    page.get_by_label("New key").fill("offer")
+    page.get_by_label("New value").fill("20% off")
+    page.get_by_role("button", name="Add variable").click()
+    page.get_by_role("button", name="Remove variable 1").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("New key")).to_be_focused()
+    # A key that is a name of every JavaScript object is a key like any other.
+    page.keyboard.type("constructor")
+    page.get_by_label("New value").fill("built")
+    expect(page.locator("#step-variables-new-key-error")).to_have_count(0)
+    page.get_by_role("button", name="Add variable").click()
+    expect(page.get_by_role("button", name="Remove variable 1")).to_be_visible()
+
+    # A variant removed: the focus goes to the open tab; the last removal ends the test and
+    # the focus goes to Add variant.
+    page.get_by_role("button", name="Add variant").click()
+    page.get_by_role("button", name="Add variant").click()
+    page.get_by_role("button", name="Remove variant C").focus()
+    page.keyboard.press("Enter")
+    expect(_tab(page, "B")).to_be_focused()
+    expect(_tab(page, "B")).to_have_attribute("aria-selected", "true")
+    page.get_by_role("button", name="Remove variant B (ends the test)").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("tab")).to_have_count(0)
+    expect(page.get_by_role("button", name="Add variant")).to_be_focused()
+    page.get_by_role("button", name="Add a condition").click()
+    page.locator("#condition-0-value").fill("vip")
+    _save(page)
+    step = _step(world, sid, 1)
+    assert step["message_template"]["variables"] == {"constructor": "built"}
+    assert step["conditions"] == [
+        {"type": "tag", "operator": "has", "value": "vip", "field": None}]
+    assert world.get(f"{V1}/sequences/{sid}")["experiments"] == []
+    console.check_screen()
+
+
+def test_a_tab_never_shows_the_preview_of_another_message(
+        console: Guarded, world: World) -> None:
+    """While a tab's (or a step's) own preview is on its way, what the previous one answered
+    is not said about it: neither its 422 beside the content nor its rendered text."""
+    _, page = _builder(console, world, "Stale preview")
+    page.locator("#step-1").click()
+    page.get_by_role("button", name="Add variant").click()
+    page.get_by_label("Content").fill("Hi {{ contact.name")
+    error = page.locator("#step-content-error")
+    expect(error).to_have_text(re.compile(r"^cannot be rendered: template syntax error"))
+    held: list[Route] = []
+    hold = [True]
+
+    def gate(route: Route) -> None:  # the answers wait while `hold`
+        if hold[0]:
+            held.append(route)
+        else:
+            route.fallback()
+
+    page.route("**/preview", gate)
+    _tab(page, "A").click()
+    page.get_by_label("Content").wait_for()
+    expect(page.locator("#step-content")).to_have_value("Here is how we helped {{contact.name}}.")
+    expect(error).to_have_count(0)
+    page.locator("#step-2").click()
+    expect(page.locator("#step-content")).to_have_value("Last chance: 20% off your first month.")
+    shown = page.locator("[data-live-preview] .preview-content")
+    expect(shown).to_have_count(0)
+    for _ in range(200):  # Playwright calls the route handler only while it runs
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the preview of step 3 was never asked"
+    hold[0] = False
+    for route in held:
+        route.fallback()  # on to the context's own handler, which lets it through
+    expect(shown).to_have_text("email · text: Last chance: 20% off your first month.")
     assert console.unexpected_errors(422) == []

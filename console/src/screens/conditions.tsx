@@ -1,7 +1,7 @@
 // A step's conditions (all must hold at send time): add, edit, remove. The operators per
 // type are the API's (domain/steps.py CONDITION_OPERATORS).
 import type { Condition } from "../types";
-import { described, Field, inputValue, type Lookup } from "./field";
+import { described, Field, focusSoon, inputValue, type Lookup } from "./field";
 
 export const OPERATORS: Record<string, string[]> = {
   tag: ["has", "not_has"],
@@ -45,6 +45,12 @@ export function ConditionsEditor(props: {
   const { conditions, editable, at } = props;
   const put = (i: number, c: Condition) =>
     props.onChange(conditions.map((old, j) => (j === i ? c : old)));
+  // The focus goes to the condition that takes the removed one's place (its first control,
+  // not its Remove), or to Add when it was the last.
+  function remove(i: number) {
+    props.onChange(conditions.filter((_, j) => j !== i));
+    focusSoon(i < conditions.length - 1 ? `condition-${i}-type` : "condition-add");
+  }
   const listError = at("conditions");
   return (
     <fieldset class="conditions">
@@ -101,7 +107,7 @@ export function ConditionsEditor(props: {
                 </div>
                 {editable ? (
                   <button type="button" class="quiet" aria-label={`Remove condition ${i + 1}`}
-                    onClick={() => props.onChange(conditions.filter((_, j) => j !== i))}>
+                    onClick={() => remove(i)}>
                     Remove</button>) : null}
               </fieldset>
             </li>
@@ -109,8 +115,9 @@ export function ConditionsEditor(props: {
         })}
       </ol>
       {editable && conditions.length < 20 ? (
-        <button type="button" class="quiet" onClick={() => props.onChange([...conditions,
-          { type: "tag", operator: "has", value: "", field: null }])}>Add a condition</button>
+        <button type="button" class="quiet" id="condition-add"
+          onClick={() => props.onChange([...conditions,
+            { type: "tag", operator: "has", value: "", field: null }])}>Add a condition</button>
       ) : null}
     </fieldset>
   );

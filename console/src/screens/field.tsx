@@ -34,6 +34,14 @@ export function described(id: string, editable: boolean, message?: string, hint?
   };
 }
 
+/** Focus the control `id` once the next render is on screen (it may not exist yet). */
+export function focusSoon(id: string, otherwise?: string): void {
+  requestAnimationFrame(() => {
+    (document.getElementById(id) ?? (otherwise ? document.getElementById(otherwise) : null))
+      ?.focus();
+  });
+}
+
 export function inputValue(event: Event): string {
   return (event.target as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement).value;
 }

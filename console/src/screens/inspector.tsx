@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { API, type ApiError } from "../api";
 import type { Experiment, MessageTemplate, Step } from "../types";
 import { ConditionsEditor } from "./conditions";
-import { described, either, Field, inputValue, type Lookup } from "./field";
+import { described, either, Field, focusSoon, inputValue, type Lookup } from "./field";
 import { MessageEditor } from "./message";
 import { PreviewPanel, previewLookup, usePreview } from "./preview";
 import {
@@ -16,7 +16,8 @@ const FAIL = ["exit", "skip"];
 // The step fields a control below shows; a 422 about any other is said at the bottom.
 const SHOWN = /^(name|delay_amount|delay_unit|on_condition_fail|conditions(\[\d+\](\.(type|operator|field|value))?)?|(message_template\.)?(channel|type|content)|message_template\.(template_id|media_url|variables.*))$/;
 const OWN = /^(step\.)?(message_template|channel$|type$|content$)/;
-const ARM = /^experiments\[(\d+)\]\.arms\[(\d+)\]/;
+// An arm's field (its tab opens), or the arms as a whole (the weights' sum: the first arm's).
+const ARM = /^experiments\[(\d+)\]\.arms(?:\[(\d+)\]|$)/;
 
 /**
  * One step's fields; a 422 from the API is shown beside the field it names. Its message is
@@ -35,13 +36,14 @@ export function Inspector(props: {
   const [tabOf, setTabOf] = useState({ step: step.id, tab: 0 });
   const [contactId, setContactId] = useState("");
   const arms = experiment?.arms ?? [];
-  // A 422 opens the tab of the message it names: one of this step's arms (a settings save),
-  // or the step's own message (a step save).
+  // A 422 opens the tab of the message it names: one of this step's arms (a settings save,
+  // again on coming back to the step while it stands), or the step's own message (a step
+  // save).
   useEffect(() => {
     const named = (journeyError?.problem.errors ?? []).map((e) => ARM.exec(e.field))
       .find((m) => m && Number(m[1]) === props.experimentIndex);
-    if (named) setTabOf({ step: step.id, tab: Number(named[2]) + 1 });
-  }, [journeyError]);
+    if (named) setTabOf({ step: step.id, tab: Number(named[2] ?? 0) + 1 });
+  }, [journeyError, step.id, props.experimentIndex]);
   useEffect(() => {
     if ((error?.problem.errors ?? []).some((e) => OWN.test(e.field))) {
       setTabOf({ step: step.id, tab: 0 });
@@ -60,7 +62,7 @@ export function Inspector(props: {
   const template: MessageTemplate = arm?.message_template ?? step.message_template;
   const previewed = usePreview(props.saved
     ? `${API}/sequences/${props.sequenceId}/steps/${step.id}/preview` : null,
-  template, contactId);
+  `${step.id}/${tab}`, template, contactId);
   const editorAt = either(arm ? (f) => experimentAt(`arms[${tab - 1}].message_template.${f}`)
     : messageAt, previewLookup(previewed));
   const onMessage = (next: MessageTemplate) => {
@@ -75,7 +77,10 @@ export function Inspector(props: {
   }
   function onArms(next: Experiment | null) {
     props.onExperiment(next);
-    if (!next || tab > next.arms.length) select(next ? next.arms.length : 0);
+    const open = !next || tab > next.arms.length ? (next ? next.arms.length : 0) : tab;
+    if (open !== tab) select(open);
+    // An arm removed: the focus goes to the open tab, or to Add variant when the test ended.
+    if (!next || next.arms.length < arms.length) focusSoon(`variant-tab-${open}`, "variant-add");
   }
   const customFields = step.conditions.filter((c) => c.type === "custom_field" && c.field)
     .map((c) => c.field as string);
@@ -108,7 +113,7 @@ export function Inspector(props: {
         <h3 id="message-title">Message</h3>
         {editable && props.saved ? (
           <p class="variant-actions">
-            <button type="button" class="quiet" disabled={arms.length >= MAX_ARMS}
+            <button type="button" class="quiet" id="variant-add" disabled={arms.length >= MAX_ARMS}
               onClick={addVariant}>Add variant</button>
             {experiment ? null : <span class="muted"> to test another message (A/B)</span>}
           </p>) : null}

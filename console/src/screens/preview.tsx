@@ -15,14 +15,16 @@ export interface Previewed { preview: Preview | null; error: unknown; pending: b
 
 /** The preview of `template` at `path` (null: the step is not saved yet), asked again a
  * moment after the message or the contact stops changing; a late answer to an older
- * question is dropped. */
-export function usePreview(path: string | null, template: MessageTemplate, contactId: string,
-): Previewed {
-  const [state, setState] = useState<Previewed>({ preview: null, error: null, pending: false });
+ * question is dropped. `subject` names the message previewed (a step's, an arm's): until
+ * its own first answer, what another one's said is not shown as its. */
+export function usePreview(path: string | null, subject: string, template: MessageTemplate,
+  contactId: string): Previewed {
+  const [state, setState] = useState<Previewed & { subject: string }>(
+    { preview: null, error: null, pending: false, subject });
   const message = JSON.stringify(template);
   useEffect(() => {
     if (!path) {
-      setState({ preview: null, error: null, pending: false });
+      setState({ preview: null, error: null, pending: false, subject });
       return undefined;
     }
     let live = true;
@@ -31,12 +33,16 @@ export function usePreview(path: string | null, template: MessageTemplate, conta
     const timer = setTimeout(() => {
       call<Preview>("POST", path, { body: {
         ...(contact ? { contact_id: contact } : {}), message_template: JSON.parse(message) } })
-        .then((answer) => { if (live) setState({ preview: answer.body, error: null, pending: false }); },
-          (error: unknown) => { if (live) setState({ preview: null, error, pending: false }); });
+        .then((answer) => {
+          if (live) setState({ preview: answer.body, error: null, pending: false, subject });
+        }, (error: unknown) => {
+          if (live) setState({ preview: null, error, pending: false, subject });
+        });
     }, DEBOUNCE_MS);
     return () => { live = false; clearTimeout(timer); };
-  }, [path, message, contactId]);
-  return state;
+  }, [path, subject, message, contactId]);
+  return state.subject === subject ? state
+    : { preview: null, error: null, pending: path !== null };
 }
 
 function invalid(error: unknown): ApiError | null {

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 
 import type { MessageTemplate } from "../types";
-import { described, Field, inputValue, type Lookup } from "./field";
+import { described, Field, focusSoon, inputValue, type Lookup } from "./field";
 
 /** The facts every contact has (empty when the CRM has not sent them). */
 export const FACTS = ["contact.name", "contact.email", "contact.phone", "contact.timezone"];
@@ -71,7 +71,7 @@ export function VariablesMap(props: {
   const [key, setKey] = useState("");
   const [value, setValue] = useState("");
   const entries = Object.entries(variables);
-  const taken = key.trim() in variables;
+  const taken = Object.prototype.hasOwnProperty.call(variables, key.trim());
   const mapError = at("variables key") ?? at("variables");
   const newKey = mapError ?? (taken ? "is already set above" : undefined);
   function add() {
@@ -99,8 +99,10 @@ export function VariablesMap(props: {
                   onInput={(e) => props.onChange({ ...variables, [k]: inputValue(e) })} />
                 {editable ? (
                   <button type="button" class="quiet" aria-label={`Remove variable ${i + 1}`}
-                    onClick={() => props.onChange(Object.fromEntries(
-                      entries.filter(([other]) => other !== k)))}>Remove</button>) : null}
+                    onClick={() => {
+                      props.onChange(Object.fromEntries(entries.filter(([other]) => other !== k)));
+                      focusSoon(`${id}-new-key`);
+                    }}>Remove</button>) : null}
                 {message ? (
                   <p id={`${control}-error`} class="field-error" role="alert">{message}</p>
                 ) : null}

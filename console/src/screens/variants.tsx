@@ -2,7 +2,7 @@
 // replace the step's message, edited as tabs beside the step's own message.
 import type { ApiError } from "../api";
 import type { Arm, Experiment, Journey, MessageTemplate, Step } from "../types";
-import { described, Field, inputValue, type Lookup } from "./field";
+import { described, Field, focusSoon, inputValue, type Lookup } from "./field";
 
 export const MAX_ARMS = 8;
 const KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -95,7 +95,7 @@ export function VariantTabs(props: {
     event.preventDefault();
     const next = (to + labels.length) % labels.length;
     props.onSelect(next);
-    requestAnimationFrame(() => document.getElementById(`variant-tab-${next}`)?.focus());
+    focusSoon(`variant-tab-${next}`);
   }
   return (
     <div role="tablist" aria-label="Message variants" class="tabs" onKeyDown={onKey}>
