@@ -3,7 +3,7 @@
 import type { Condition } from "../types";
 import { described, Field, focusSoon, inputValue, type Lookup } from "./field";
 
-export const OPERATORS: Record<string, string[]> = {
+const OPERATORS: Record<string, string[]> = {
   tag: ["has", "not_has"],
   custom_field: ["equals", "not_equals", "contains", "greater_than", "less_than"],
   pipeline_status: ["equals", "not_equals"],
@@ -16,7 +16,7 @@ const LABELS: Record<string, string> = {
 };
 
 /** A condition of another type, keeping what still fits. */
-export function retyped(condition: Condition, type: string): Condition {
+function retyped(condition: Condition, type: string): Condition {
   return { type, operator: OPERATORS[type][0], value: type === "last_activity" ? "" : condition.value,
     field: type === "last_activity" ? ACTIVITY[0] : type === "custom_field" ? condition.field : null };
 }

@@ -4,8 +4,6 @@ import type { ComponentChildren } from "preact";
 /** The API's message for a field, named relative to what the caller edits, or undefined. */
 export type Lookup = (field: string) => string | undefined;
 
-export const nothing: Lookup = () => undefined;
-
 /** The first lookup that knows the field. */
 export function either(...lookups: Lookup[]): Lookup {
   return (field) => lookups.reduce<string | undefined>((hit, at) => hit ?? at(field), undefined);

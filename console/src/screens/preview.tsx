@@ -9,7 +9,7 @@ import type { MessageTemplate, Preview } from "../types";
 import { described, Field, inputValue, type Lookup } from "./field";
 
 /** Typing pauses this long before the preview asks the server again. */
-export const DEBOUNCE_MS = 350;
+const DEBOUNCE_MS = 350;
 
 export interface Previewed { preview: Preview | null; error: unknown; pending: boolean }
 

@@ -6,7 +6,7 @@ import type { MessageTemplate } from "../types";
 import { described, Field, focusSoon, inputValue, type Lookup } from "./field";
 
 /** The facts every contact has (empty when the CRM has not sent them). */
-export const FACTS = ["contact.name", "contact.email", "contact.phone", "contact.timezone"];
+const FACTS = ["contact.name", "contact.email", "contact.phone", "contact.timezone"];
 const LISTS = ["contact.tags | join(', ')", "contact.lists | join(', ')"];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -79,6 +79,12 @@ export function VariablesMap(props: {
     props.onChange({ ...variables, [key.trim()]: value });
     setKey(""); setValue("");
   }
+  // Enter in the new key or value adds the pair, as the button does.
+  const onEnter = (event: KeyboardEvent) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    add();
+  };
   return (
     <fieldset class="variables">
       <legend>Variables and fallbacks</legend>
@@ -115,14 +121,15 @@ export function VariablesMap(props: {
         <div class="row">
           <Field id={`${id}-new-key`} label="New key" message={newKey}>
             <input {...described(`${id}-new-key`, editable, newKey)} value={key} maxLength={100}
-              list={`${id}-suggestions`} onInput={(e) => setKey(inputValue(e))} />
+              list={`${id}-suggestions`} onInput={(e) => setKey(inputValue(e))}
+              onKeyDown={onEnter} />
           </Field>
           <datalist id={`${id}-suggestions`}>
             {FACTS.map((f) => <option key={f} value={f} />)}
           </datalist>
           <Field id={`${id}-new-value`} label="New value">
             <input id={`${id}-new-value`} value={value} maxLength={1000}
-              onInput={(e) => setValue(inputValue(e))} />
+              onInput={(e) => setValue(inputValue(e))} onKeyDown={onEnter} />
           </Field>
           <div class="field">
             <button type="button" disabled={!key.trim() || taken} onClick={add}>

@@ -8,7 +8,7 @@ export const MAX_ARMS = 8;
 const KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /** Integer weights as even as can be, summing to 100. */
-export function spread(count: number): number[] {
+function spread(count: number): number[] {
   const base = Math.floor(100 / count);
   return Array.from({ length: count }, (_, i) => base + (i < 100 - base * count ? 1 : 0));
 }
@@ -42,7 +42,7 @@ export function withArm(experiment: Experiment, template: MessageTemplate): Expe
 }
 
 /** Without arm `index`; a test needs two arms, so removing one of two ends the test. */
-export function withoutArm(experiment: Experiment, index: number): Experiment | null {
+function withoutArm(experiment: Experiment, index: number): Experiment | null {
   if (experiment.arms.length <= 2) return null;
   return { ...experiment, arms: evenly(experiment.arms.filter((_, i) => i !== index)) };
 }
