@@ -384,3 +384,34 @@ def test_a_tab_never_shows_the_preview_of_another_message(
         route.fallback()  # on to the context's own handler, which lets it through
     expect(shown).to_have_text("email · text: Last chance: 20% off your first month.")
     assert console.unexpected_errors(422) == []
+
+
+def test_keep_mine_keeps_the_variants_someone_else_saved_on_another_step(
+        browser: Browser, console: Guarded, world: World) -> None:
+    """Two people add variants to two steps of one draft: the second save meets the 412,
+    "Keep mine" saves both experiments (one per step), and the first person's stays as
+    they saved it."""
+    sequence, first = _builder(console, world, "Two editors")
+    sid = sequence["id"]
+    other = Guarded.open(browser, world.base, KEY)
+    try:
+        second = other.goto(f"/console/sequences/{sid}", ".step-card")
+        first.locator("#step-1").click()
+        first.get_by_role("button", name="Add variant").click()
+        first.get_by_label("Content").fill("First's B")
+        _save(first)
+        second.locator("#step-2").click()
+        second.get_by_role("button", name="Add variant").click()
+        second.get_by_label("Content").fill("Second's B")
+        second.get_by_role("button", name="Save").click()
+        second.get_by_role("button", name="Keep mine").click()
+        second.get_by_text("Unsaved changes").wait_for(state="detached")
+        steps = {s["order"]: s for s in sequence["steps"]}
+        saved = {x["step_id"]: [a["message_template"]["content"] for a in x["arms"]]
+                 for x in world.get(f"{V1}/sequences/{sid}")["experiments"]}
+        assert saved == {
+            steps[1]["id"]: [steps[1]["message_template"]["content"], "First's B"],
+            steps[2]["id"]: [steps[2]["message_template"]["content"], "Second's B"]}
+        assert other.unexpected_errors(412) == []
+    finally:
+        other.close()

@@ -99,7 +99,7 @@ export function VariablesMap(props: {
               <li key={k} class="var-row">
                 <code id={`${control}-key`}>{k}</code>
                 <input {...described(control, editable, message)} value={v}
-                  aria-label={`Value ${i + 1}`}
+                  aria-label={`Value of ${k}`}
                   aria-describedby={[`${control}-key`, message ? `${control}-error` : ""]
                     .filter(Boolean).join(" ")}
                   onInput={(e) => props.onChange({ ...variables, [k]: inputValue(e) })} />
