@@ -31,9 +31,33 @@ export function journeyChanges(mine: Journey, base: Journey, revision: boolean,
   return patch as Partial<Journey>;
 }
 
-/** "Keep mine" after a 412: my changed settings laid over the server's current ones. */
+/** "Keep mine" after a 412: my changed settings laid over the server's current ones. The
+ * experiments merge one by one (by id): each step's test is edited on its own, so someone
+ * else's test on another step stays. */
 export function rebaseJourney(mine: Journey, original: Journey, fresh: Journey): Journey {
-  return { ...fresh, ...journeyChanges(mine, original, false) };
+  const changes = journeyChanges(mine, original, false);
+  if (changes.experiments) {
+    changes.experiments = rebaseExperiments(mine.experiments, original.experiments,
+      fresh.experiments);
+  }
+  return { ...fresh, ...changes };
+}
+
+/** The server's experiments with mine added, changed or removed since `original`. */
+function rebaseExperiments(mine: Experiment[], original: Experiment[], fresh: Experiment[],
+): Experiment[] {
+  const find = (list: Experiment[], id: string) => list.find((x) => x.id === id);
+  const kept = fresh.flatMap((theirs) => {
+    const before = find(original, theirs.id);
+    const now = find(mine, theirs.id);
+    if (!before) return [now ?? theirs]; // theirs, or both added it: mine
+    if (!now) return []; // I removed it
+    return [same(now, before) ? theirs : now];
+  });
+  // New with me, or changed by me after they removed it.
+  const added = mine.filter((x) => !find(fresh, x.id)
+    && !same(x, find(original, x.id) ?? null));
+  return [...kept, ...added];
 }
 
 /** The content experiment testing `stepId`, if any. */

@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { API, ApiError, call, query } from "../api";
 import { errorsOf, failedItem, isLocal, items, move, rebase, stepsChanged } from "../builder";
 import type { Card } from "../builder";
-import { journeyChanges, journeyOf, rebaseJourney } from "../journey";
+import { experimentOf, journeyChanges, journeyOf, rebaseJourney } from "../journey";
 import { Badge, Link, Loading, ProblemText } from "../components";
 import { navigate, setLeaveGuard } from "../router";
 import type { Journey, Sequence, Step } from "../types";
@@ -11,6 +11,7 @@ import { AddSteps } from "./addsteps";
 import { Inspector } from "./inspector";
 import { PublishDialog } from "./publish";
 import { SettingsDrawer } from "./settings";
+import { experimentIndex, withExperiment } from "./variants";
 
 /** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
 interface Loaded {
@@ -295,7 +296,11 @@ export function SequencePage(props: { id: string; revision?: number }) {
           <Inspector step={current} editable={editable}
             error={failed && failed.stepId === current.id ? failed.error : null}
             onChange={(step) => setSteps(steps.map((s, i) => (i === selected ? { ...s, ...step } : s)))}
-            onRemove={editable ? () => remove(selected) : undefined} />
+            onRemove={editable ? () => remove(selected) : undefined}
+            sequenceId={props.id} saved={server.steps.some((s) => s.id === current.id)}
+            experiment={journey ? experimentOf(journey, current.id) : null}
+            experimentIndex={experimentIndex(journey, current.id)} journeyError={journeyError}
+            onExperiment={(next) => { if (journey) setJourney(withExperiment(journey, current.id, next)); }} />
         ) : <p class="muted">This sequence has no steps.</p>}
       </div>
       {settingsOpen && journey ? (
