@@ -11,7 +11,7 @@ import { AddSteps } from "./addsteps";
 import { Inspector } from "./inspector";
 import { PublishDialog } from "./publish";
 import { SettingsDrawer } from "./settings";
-import { experimentIndex, withExperiment } from "./variants";
+import { aboutExperiment, experimentIndex, withExperiment } from "./variants";
 
 /** What the builder edits: the draft sequence itself, or a draft revision of a live one. */
 interface Loaded {
@@ -61,7 +61,14 @@ export function SequencePage(props: { id: string; revision?: number }) {
   const [dragging, setDragging] = useState<number | null>(null);
   const [publishing, setPublishing] = useState<Plan | null>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
-  useEffect(() => { if (journeyError) setSettingsOpen(true); }, [journeyError]);
+  // A settings 422 goes where it is shown: about one step's content variants, to that card's
+  // inspector (its tab opens there); anything else, to the settings drawer.
+  useEffect(() => {
+    if (!journeyError || !journey) return;
+    const card = steps.findIndex((s) => aboutExperiment(journeyError,
+      experimentIndex(journey, s.id)));
+    if (card >= 0) setSelected(card); else setSettingsOpen(true);
+  }, [journeyError]);
 
   function take(loaded: Loaded) {
     setServer(loaded); setSteps(loaded.steps); setJourney(loaded.journey); setFailed(null);
@@ -221,6 +228,8 @@ export function SequencePage(props: { id: string; revision?: number }) {
   }
 
   const current = steps[selected];
+  const inInspector = current !== undefined
+    && aboutExperiment(journeyError, experimentIndex(journey, current.id));
   const next = { draft: "activate", active: "pause", paused: "resume" }[sequence.status] as
     "activate" | "pause" | "resume" | undefined;
   return (
@@ -316,7 +325,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
             onClick={() => take(server)}>Discard changes</button>
           {dirty ? <span class="muted">Unsaved changes</span> : null}
           {failed && failed.stepId !== current?.id ? <ProblemText error={failed.error} /> : null}
-          {settingsOpen ? null : <ProblemText error={journeyError} />}
+          {settingsOpen || inInspector ? null : <ProblemText error={journeyError} />}
         </div>) : null}
       {conflict ? (
         <div class="dialog-backdrop">

@@ -82,6 +82,17 @@ export function unshownExperimentProblems(error: ApiError | null, index: number,
     && !shown.test(e.field.slice(prefix.length + 1)))).map((e) => `${e.field}: ${e.message}`);
 }
 
+/** Whether every field of a settings 422 is about experiment `index` (the inspector then
+ * shows them all, beside the arms or above the tabs, and the drawer need not open). */
+export function aboutExperiment(error: ApiError | null, index: number): boolean {
+  if (!error || index < 0) return false;
+  const prefix = `experiments[${index}]`;
+  const fields = (error.problem.errors ?? []).map((e) => e.field);
+  if (fields.length === 0 && error.problem.field) fields.push(error.problem.field);
+  return fields.length > 0
+    && fields.every((f) => f === prefix || f.startsWith(`${prefix}.`));
+}
+
 /** Tabs "Message", "A", "B", …: arrow keys, Home and End move between them. */
 export function VariantTabs(props: {
   labels: string[]; selected: number; onSelect: (index: number) => void;
