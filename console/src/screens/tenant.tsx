@@ -84,7 +84,9 @@ export function TenantSettingsEditor() {
 
   async function keepMine() {
     if (!server || !form) return;
-    const fresh = await load();
+    // The dialog goes at once: a second click cannot start a second save.
+    setConflict(false); setSaving(true);
+    const fresh = await load().finally(() => setSaving(false));
     const merged = rebaseForm(form, server.form, fresh.form);
     setServer(fresh); setForm(merged);
     await save(fresh, merged);
