@@ -20,17 +20,18 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 WIDTHS = (1280, 390)
 KEY_ITEM = "dripline.key"  # the sessionStorage item the console keeps the key in
 SERIOUS = ("serious", "critical")
-# Numbers every visible, enabled control (data-kb) and answers how many there are; with a
-# modal dialog open, only the dialog's (the page behind it is not for the keyboard then).
+# Numbers every visible, enabled control (data-kb): with a modal dialog open, only the
+# dialog's (the page behind it is not for the keyboard then). Answers how many controls the
+# whole page shows: enough Tabs to walk past them all.
 _MARK_CONTROLS = """() => {
   document.querySelectorAll('[data-kb]').forEach(e => { delete e.dataset.kb; });
-  const scope = document.querySelector('[aria-modal=true]') ?? document;
-  const all = [...scope.querySelectorAll(
-    'a[href], button, input, select, textarea, summary, [tabindex]')];
-  const shown = all.filter(e => !e.disabled && e.tabIndex >= 0
+  const shown = scope => [...scope.querySelectorAll(
+    'a[href], button, input, select, textarea, summary, [tabindex]')].filter(e => !e.disabled
+    && e.tabIndex >= 0
     && e.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true}));
-  shown.forEach((e, i) => { e.dataset.kb = String(i); });
-  return shown.length;
+  const modal = document.querySelector('[aria-modal=true]');
+  shown(modal ?? document).forEach((e, i) => { e.dataset.kb = String(i); });
+  return shown(document).length;
 }"""
 _UNREACHED = """reached => [...document.querySelectorAll('[data-kb]')]
   .filter(e => !reached.includes(e.dataset.kb))

@@ -210,3 +210,25 @@ def test_a_422_does_not_move_to_another_rule_and_its_field_stays_editable(
     assert (cap["on_cap"], cap["max_defer_hours"]) == ("skip", 24)
     assert cap["rules"] == [{"channel": None, "max_messages": 7, "window": "calendar_day"}]
     assert console.unexpected_errors(422) == []
+
+
+def test_keep_mine_clicked_twice_saves_once(
+        browser: Browser, console: Guarded, world: World) -> None:
+    _put(world, {"timezone": "Europe/Berlin", "throttle": None, "frequency_cap": None})
+    mine = _open(console)
+    _put(world, {"timezone": "Asia/Tokyo"})  # saved elsewhere after mine was read
+    mine.get_by_role("button", name="Add a throttle").click()
+    mine.get_by_label("Throttle 1 channel").fill("email")
+    mine.get_by_role("button", name="Save settings").click()
+    dialog = mine.get_by_role("alertdialog", name="Changed elsewhere")
+    dialog.wait_for()
+    version = _settings(world)["version"]
+    dialog.get_by_role("button", name="Keep mine").dblclick()
+    expect(mine.locator("form.settings [aria-live]")).to_have_text("Saved")
+    expect(dialog).to_have_count(0)
+    stored = _settings(world)
+    assert (stored["timezone"], stored["throttle"]) == ("Asia/Tokyo", {"email": {"per_minute": 60}})
+    assert stored["version"] == version + 1  # one save, not two
+    expect(mine.locator("form.settings")).to_have_attribute(
+        "data-settings-version", str(version + 1))
+    assert console.unexpected_errors(412) == []

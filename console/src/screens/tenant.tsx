@@ -2,6 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { API, ApiError, call } from "../api";
+import type { Answer } from "../api";
 import { Loading, ProblemText } from "../components";
 import { Dialog, placing } from "../dialog";
 import {
@@ -12,10 +13,13 @@ import type { RuleForm, SettingsForm, TenantSettings, ThrottleForm, Window } fro
 
 interface Server { form: SettingsForm; etag: string; version: number }
 
-async function load(): Promise<Server> {
-  const answer = await call<TenantSettings>("GET", `${API}/settings`);
+function serverOf(answer: Answer<TenantSettings>): Server {
   return { form: formOf(answer.body), etag: answer.etag ?? `"${answer.body.version}"`,
     version: answer.body.version };
+}
+
+async function load(): Promise<Server> {
+  return serverOf(await call<TenantSettings>("GET", `${API}/settings`));
 }
 
 const value = (e: Event) => (e.target as HTMLInputElement | HTMLSelectElement).value;
@@ -70,8 +74,7 @@ export function TenantSettingsEditor() {
     try {
       const answer = await call<TenantSettings>("PUT", `${API}/settings`,
         { body: changesOf(mine, base.form), ifMatch: base.etag });
-      take({ form: formOf(answer.body), etag: answer.etag ?? `"${answer.body.version}"`,
-        version: answer.body.version });
+      take(serverOf(answer));
       setSaved(true);
     } catch (e) {
       if (e instanceof ApiError && e.status === 422) setFailed(e);
@@ -84,7 +87,9 @@ export function TenantSettingsEditor() {
 
   async function keepMine() {
     if (!server || !form) return;
-    const fresh = await load();
+    // The dialog goes at once: a second click cannot start a second save.
+    setConflict(false); setSaving(true);
+    const fresh = await load().finally(() => setSaving(false));
     const merged = rebaseForm(form, server.form, fresh.form);
     setServer(fresh); setForm(merged);
     await save(fresh, merged);
