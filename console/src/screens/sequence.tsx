@@ -5,6 +5,7 @@ import { errorsOf, failedItem, isLocal, items, move, rebase, stepsChanged } from
 import type { Card } from "../builder";
 import { experimentOf, journeyChanges, journeyOf, rebaseJourney } from "../journey";
 import { Badge, Link, Loading, ProblemText } from "../components";
+import { Dialog } from "../dialog";
 import { navigate, setLeaveGuard } from "../router";
 import type { Journey, Sequence, Step } from "../types";
 import { AddSteps } from "./addsteps";
@@ -210,19 +211,17 @@ export function SequencePage(props: { id: string; revision?: number }) {
     } catch (e) { setProblem(e); }
   }
 
-  /** Publishing shows the dry run first (what would happen to the contacts inside). */
-  async function publish(dryRun: boolean) {
+  /** Publishing shows the dry run first (what would happen to the contacts inside); the
+   * dialog then publishes, with a migration's step map if one is chosen. */
+  async function dryRun() {
     if (!server?.revision) return;
     setProblem(null);
     try {
       const answer = await call<Plan>("POST",
         `${API}/sequences/${props.id}/revisions/${server.revision.revision}/publish`,
-        { body: { dry_run: dryRun }, ifMatch: server.etag });
-      if (dryRun) { setPublishing(answer.body); return; }
-      setPublishing(null);
-      navigate(`/sequences/${props.id}`);
+        { body: { dry_run: true }, ifMatch: server.etag });
+      setPublishing(answer.body);
     } catch (e) {
-      setPublishing(null);
       if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
     }
   }
@@ -250,7 +249,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
         {!draft && (sequence.status === "active" || sequence.status === "paused") ? (
           <button type="button" class="quiet" onClick={edit}>Edit</button>) : null}
         {draft?.status === "draft" ? (
-          <button type="button" disabled={dirty} onClick={() => publish(true)}
+          <button type="button" disabled={dirty} onClick={() => { dryRun().catch(setProblem); }}
             title={dirty ? "Save or discard your changes first" : undefined}>Publish…</button>
         ) : null}
       </div>
@@ -328,17 +327,15 @@ export function SequencePage(props: { id: string; revision?: number }) {
           {settingsOpen || inInspector ? null : <ProblemText error={journeyError} />}
         </div>) : null}
       {conflict ? (
-        <div class="dialog-backdrop">
-          <div role="alertdialog" aria-modal="true" aria-labelledby="conflict-title" class="dialog">
-            <h2 id="conflict-title">Changed elsewhere</h2>
-            <p>Someone saved this sequence after you opened it.</p>
-            <div class="savebar">
-              <button type="button" onClick={() => { setConflict(false); reload().then(take, setError); }}>
-                Reload theirs</button>
-              <button type="button" onClick={() => { keepMine().catch(setProblem); }}>Keep mine</button>
-            </div>
+        <Dialog id="conflict-title" title="Changed elsewhere">
+          <p>Someone saved this sequence after you opened it.</p>
+          <div class="savebar">
+            <button type="button" onClick={() => { setConflict(false); reload().then(take, setError); }}>
+              Reload theirs</button>
+            <button type="button" onClick={() => { setConflict(false); keepMine().catch(setProblem); }}>
+              Keep mine</button>
           </div>
-        </div>) : null}
+        </Dialog>) : null}
       {publishing ? (
         <PublishDialog sequenceId={props.id} plan={publishing} etag={server.etag}
           onPublished={() => { setPublishing(null); navigate(`/sequences/${props.id}`); }}
