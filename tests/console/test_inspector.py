@@ -294,7 +294,9 @@ def test_removing_leaves_the_keyboard_focus_in_place(console: Guarded, world: Wo
     page.locator("#step-1").click()
     add = page.get_by_role("button", name="Add a condition")
     add.click()
+    expect(page.locator("#condition-0-type")).to_be_focused()  # the new one's first control
     add.click()
+    expect(page.locator("#condition-1-type")).to_be_focused()
     page.locator("#condition-0-value").fill("first")
     page.locator("#condition-1-value").fill("second")
     page.get_by_role("button", name="Remove condition 1").focus()
