@@ -133,6 +133,14 @@ def test_a_variant_is_a_content_experiment_with_its_own_message_and_weight(
     expect(_tab(page, "A")).to_be_focused()
     expect(_tab(page, "A")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_label("Content")).to_have_value(step["message_template"]["content"])
+    page.keyboard.press("End")
+    expect(_tab(page, "B")).to_be_focused()
+    page.keyboard.press("Home")
+    expect(_tab(page, "Message")).to_be_focused()
+    expect(_tab(page, "Message")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowLeft")  # wraps round to the last
+    expect(_tab(page, "B")).to_have_attribute("aria-selected", "true")
+    _tab(page, "A").click()
     console.check_screen()
     _save(page)
     [experiment] = world.get(f"{V1}/sequences/{sid}")["experiments"]
