@@ -113,8 +113,8 @@ export function Inspector(props: {
         <h3 id="message-title">Message</h3>
         {editable && props.saved ? (
           <p class="variant-actions">
-            <button type="button" class="quiet" id="variant-add" disabled={arms.length >= MAX_ARMS}
-              onClick={addVariant}>Add variant</button>
+            <button type="button" class="quiet" id="variant-add"
+              disabled={arms.length >= MAX_ARMS} onClick={addVariant}>Add variant</button>
             {experiment ? null : <span class="muted"> to test another message (A/B)</span>}
           </p>) : null}
         {editable && !props.saved ? (
