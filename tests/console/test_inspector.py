@@ -165,6 +165,7 @@ def test_a_variant_is_a_content_experiment_with_its_own_message_and_weight(
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#variant-weight-error")).to_have_text(
         "weights must sum to 100, got 90")
+    expect(_tab(page, "B")).to_have_attribute("aria-selected", "true")  # an arm's tab stays
     assert world.get(f"{V1}/sequences/{sid}")["experiments"] == [experiment]
     _tab(page, "A").click()
     page.locator("#variant-weight").fill("60")

@@ -42,7 +42,10 @@ export function Inspector(props: {
   useEffect(() => {
     const named = (journeyError?.problem.errors ?? []).map((e) => ARM.exec(e.field))
       .find((m) => m && Number(m[1]) === props.experimentIndex);
-    if (named) setTabOf({ step: step.id, tab: Number(named[2] ?? 0) + 1 });
+    if (!named) return;
+    // The weights' sum shows on every arm's tab: one already open stays.
+    setTabOf((open) => (named[2] === undefined && open.step === step.id && open.tab > 0 ? open
+      : { step: step.id, tab: Number(named[2] ?? 0) + 1 }));
   }, [journeyError, step.id, props.experimentIndex]);
   useEffect(() => {
     if ((error?.problem.errors ?? []).some((e) => OWN.test(e.field))) {
