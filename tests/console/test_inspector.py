@@ -133,6 +133,14 @@ def test_a_variant_is_a_content_experiment_with_its_own_message_and_weight(
     expect(_tab(page, "A")).to_be_focused()
     expect(_tab(page, "A")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_label("Content")).to_have_value(step["message_template"]["content"])
+    page.keyboard.press("End")
+    expect(_tab(page, "B")).to_be_focused()
+    page.keyboard.press("Home")
+    expect(_tab(page, "Message")).to_be_focused()
+    expect(_tab(page, "Message")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowLeft")  # wraps round to the last
+    expect(_tab(page, "B")).to_have_attribute("aria-selected", "true")
+    _tab(page, "A").click()
     console.check_screen()
     _save(page)
     [experiment] = world.get(f"{V1}/sequences/{sid}")["experiments"]
@@ -157,6 +165,7 @@ def test_a_variant_is_a_content_experiment_with_its_own_message_and_weight(
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#variant-weight-error")).to_have_text(
         "weights must sum to 100, got 90")
+    expect(_tab(page, "B")).to_have_attribute("aria-selected", "true")  # an arm's tab stays
     assert world.get(f"{V1}/sequences/{sid}")["experiments"] == [experiment]
     _tab(page, "A").click()
     page.locator("#variant-weight").fill("60")
@@ -294,7 +303,9 @@ def test_removing_leaves_the_keyboard_focus_in_place(console: Guarded, world: Wo
     page.locator("#step-1").click()
     add = page.get_by_role("button", name="Add a condition")
     add.click()
+    expect(page.locator("#condition-0-type")).to_be_focused()  # the new one's first control
     add.click()
+    expect(page.locator("#condition-1-type")).to_be_focused()
     page.locator("#condition-0-value").fill("first")
     page.locator("#condition-1-value").fill("second")
     page.get_by_role("button", name="Remove condition 1").focus()

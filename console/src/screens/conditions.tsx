@@ -45,6 +45,11 @@ export function ConditionsEditor(props: {
   const { conditions, editable, at } = props;
   const put = (i: number, c: Condition) =>
     props.onChange(conditions.map((old, j) => (j === i ? c : old)));
+  // A new condition: the focus goes to its first control.
+  function add() {
+    props.onChange([...conditions, { type: "tag", operator: "has", value: "", field: null }]);
+    focusSoon(`condition-${conditions.length}-type`);
+  }
   // The focus goes to the condition that takes the removed one's place (its first control,
   // not its Remove), or to Add when it was the last.
   function remove(i: number) {
@@ -115,9 +120,8 @@ export function ConditionsEditor(props: {
         })}
       </ol>
       {editable && conditions.length < 20 ? (
-        <button type="button" class="quiet" id="condition-add"
-          onClick={() => props.onChange([...conditions,
-            { type: "tag", operator: "has", value: "", field: null }])}>Add a condition</button>
+        <button type="button" class="quiet" id="condition-add" onClick={add}>
+          Add a condition</button>
       ) : null}
     </fieldset>
   );

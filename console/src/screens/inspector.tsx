@@ -43,7 +43,10 @@ export function Inspector(props: {
   useEffect(() => {
     const named = (journeyError?.problem.errors ?? []).map((e) => ARM.exec(e.field))
       .find((m) => m && Number(m[1]) === props.experimentIndex);
-    if (named) setTabOf({ step: step.id, tab: Number(named[2] ?? 0) + 1 });
+    if (!named) return;
+    // The weights' sum shows on every arm's tab: one already open stays.
+    setTabOf((open) => (named[2] === undefined && open.step === step.id && open.tab > 0 ? open
+      : { step: step.id, tab: Number(named[2] ?? 0) + 1 }));
   }, [journeyError, step.id, props.experimentIndex]);
   useEffect(() => {
     if ((error?.problem.errors ?? []).some((e) => OWN.test(e.field))) {
@@ -114,8 +117,8 @@ export function Inspector(props: {
         <h3 id="message-title">Message</h3>
         {editable && props.saved ? (
           <p class="variant-actions">
-            <button type="button" class="quiet" id="variant-add" disabled={arms.length >= MAX_ARMS}
-              onClick={addVariant}>Add variant</button>
+            <button type="button" class="quiet" id="variant-add"
+              disabled={arms.length >= MAX_ARMS} onClick={addVariant}>Add variant</button>
             {experiment ? null : <span class="muted"> to test another message (A/B)</span>}
           </p>) : null}
         {editable && !props.saved ? (
