@@ -285,3 +285,49 @@ def test_the_drawer_by_keyboard_and_its_screen_checks(console: Guarded, world: W
     console.check_screen()  # axe, no overflow at 1280 and 390 px, every control reachable
     page.locator("#settings-drawer").get_by_role("button", name="Close").click()
     expect(opener).to_be_focused()
+
+
+def test_a_422_on_a_group_of_controls_moves_the_focus_to_its_first_control(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Group problems", activate=False)["id"]
+    before = world.get(f"{V1}/sequences/{sid}")
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    _open(page)
+    page.get_by_label("Send only in chosen hours and weekdays").check()
+    for hour in range(9, 18):
+        _hour(page, hour).uncheck()
+    page.get_by_role("button", name="Save").click()
+    message = page.locator("#window-hours-error")
+    expect(message).to_have_text("List should have at least 1 item after validation, not 0")
+    assert page.locator("fieldset:has(#window-hours-error)").get_attribute(
+        "aria-describedby") == "window-hours-error"
+    expect(_hour(page, 0)).to_be_focused()  # not lost on the page: where the problem is
+    _hour(page, 9).check()
+    page.get_by_label("Track a goal").check()  # its one match row left blank
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#goal-match-error")).to_have_text("is required and must not be blank")
+    expect(page.locator("#goal-match-0-key")).to_be_focused()
+    assert world.get(f"{V1}/sequences/{sid}") == before
+    assert console.unexpected_errors(422) == []
+
+
+def test_a_match_key_the_api_refuses_is_marked_beside_the_key(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Bad match key", activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    _open(page)
+    page.get_by_label("Track a goal").check()
+    page.get_by_label("Key 1").fill("plan.")  # a dot path with an empty part
+    page.get_by_label("Value 1").fill("pro")
+    page.get_by_role("button", name="Save").click()
+    message = page.locator("#goal-match-0-key-error")
+    expect(message).to_have_text("must be a dot path like 'properties.plan'")
+    key, value = page.locator("#goal-match-0-key"), page.locator("#goal-match-0-value")
+    expect(key).to_be_focused()
+    assert (key.get_attribute("aria-invalid"), key.get_attribute("aria-describedby")) == (
+        "true", "goal-match-0-key-error")
+    # The API names the row by its key: the value is described by the same message.
+    assert value.get_attribute("aria-describedby") == "goal-match-0-key-error"
+    assert page.locator("#goal-match-0-value-error").count() == 0
+    assert world.get(f"{V1}/sequences/{sid}")["goal"] is None
+    assert console.unexpected_errors(422) == []

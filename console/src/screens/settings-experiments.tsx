@@ -46,7 +46,8 @@ export function ExperimentsSection(props: {
     props.onChange(experiments.map((old, j) => (j === i ? x : old)));
   const stepName = (id: string | null) => steps.find((s) => s.id === id)?.name ?? id ?? "—";
   return (
-    <div class="drawer-section" role="group" aria-labelledby="settings-experiments">
+    <div class="drawer-section" role="group" aria-labelledby="settings-experiments"
+      aria-describedby={placed.at("experiments") ? "s-experiments-error" : undefined}>
       <h3 id="settings-experiments">Experiments</h3>
       <FieldError id="s-experiments" message={placed.at("experiments")} />
       {experiments.length === 0 ? (
@@ -84,7 +85,8 @@ export function ExperimentsSection(props: {
                     message={placed.at(`${at}.metric`)}
                     onChange={(metric) => update(i, { ...x, metric })} />
                 </Field>
-                <fieldset>
+                <fieldset aria-describedby={placed.at(`${at}.auto_winner`) ? `${id}-aw-error`
+                  : undefined}>
                   <legend>Automatic winner</legend>
                   <FieldError id={`${id}-aw`} message={placed.at(`${at}.auto_winner`)} />
                   <Check id={`${id}-aw-enabled`} label="Declare a winner automatically"

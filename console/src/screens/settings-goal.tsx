@@ -52,18 +52,24 @@ export function GoalSection(props: {
             <legend>Match (a dot path into the event's data, and its exact value)</legend>
             <FieldError id="goal-match" message={matchMessage} />
             {rows.map(([key, value], i) => {
-              const message = placed.at(`goal.match.${key}`);
+              // The API names a row by its key (`goal.match.<key>`), about the key or the
+              // value: the message goes beside the key and describes the value too.
+              const refused = placed.at(`goal.match.${key}`);
               const twice = repeated.has(key) ? "this key is given twice: the last row counts"
                 : undefined;
+              const message = [refused, twice].filter(Boolean).join("; ") || undefined;
+              const keyId = `goal-match-${i}-key`;
               const edit = (row: Row) => setRows(rows.map((r, j) => (j === i ? row : r)));
               return (
                 <div key={i} class="match-row" data-match-row={i}>
-                  <Field id={`goal-match-${i}-key`} label={`Key ${i + 1}`} message={twice}>
-                    <input {...described(`goal-match-${i}-key`, twice, !editable)} value={key}
+                  <Field id={keyId} label={`Key ${i + 1}`} message={message}>
+                    <input {...described(keyId, message, !editable)} value={key}
                       onInput={(e) => edit([(e.target as HTMLInputElement).value, value])} />
                   </Field>
-                  <Field id={`goal-match-${i}-value`} label={`Value ${i + 1}`} message={message}>
-                    <input {...described(`goal-match-${i}-value`, message, !editable)} value={value}
+                  <Field id={`goal-match-${i}-value`} label={`Value ${i + 1}`}>
+                    <input {...described(`goal-match-${i}-value`, undefined, !editable)}
+                      aria-invalid={refused ? "true" : undefined}
+                      aria-describedby={refused ? `${keyId}-error` : undefined} value={value}
                       onInput={(e) => edit([key, (e.target as HTMLInputElement).value])} />
                   </Field>
                   {editable ? (

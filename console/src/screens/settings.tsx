@@ -43,6 +43,25 @@ function anchors(journey: Journey): string[] {
     ...goalAnchors(journey.goal), ...experimentAnchors(journey.experiments)];
 }
 
+const CONTROL = "input:not(:disabled), select:not(:disabled), textarea:not(:disabled), "
+  + "button:not(:disabled)";
+
+/**
+ * Focus on the drawer's first problem: the list of those no control takes, else the control a
+ * message describes or, for a group's message (hours, a goal's match), the group's first
+ * control. False when there is none.
+ */
+function focusProblem(panel: HTMLElement | null): boolean {
+  const first = panel?.querySelector<HTMLElement>(".drawer-problems, .field-error");
+  if (!panel || !first) return false;
+  const owner = first.id
+    ? panel.querySelector<HTMLElement>(`[aria-describedby~="${first.id}"]`) : null;
+  const target = owner?.matches(CONTROL) ? owner : owner?.querySelector<HTMLElement>(CONTROL);
+  if (!target) first.tabIndex = -1; // a message with no control to go to (read-only)
+  (target ?? first).focus();
+  return true;
+}
+
 export interface SettingsProps {
   journey: Journey; editable: boolean; revision: boolean; steps: Step[];
   error: ApiError | null; onChange: (next: Journey) => void; onClose: () => void;
@@ -58,15 +77,13 @@ export function SettingsDrawer(props: SettingsProps) {
   const at = (field: string) => placed.at(field);
 
   useEffect(() => {
-    // Focus moves in (to the first field in error, else the heading), and back on close.
+    // Focus moves in (to the first problem, else the heading), and back on close.
     opener.current = document.activeElement as HTMLElement | null;
-    const invalid = panel.current?.querySelector<HTMLElement>("[aria-invalid=true]");
-    (invalid ?? panel.current?.querySelector<HTMLElement>("#settings-title"))?.focus();
+    if (!focusProblem(panel.current)) {
+      panel.current?.querySelector<HTMLElement>("#settings-title")?.focus();
+    }
   }, []);
-  useEffect(() => {
-    if (!props.error) return;
-    panel.current?.querySelector<HTMLElement>("[aria-invalid=true], .drawer-problems")?.focus();
-  }, [props.error]);
+  useEffect(() => { if (props.error) focusProblem(panel.current); }, [props.error]);
 
   function close() {
     props.onClose();
@@ -128,7 +145,7 @@ export function SettingsDrawer(props: SettingsProps) {
           <Check id="exit-on-reply" label="Exit when the contact replies"
             checked={journey.exit_on_reply} disabled={!editable} message={at("exit_on_reply")}
             onChange={(exit_on_reply) => set({ exit_on_reply })} />
-          <fieldset>
+          <fieldset aria-describedby={at("reenrollment") ? "reenrollment-error" : undefined}>
             <legend>Re-enrollment</legend>
             <FieldError id="reenrollment" message={at("reenrollment")} />
             <div class="row">
