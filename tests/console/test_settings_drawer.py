@@ -331,3 +331,23 @@ def test_a_match_key_the_api_refuses_is_marked_beside_the_key(
     assert page.locator("#goal-match-0-value-error").count() == 0
     assert world.get(f"{V1}/sequences/{sid}")["goal"] is None
     assert console.unexpected_errors(422) == []
+
+
+def test_passing_through_another_trigger_type_keeps_what_was_typed(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Trigger round trip", activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    _open(page)
+    kind = page.get_by_label("Enrolls on")
+    kind.select_option("list_joined")  # as a keyboard user's arrows do, on the way elsewhere
+    page.get_by_label("list_id").fill("l-1")
+    kind.select_option("manual")
+    assert page.locator("#settings-drawer input[id^=trigger-]").count() == 0
+    kind.select_option("tag_added")
+    assert page.get_by_label("tag_name").input_value() == "cold-lead"
+    expect(page.get_by_text("Unsaved changes")).to_have_count(0)  # back as saved
+    kind.select_option("list_joined")
+    assert page.get_by_label("list_id").input_value() == "l-1"
+    _save(page)
+    saved = world.get(f"{V1}/sequences/{sid}")
+    assert (saved["trigger_type"], saved["trigger_data"]) == ("list_joined", {"list_id": "l-1"})

@@ -94,6 +94,15 @@ export function SettingsDrawer(props: SettingsProps) {
   }
 
   const keys = TRIGGER_KEYS[journey.trigger_type] ?? [];
+  // Another trigger type keeps only its own keys; what was typed for the others is kept
+  // here while the drawer is open, so passing through a type (arrow keys) loses nothing.
+  const typed = useRef<Record<string, string>>({});
+  const switchData = (type: string) => {
+    const others = Object.entries(typed.current).filter(([key]) => !keys.includes(key));
+    typed.current = { ...Object.fromEntries(others), ...journey.trigger_data };
+    return Object.fromEntries(Object.entries(typed.current)
+      .filter(([key]) => (TRIGGER_KEYS[type] ?? []).includes(key)));
+  };
   const sendWindow = journey.send_window;
   const setWindow = (fields: Partial<SendWindow>) =>
     sendWindow && set({ send_window: { ...sendWindow, ...fields } });
@@ -119,9 +128,7 @@ export function SettingsDrawer(props: SettingsProps) {
           <Field id="trigger-type" label="Enrolls on" message={at("trigger_type")}>
             <Select id="trigger-type" value={journey.trigger_type} options={Object.keys(TRIGGER_KEYS)}
               disabled={sequenceOnly} message={at("trigger_type")}
-              onChange={(type) => set({ trigger_type: type, trigger_data: Object.fromEntries(
-                Object.entries(journey.trigger_data)
-                  .filter(([key]) => (TRIGGER_KEYS[type] ?? []).includes(key))) })} />
+              onChange={(type) => set({ trigger_type: type, trigger_data: switchData(type) })} />
           </Field>
           {keys.map((key, i) => {
             const id = `trigger-${key.replace("_", "-")}`;
