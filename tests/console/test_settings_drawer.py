@@ -351,3 +351,52 @@ def test_passing_through_another_trigger_type_keeps_what_was_typed(
     _save(page)
     saved = world.get(f"{V1}/sequences/{sid}")
     assert (saved["trigger_type"], saved["trigger_data"]) == ("list_joined", {"list_id": "l-1"})
+
+
+def _paths(name: str, metric: str, goal: dict[str, Any] | None = None) -> dict[str, Any]:
+    def steps(arm: str, count: int) -> list[dict[str, Any]]:
+        return [{"order": n, "name": f"{arm} {n}", "delay_amount": n, "delay_unit": "days",
+                 "message_template": {"type": "text", "channel": "email", "content": arm}}
+                for n in range(count)]
+    return {"name": name, "steps": [], "goal": goal, "experiments": [{
+        "id": "paths", "kind": "path", "metric": metric,
+        "arms": [{"key": "short", "weight": 50, "steps": steps("short", 1)},
+                 {"key": "long", "weight": 50, "steps": steps("long", 3)}]}]}
+
+
+def test_a_422_on_a_path_experiment_shows_in_its_block(console: Guarded, world: World) -> None:
+    created = world.api.post(f"{V1}/sequences", json=_paths("Paths to a goal", "conversion", {
+        "event_type": "custom_event", "match": {"name": "purchase"}}))
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    page = console.goto(f"/console/sequences/{sid}", "text=Paths to a goal")
+    block = _open(page).locator("[data-experiment-settings=paths]")
+    page.get_by_label("Track a goal").uncheck()  # its conversion metric needs one
+    page.get_by_role("button", name="Save").click()
+    message = block.locator("#x-0-error")
+    expect(message).to_have_text("conversion needs a goal on the revision (set goal first)")
+    assert message.get_attribute("role") == "alert"
+    assert block.get_attribute("aria-describedby") == "x-0-error"
+    expect(message).to_be_focused()  # the block has no control to go to
+    assert world.get(f"{V1}/sequences/{sid}")["goal"] is not None
+    assert console.unexpected_errors(422) == []
+
+
+def test_a_422_on_the_data_of_a_manual_trigger_shows_beside_the_trigger(
+        console: Guarded, world: World) -> None:
+    sequence = make_sequence(world.api, "Made manual meanwhile", activate=False)
+    sid = sequence["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    _open(page)
+    page.get_by_label("tag_name").fill("warm-lead")
+    # Meanwhile someone else makes it manual: "Keep mine" then sends my tag to a manual trigger.
+    theirs = world.api.put(f"{V1}/sequences/{sid}", json={"trigger_type": "manual",
+                                                           "trigger_data": {}})
+    assert theirs.status_code == 200, theirs.text
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Keep mine").click()
+    message = page.locator("#trigger-type-error")
+    expect(message).to_have_text("unknown field; allowed: ")
+    assert page.locator("#trigger-type").get_attribute("aria-describedby") == "trigger-type-error"
+    assert world.get(f"{V1}/sequences/{sid}")["trigger_data"] == {}
+    assert console.unexpected_errors(412, 422) == []

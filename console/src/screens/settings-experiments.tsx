@@ -23,10 +23,14 @@ const COUNTS: [Count, string, number, number][] = [
   ["max_looks", "Most looks", 1, 50],
 ];
 
-/** The field paths this section shows messages for (see `Placed`). */
+/**
+ * The field paths this section shows messages for (see `Placed`): a path experiment shows
+ * no control, so each of its messages goes to its block.
+ */
 export function experimentAnchors(experiments: Experiment[]): string[] {
-  return ["experiments", ...experiments.flatMap((_, i) => {
+  return ["experiments", ...experiments.flatMap((x, i) => {
     const at = `experiments[${i}]`;
+    if (x.kind === "path") return [at];
     return [at, `${at}.metric`, `${at}.auto_winner`,
       ...["enabled", "alpha", "fallback", ...COUNTS.map(([name]) => name)]
         .map((name) => `${at}.auto_winner.${name}`)];

@@ -94,6 +94,9 @@ export function SettingsDrawer(props: SettingsProps) {
   }
 
   const keys = TRIGGER_KEYS[journey.trigger_type] ?? [];
+  // A message about the data goes beside its first field; with none (manual), beside the type.
+  const triggerMessage = [at("trigger_type"), keys.length ? undefined : at("trigger_data")]
+    .filter(Boolean).join("; ") || undefined;
   // Another trigger type keeps only its own keys; what was typed for the others is kept
   // here while the drawer is open, so passing through a type (arrow keys) loses nothing.
   const typed = useRef<Record<string, string>>({});
@@ -125,9 +128,9 @@ export function SettingsDrawer(props: SettingsProps) {
           {revision ? (
             <p class="note">Trigger and re-enrollment belong to the sequence, not to a revision:
               they are shown here and change only while the sequence is a draft.</p>) : null}
-          <Field id="trigger-type" label="Enrolls on" message={at("trigger_type")}>
+          <Field id="trigger-type" label="Enrolls on" message={triggerMessage}>
             <Select id="trigger-type" value={journey.trigger_type} options={Object.keys(TRIGGER_KEYS)}
-              disabled={sequenceOnly} message={at("trigger_type")}
+              disabled={sequenceOnly} message={triggerMessage}
               onChange={(type) => set({ trigger_type: type, trigger_data: switchData(type) })} />
           </Field>
           {keys.map((key, i) => {
