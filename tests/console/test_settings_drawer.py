@@ -400,3 +400,31 @@ def test_a_422_on_the_data_of_a_manual_trigger_shows_beside_the_trigger(
     assert page.locator("#trigger-type").get_attribute("aria-describedby") == "trigger-type-error"
     assert world.get(f"{V1}/sequences/{sid}")["trigger_data"] == {}
     assert console.unexpected_errors(412, 422) == []
+
+
+def test_turning_the_window_or_the_goal_off_and_on_again_keeps_what_was_set(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Off and on", activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    _open(page)
+    window = page.get_by_label("Send only in chosen hours and weekdays")
+    window.check()
+    _hour(page, 8).check()
+    page.locator("#window-zone").fill("Europe/Paris")
+    goal = page.get_by_label("Track a goal")
+    goal.check()
+    page.get_by_label("Key 1").fill("name")
+    page.get_by_label("Value 1").fill("purchase")
+    window.uncheck()
+    goal.uncheck()
+    window.check()
+    goal.check()
+    assert _hour(page, 8).is_checked()
+    assert page.locator("#window-zone").input_value() == "Europe/Paris"
+    assert (page.get_by_label("Key 1").input_value(),
+            page.get_by_label("Value 1").input_value()) == ("name", "purchase")
+    _save(page)
+    saved = world.get(f"{V1}/sequences/{sid}")
+    assert saved["send_window"]["timezone"] == "Europe/Paris"
+    assert 8 in saved["send_window"]["hours"]
+    assert saved["goal"]["match"] == {"name": "purchase"}

@@ -1,5 +1,5 @@
 // The settings drawer's goal: the CRM event that converts an enrollment (CAPABILITIES §3).
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 
 import type { Goal } from "../types";
 import { Check, described, Field, FieldError, NumberInput, Placed, Select } from "./settings-fields";
@@ -29,6 +29,7 @@ export function GoalSection(props: {
   // Rows are kept as typed (an empty or repeated key is a row too) while they make the goal's
   // match; a goal changed from outside (a reload, a discard) brings its own rows.
   const [typed, setTyped] = useState<Row[]>(Object.entries(goal?.match ?? {}));
+  const last = useRef<Goal | null>(goal);
   const rows = goal && same(Object.fromEntries(typed), goal.match)
     ? typed : Object.entries(goal?.match ?? {});
   const set = (fields: Partial<Goal>) => goal && props.onChange({ ...goal, ...fields });
@@ -40,7 +41,12 @@ export function GoalSection(props: {
       <h3 id="settings-goal">Goal</h3>
       <Check id="goal-on" label="Track a goal" checked={goal !== null} disabled={!editable}
         message={placed.at("goal")}
-        onChange={(on) => { setTyped(Object.entries(FRESH.match)); props.onChange(on ? FRESH : null); }} />
+        onChange={(on) => {
+          if (!on) last.current = goal; // back as it was if turned on again
+          const next = on ? last.current ?? FRESH : null;
+          setTyped(Object.entries(next?.match ?? {}));
+          props.onChange(next);
+        }} />
       {goal ? (
         <>
           <Field id="goal-event-type" label="Event type" message={placed.at("goal.event_type")}>

@@ -107,6 +107,7 @@ export function SettingsDrawer(props: SettingsProps) {
       .filter(([key]) => (TRIGGER_KEYS[type] ?? []).includes(key)));
   };
   const sendWindow = journey.send_window;
+  const lastWindow = useRef<SendWindow | null>(sendWindow);
   const setWindow = (fields: Partial<SendWindow>) =>
     sendWindow && set({ send_window: { ...sendWindow, ...fields } });
   return (
@@ -178,7 +179,10 @@ export function SettingsDrawer(props: SettingsProps) {
           <h3 id="settings-window">Send window</h3>
           <Check id="window-on" label="Send only in chosen hours and weekdays"
             checked={sendWindow !== null} disabled={!editable} message={at("send_window")}
-            onChange={(on) => set({ send_window: on ? FRESH_WINDOW : null })} />
+            onChange={(on) => {
+              if (!on) lastWindow.current = sendWindow; // back as it was if turned on again
+              set({ send_window: on ? lastWindow.current ?? FRESH_WINDOW : null });
+            }} />
           {sendWindow ? (
             <>
               <Chips id="window-hours" legend="Hours (local time)" items={HOURS}
