@@ -181,6 +181,7 @@ def test_a_draft_revision_shows_the_trigger_read_only_and_saves_its_send_window(
     _open(page)  # the live revision: everything read-only
     for control in ("#trigger-type", "#window-on", "#goal-on", "#holdout", "#cap-exempt"):
         assert page.locator(control).is_disabled(), control
+    console.check_screen()  # the read-only drawer too
     page.get_by_role("button", name="Close").click()
     page.get_by_role("button", name="Edit").click()
     page.get_by_text("revision 2: draft").wait_for()
@@ -379,7 +380,7 @@ def test_a_422_on_a_path_experiment_shows_in_its_block(console: Guarded, world: 
     assert block.get_attribute("aria-describedby") == "x-0-error"
     expect(message).to_be_focused()  # the block has no control to go to
     assert world.get(f"{V1}/sequences/{sid}")["goal"] is not None
-    assert console.unexpected_errors(422) == []
+    console.check_screen(422)
 
 
 def test_a_422_on_the_data_of_a_manual_trigger_shows_beside_the_trigger(
