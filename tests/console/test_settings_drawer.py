@@ -33,6 +33,14 @@ def _open(page: Page) -> Locator:
     return drawer
 
 
+def _drawer_of_a_draft(console: Guarded, world: World, name: str) -> tuple[str, Page]:
+    """A new draft's builder with its settings drawer open: its id and the page."""
+    sid = make_sequence(world.api, name, activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    _open(page)
+    return sid, page
+
+
 def _save(page: Page) -> None:
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Unsaved changes").wait_for(state="detached")
@@ -290,10 +298,8 @@ def test_the_drawer_by_keyboard_and_its_screen_checks(console: Guarded, world: W
 
 def test_a_422_on_a_group_of_controls_moves_the_focus_to_its_first_control(
         console: Guarded, world: World) -> None:
-    sid = make_sequence(world.api, "Group problems", activate=False)["id"]
+    sid, page = _drawer_of_a_draft(console, world, "Group problems")
     before = world.get(f"{V1}/sequences/{sid}")
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
-    _open(page)
     page.get_by_label("Send only in chosen hours and weekdays").check()
     for hour in range(9, 18):
         _hour(page, hour).uncheck()
@@ -314,9 +320,7 @@ def test_a_422_on_a_group_of_controls_moves_the_focus_to_its_first_control(
 
 def test_a_match_key_the_api_refuses_is_marked_beside_the_key(
         console: Guarded, world: World) -> None:
-    sid = make_sequence(world.api, "Bad match key", activate=False)["id"]
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
-    _open(page)
+    sid, page = _drawer_of_a_draft(console, world, "Bad match key")
     page.get_by_label("Track a goal").check()
     page.get_by_label("Key 1").fill("plan.")  # a dot path with an empty part
     page.get_by_label("Value 1").fill("pro")
@@ -336,9 +340,7 @@ def test_a_match_key_the_api_refuses_is_marked_beside_the_key(
 
 def test_passing_through_another_trigger_type_keeps_what_was_typed(
         console: Guarded, world: World) -> None:
-    sid = make_sequence(world.api, "Trigger round trip", activate=False)["id"]
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
-    _open(page)
+    sid, page = _drawer_of_a_draft(console, world, "Trigger round trip")
     kind = page.get_by_label("Enrolls on")
     kind.select_option("list_joined")  # as a keyboard user's arrows do, on the way elsewhere
     page.get_by_label("list_id").fill("l-1")
@@ -405,9 +407,7 @@ def test_a_422_on_the_data_of_a_manual_trigger_shows_beside_the_trigger(
 
 def test_turning_the_window_or_the_goal_off_and_on_again_keeps_what_was_set(
         console: Guarded, world: World) -> None:
-    sid = make_sequence(world.api, "Off and on", activate=False)["id"]
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
-    _open(page)
+    sid, page = _drawer_of_a_draft(console, world, "Off and on")
     window = page.get_by_label("Send only in chosen hours and weekdays")
     window.check()
     _hour(page, 8).check()
