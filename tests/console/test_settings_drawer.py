@@ -101,9 +101,7 @@ def test_a_send_window_goal_holdout_and_exemption_set_in_the_drawer_are_saved(
 
 def test_the_trigger_re_enrollment_and_resume_policy_of_a_draft_are_saved(
         console: Guarded, world: World) -> None:
-    sid = make_sequence(world.api, "Trigger saved", activate=False)["id"]
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
-    _open(page)
+    sid, page = _drawer_of_a_draft(console, world, "Trigger saved")
     assert page.get_by_label("tag_name").input_value() == "cold-lead"
     page.get_by_label("Enrolls on").select_option("list_joined")
     page.get_by_label("list_id").fill("l-7")
@@ -387,10 +385,7 @@ def test_a_422_on_a_path_experiment_shows_in_its_block(console: Guarded, world: 
 
 def test_a_422_on_the_data_of_a_manual_trigger_shows_beside_the_trigger(
         console: Guarded, world: World) -> None:
-    sequence = make_sequence(world.api, "Made manual meanwhile", activate=False)
-    sid = sequence["id"]
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
-    _open(page)
+    sid, page = _drawer_of_a_draft(console, world, "Made manual meanwhile")
     page.get_by_label("tag_name").fill("warm-lead")
     # Meanwhile someone else makes it manual: "Keep mine" then sends my tag to a manual trigger.
     theirs = world.api.put(f"{V1}/sequences/{sid}", json={"trigger_type": "manual",
