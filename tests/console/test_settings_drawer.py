@@ -33,6 +33,14 @@ def _open(page: Page) -> Locator:
     return drawer
 
 
+def _drawer_of_a_draft(console: Guarded, world: World, name: str) -> tuple[str, Page]:
+    """A new draft's builder with its settings drawer open: its id and the page."""
+    sid = make_sequence(world.api, name, activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    _open(page)
+    return sid, page
+
+
 def _save(page: Page) -> None:
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Unsaved changes").wait_for(state="detached")
@@ -93,9 +101,7 @@ def test_a_send_window_goal_holdout_and_exemption_set_in_the_drawer_are_saved(
 
 def test_the_trigger_re_enrollment_and_resume_policy_of_a_draft_are_saved(
         console: Guarded, world: World) -> None:
-    sid = make_sequence(world.api, "Trigger saved", activate=False)["id"]
-    page = console.goto(f"/console/sequences/{sid}", ".step-card")
-    _open(page)
+    sid, page = _drawer_of_a_draft(console, world, "Trigger saved")
     assert page.get_by_label("tag_name").input_value() == "cold-lead"
     page.get_by_label("Enrolls on").select_option("list_joined")
     page.get_by_label("list_id").fill("l-7")
@@ -181,6 +187,7 @@ def test_a_draft_revision_shows_the_trigger_read_only_and_saves_its_send_window(
     _open(page)  # the live revision: everything read-only
     for control in ("#trigger-type", "#window-on", "#goal-on", "#holdout", "#cap-exempt"):
         assert page.locator(control).is_disabled(), control
+    console.check_screen()  # the read-only drawer too
     page.get_by_role("button", name="Close").click()
     page.get_by_role("button", name="Edit").click()
     page.get_by_text("revision 2: draft").wait_for()
@@ -285,3 +292,135 @@ def test_the_drawer_by_keyboard_and_its_screen_checks(console: Guarded, world: W
     console.check_screen()  # axe, no overflow at 1280 and 390 px, every control reachable
     page.locator("#settings-drawer").get_by_role("button", name="Close").click()
     expect(opener).to_be_focused()
+
+
+def test_a_422_on_a_group_of_controls_moves_the_focus_to_its_first_control(
+        console: Guarded, world: World) -> None:
+    sid, page = _drawer_of_a_draft(console, world, "Group problems")
+    before = world.get(f"{V1}/sequences/{sid}")
+    page.get_by_label("Send only in chosen hours and weekdays").check()
+    for hour in range(9, 18):
+        _hour(page, hour).uncheck()
+    page.get_by_role("button", name="Save").click()
+    message = page.locator("#window-hours-error")
+    expect(message).to_have_text("List should have at least 1 item after validation, not 0")
+    assert page.locator("fieldset:has(#window-hours-error)").get_attribute(
+        "aria-describedby") == "window-hours-error"
+    expect(_hour(page, 0)).to_be_focused()  # not lost on the page: where the problem is
+    _hour(page, 9).check()
+    page.get_by_label("Track a goal").check()  # its one match row left blank
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#goal-match-error")).to_have_text("is required and must not be blank")
+    expect(page.locator("#goal-match-0-key")).to_be_focused()
+    assert world.get(f"{V1}/sequences/{sid}") == before
+    assert console.unexpected_errors(422) == []
+
+
+def test_a_match_key_the_api_refuses_is_marked_beside_the_key(
+        console: Guarded, world: World) -> None:
+    sid, page = _drawer_of_a_draft(console, world, "Bad match key")
+    page.get_by_label("Track a goal").check()
+    page.get_by_label("Key 1").fill("plan.")  # a dot path with an empty part
+    page.get_by_label("Value 1").fill("pro")
+    page.get_by_role("button", name="Save").click()
+    message = page.locator("#goal-match-0-key-error")
+    expect(message).to_have_text("must be a dot path like 'properties.plan'")
+    key, value = page.locator("#goal-match-0-key"), page.locator("#goal-match-0-value")
+    expect(key).to_be_focused()
+    assert (key.get_attribute("aria-invalid"), key.get_attribute("aria-describedby")) == (
+        "true", "goal-match-0-key-error")
+    # The API names the row by its key: the value is described by the same message.
+    assert value.get_attribute("aria-describedby") == "goal-match-0-key-error"
+    assert page.locator("#goal-match-0-value-error").count() == 0
+    assert world.get(f"{V1}/sequences/{sid}")["goal"] is None
+    assert console.unexpected_errors(422) == []
+
+
+def test_passing_through_another_trigger_type_keeps_what_was_typed(
+        console: Guarded, world: World) -> None:
+    sid, page = _drawer_of_a_draft(console, world, "Trigger round trip")
+    kind = page.get_by_label("Enrolls on")
+    kind.select_option("list_joined")  # as a keyboard user's arrows do, on the way elsewhere
+    page.get_by_label("list_id").fill("l-1")
+    kind.select_option("manual")
+    assert page.locator("#settings-drawer input[id^=trigger-]").count() == 0
+    kind.select_option("tag_added")
+    assert page.get_by_label("tag_name").input_value() == "cold-lead"
+    expect(page.get_by_text("Unsaved changes")).to_have_count(0)  # back as saved
+    kind.select_option("list_joined")
+    assert page.get_by_label("list_id").input_value() == "l-1"
+    _save(page)
+    saved = world.get(f"{V1}/sequences/{sid}")
+    assert (saved["trigger_type"], saved["trigger_data"]) == ("list_joined", {"list_id": "l-1"})
+
+
+def _paths(name: str, metric: str, goal: dict[str, Any] | None = None) -> dict[str, Any]:
+    def steps(arm: str, count: int) -> list[dict[str, Any]]:
+        return [{"order": n, "name": f"{arm} {n}", "delay_amount": n, "delay_unit": "days",
+                 "message_template": {"type": "text", "channel": "email", "content": arm}}
+                for n in range(count)]
+    return {"name": name, "steps": [], "goal": goal, "experiments": [{
+        "id": "paths", "kind": "path", "metric": metric,
+        "arms": [{"key": "short", "weight": 50, "steps": steps("short", 1)},
+                 {"key": "long", "weight": 50, "steps": steps("long", 3)}]}]}
+
+
+def test_a_422_on_a_path_experiment_shows_in_its_block(console: Guarded, world: World) -> None:
+    created = world.api.post(f"{V1}/sequences", json=_paths("Paths to a goal", "conversion", {
+        "event_type": "custom_event", "match": {"name": "purchase"}}))
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    page = console.goto(f"/console/sequences/{sid}", "text=Paths to a goal")
+    block = _open(page).locator("[data-experiment-settings=paths]")
+    page.get_by_label("Track a goal").uncheck()  # its conversion metric needs one
+    page.get_by_role("button", name="Save").click()
+    message = block.locator("#x-0-error")
+    expect(message).to_have_text("conversion needs a goal on the revision (set goal first)")
+    assert message.get_attribute("role") == "alert"
+    assert block.get_attribute("aria-describedby") == "x-0-error"
+    expect(message).to_be_focused()  # the block has no control to go to
+    assert world.get(f"{V1}/sequences/{sid}")["goal"] is not None
+    console.check_screen(422)
+
+
+def test_a_422_on_the_data_of_a_manual_trigger_shows_beside_the_trigger(
+        console: Guarded, world: World) -> None:
+    sid, page = _drawer_of_a_draft(console, world, "Made manual meanwhile")
+    page.get_by_label("tag_name").fill("warm-lead")
+    # Meanwhile someone else makes it manual: "Keep mine" then sends my tag to a manual trigger.
+    theirs = world.api.put(f"{V1}/sequences/{sid}", json={"trigger_type": "manual",
+                                                           "trigger_data": {}})
+    assert theirs.status_code == 200, theirs.text
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Keep mine").click()
+    message = page.locator("#trigger-type-error")
+    expect(message).to_have_text("unknown field; allowed: ")
+    assert page.locator("#trigger-type").get_attribute("aria-describedby") == "trigger-type-error"
+    assert world.get(f"{V1}/sequences/{sid}")["trigger_data"] == {}
+    assert console.unexpected_errors(412, 422) == []
+
+
+def test_turning_the_window_or_the_goal_off_and_on_again_keeps_what_was_set(
+        console: Guarded, world: World) -> None:
+    sid, page = _drawer_of_a_draft(console, world, "Off and on")
+    window = page.get_by_label("Send only in chosen hours and weekdays")
+    window.check()
+    _hour(page, 8).check()
+    page.locator("#window-zone").fill("Europe/Paris")
+    goal = page.get_by_label("Track a goal")
+    goal.check()
+    page.get_by_label("Key 1").fill("name")
+    page.get_by_label("Value 1").fill("purchase")
+    window.uncheck()
+    goal.uncheck()
+    window.check()
+    goal.check()
+    assert _hour(page, 8).is_checked()
+    assert page.locator("#window-zone").input_value() == "Europe/Paris"
+    assert (page.get_by_label("Key 1").input_value(),
+            page.get_by_label("Value 1").input_value()) == ("name", "purchase")
+    _save(page)
+    saved = world.get(f"{V1}/sequences/{sid}")
+    assert saved["send_window"]["timezone"] == "Europe/Paris"
+    assert 8 in saved["send_window"]["hours"]
+    assert saved["goal"]["match"] == {"name": "purchase"}

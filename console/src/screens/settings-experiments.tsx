@@ -23,10 +23,14 @@ const COUNTS: [Count, string, number, number][] = [
   ["max_looks", "Most looks", 1, 50],
 ];
 
-/** The field paths this section shows messages for (see `Placed`). */
+/**
+ * The field paths this section shows messages for (see `Placed`): a path experiment shows
+ * no control, so each of its messages goes to its block.
+ */
 export function experimentAnchors(experiments: Experiment[]): string[] {
-  return ["experiments", ...experiments.flatMap((_, i) => {
+  return ["experiments", ...experiments.flatMap((x, i) => {
     const at = `experiments[${i}]`;
+    if (x.kind === "path") return [at];
     return [at, `${at}.metric`, `${at}.auto_winner`,
       ...["enabled", "alpha", "fallback", ...COUNTS.map(([name]) => name)]
         .map((name) => `${at}.auto_winner.${name}`)];
@@ -46,7 +50,8 @@ export function ExperimentsSection(props: {
     props.onChange(experiments.map((old, j) => (j === i ? x : old)));
   const stepName = (id: string | null) => steps.find((s) => s.id === id)?.name ?? id ?? "—";
   return (
-    <div class="drawer-section" role="group" aria-labelledby="settings-experiments">
+    <div class="drawer-section" role="group" aria-labelledby="settings-experiments"
+      aria-describedby={placed.at("experiments") ? "s-experiments-error" : undefined}>
       <h3 id="settings-experiments">Experiments</h3>
       <FieldError id="s-experiments" message={placed.at("experiments")} />
       {experiments.length === 0 ? (
@@ -84,7 +89,8 @@ export function ExperimentsSection(props: {
                     message={placed.at(`${at}.metric`)}
                     onChange={(metric) => update(i, { ...x, metric })} />
                 </Field>
-                <fieldset>
+                <fieldset aria-describedby={placed.at(`${at}.auto_winner`) ? `${id}-aw-error`
+                  : undefined}>
                   <legend>Automatic winner</legend>
                   <FieldError id={`${id}-aw`} message={placed.at(`${at}.auto_winner`)} />
                   <Check id={`${id}-aw-enabled`} label="Declare a winner automatically"

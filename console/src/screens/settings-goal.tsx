@@ -1,5 +1,5 @@
 // The settings drawer's goal: the CRM event that converts an enrollment (CAPABILITIES §3).
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 
 import type { Goal } from "../types";
 import { Check, described, Field, FieldError, NumberInput, Placed, Select } from "./settings-fields";
@@ -29,6 +29,7 @@ export function GoalSection(props: {
   // Rows are kept as typed (an empty or repeated key is a row too) while they make the goal's
   // match; a goal changed from outside (a reload, a discard) brings its own rows.
   const [typed, setTyped] = useState<Row[]>(Object.entries(goal?.match ?? {}));
+  const last = useRef<Goal | null>(goal);
   const rows = goal && same(Object.fromEntries(typed), goal.match)
     ? typed : Object.entries(goal?.match ?? {});
   const set = (fields: Partial<Goal>) => goal && props.onChange({ ...goal, ...fields });
@@ -40,7 +41,12 @@ export function GoalSection(props: {
       <h3 id="settings-goal">Goal</h3>
       <Check id="goal-on" label="Track a goal" checked={goal !== null} disabled={!editable}
         message={placed.at("goal")}
-        onChange={(on) => { setTyped(Object.entries(FRESH.match)); props.onChange(on ? FRESH : null); }} />
+        onChange={(on) => {
+          if (!on) last.current = goal; // back as it was if turned on again
+          const next = on ? last.current ?? FRESH : null;
+          setTyped(Object.entries(next?.match ?? {}));
+          props.onChange(next);
+        }} />
       {goal ? (
         <>
           <Field id="goal-event-type" label="Event type" message={placed.at("goal.event_type")}>
@@ -52,18 +58,24 @@ export function GoalSection(props: {
             <legend>Match (a dot path into the event's data, and its exact value)</legend>
             <FieldError id="goal-match" message={matchMessage} />
             {rows.map(([key, value], i) => {
-              const message = placed.at(`goal.match.${key}`);
+              // The API names a row by its key (`goal.match.<key>`), about the key or the
+              // value: the message goes beside the key and describes the value too.
+              const refused = placed.at(`goal.match.${key}`);
               const twice = repeated.has(key) ? "this key is given twice: the last row counts"
                 : undefined;
+              const message = [refused, twice].filter(Boolean).join("; ") || undefined;
+              const keyId = `goal-match-${i}-key`;
               const edit = (row: Row) => setRows(rows.map((r, j) => (j === i ? row : r)));
               return (
                 <div key={i} class="match-row" data-match-row={i}>
-                  <Field id={`goal-match-${i}-key`} label={`Key ${i + 1}`} message={twice}>
-                    <input {...described(`goal-match-${i}-key`, twice, !editable)} value={key}
+                  <Field id={keyId} label={`Key ${i + 1}`} message={message}>
+                    <input {...described(keyId, message, !editable)} value={key}
                       onInput={(e) => edit([(e.target as HTMLInputElement).value, value])} />
                   </Field>
-                  <Field id={`goal-match-${i}-value`} label={`Value ${i + 1}`} message={message}>
-                    <input {...described(`goal-match-${i}-value`, message, !editable)} value={value}
+                  <Field id={`goal-match-${i}-value`} label={`Value ${i + 1}`}>
+                    <input {...described(`goal-match-${i}-value`, undefined, !editable)}
+                      aria-invalid={refused ? "true" : undefined}
+                      aria-describedby={refused ? `${keyId}-error` : undefined} value={value}
                       onInput={(e) => edit([key, (e.target as HTMLInputElement).value])} />
                   </Field>
                   {editable ? (

@@ -43,6 +43,25 @@ function anchors(journey: Journey): string[] {
     ...goalAnchors(journey.goal), ...experimentAnchors(journey.experiments)];
 }
 
+const CONTROL = "input:not(:disabled), select:not(:disabled), textarea:not(:disabled), "
+  + "button:not(:disabled)";
+
+/**
+ * Focus on the drawer's first problem: the list of those no control takes, else the control a
+ * message describes or, for a group's message (hours, a goal's match), the group's first
+ * control. False when there is none.
+ */
+function focusProblem(panel: HTMLElement | null): boolean {
+  const first = panel?.querySelector<HTMLElement>(".drawer-problems, .field-error");
+  if (!panel || !first) return false;
+  const owner = first.id
+    ? panel.querySelector<HTMLElement>(`[aria-describedby~="${first.id}"]`) : null;
+  const target = owner?.matches(CONTROL) ? owner : owner?.querySelector<HTMLElement>(CONTROL);
+  if (!target) first.tabIndex = -1; // a message with no control to go to (read-only)
+  (target ?? first).focus();
+  return true;
+}
+
 export interface SettingsProps {
   journey: Journey; editable: boolean; revision: boolean; steps: Step[];
   error: ApiError | null; onChange: (next: Journey) => void; onClose: () => void;
@@ -58,15 +77,13 @@ export function SettingsDrawer(props: SettingsProps) {
   const at = (field: string) => placed.at(field);
 
   useEffect(() => {
-    // Focus moves in (to the first field in error, else the heading), and back on close.
+    // Focus moves in (to the first problem, else the heading), and back on close.
     opener.current = document.activeElement as HTMLElement | null;
-    const invalid = panel.current?.querySelector<HTMLElement>("[aria-invalid=true]");
-    (invalid ?? panel.current?.querySelector<HTMLElement>("#settings-title"))?.focus();
+    if (!focusProblem(panel.current)) {
+      panel.current?.querySelector<HTMLElement>("#settings-title")?.focus();
+    }
   }, []);
-  useEffect(() => {
-    if (!props.error) return;
-    panel.current?.querySelector<HTMLElement>("[aria-invalid=true], .drawer-problems")?.focus();
-  }, [props.error]);
+  useEffect(() => { if (props.error) focusProblem(panel.current); }, [props.error]);
 
   function close() {
     props.onClose();
@@ -77,7 +94,20 @@ export function SettingsDrawer(props: SettingsProps) {
   }
 
   const keys = TRIGGER_KEYS[journey.trigger_type] ?? [];
+  // A message about the data goes beside its first field; with none (manual), beside the type.
+  const triggerMessage = [at("trigger_type"), keys.length ? undefined : at("trigger_data")]
+    .filter(Boolean).join("; ") || undefined;
+  // Another trigger type keeps only its own keys; what was typed for the others is kept
+  // here while the drawer is open, so passing through a type (arrow keys) loses nothing.
+  const typed = useRef<Record<string, string>>({});
+  const switchData = (type: string) => {
+    const others = Object.entries(typed.current).filter(([key]) => !keys.includes(key));
+    typed.current = { ...Object.fromEntries(others), ...journey.trigger_data };
+    return Object.fromEntries(Object.entries(typed.current)
+      .filter(([key]) => (TRIGGER_KEYS[type] ?? []).includes(key)));
+  };
   const sendWindow = journey.send_window;
+  const lastWindow = useRef<SendWindow | null>(sendWindow);
   const setWindow = (fields: Partial<SendWindow>) =>
     sendWindow && set({ send_window: { ...sendWindow, ...fields } });
   return (
@@ -99,12 +129,10 @@ export function SettingsDrawer(props: SettingsProps) {
           {revision ? (
             <p class="note">Trigger and re-enrollment belong to the sequence, not to a revision:
               they are shown here and change only while the sequence is a draft.</p>) : null}
-          <Field id="trigger-type" label="Enrolls on" message={at("trigger_type")}>
+          <Field id="trigger-type" label="Enrolls on" message={triggerMessage}>
             <Select id="trigger-type" value={journey.trigger_type} options={Object.keys(TRIGGER_KEYS)}
-              disabled={sequenceOnly} message={at("trigger_type")}
-              onChange={(type) => set({ trigger_type: type, trigger_data: Object.fromEntries(
-                Object.entries(journey.trigger_data)
-                  .filter(([key]) => (TRIGGER_KEYS[type] ?? []).includes(key))) })} />
+              disabled={sequenceOnly} message={triggerMessage}
+              onChange={(type) => set({ trigger_type: type, trigger_data: switchData(type) })} />
           </Field>
           {keys.map((key, i) => {
             const id = `trigger-${key.replace("_", "-")}`;
@@ -128,7 +156,7 @@ export function SettingsDrawer(props: SettingsProps) {
           <Check id="exit-on-reply" label="Exit when the contact replies"
             checked={journey.exit_on_reply} disabled={!editable} message={at("exit_on_reply")}
             onChange={(exit_on_reply) => set({ exit_on_reply })} />
-          <fieldset>
+          <fieldset aria-describedby={at("reenrollment") ? "reenrollment-error" : undefined}>
             <legend>Re-enrollment</legend>
             <FieldError id="reenrollment" message={at("reenrollment")} />
             <div class="row">
@@ -151,7 +179,10 @@ export function SettingsDrawer(props: SettingsProps) {
           <h3 id="settings-window">Send window</h3>
           <Check id="window-on" label="Send only in chosen hours and weekdays"
             checked={sendWindow !== null} disabled={!editable} message={at("send_window")}
-            onChange={(on) => set({ send_window: on ? FRESH_WINDOW : null })} />
+            onChange={(on) => {
+              if (!on) lastWindow.current = sendWindow; // back as it was if turned on again
+              set({ send_window: on ? lastWindow.current ?? FRESH_WINDOW : null });
+            }} />
           {sendWindow ? (
             <>
               <Chips id="window-hours" legend="Hours (local time)" items={HOURS}
