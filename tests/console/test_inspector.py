@@ -5,22 +5,13 @@ public API afterwards."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.console.browser import Guarded
 from tests.console.conftest import KEY, V1, World, make_sequence
 from tests.e2e.server import poll
-
-
-@pytest.fixture
-def console(browser: Browser, world: World) -> Iterator[Guarded]:
-    guarded = Guarded.open(browser, world.base, KEY)
-    yield guarded
-    guarded.close()
 
 
 def _save(page: Page) -> None:

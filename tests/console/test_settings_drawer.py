@@ -5,25 +5,16 @@ keyboard, and passes the screen checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.console.browser import Guarded
-from tests.console.conftest import KEY, V1, World, make_sequence
+from tests.console.conftest import V1, World, make_sequence
 
 AUTO_WINNER = {"enabled": True, "min_exposures_per_arm": 200, "outcome_window_hours": 72,
                "alpha": 0.05, "evaluate_every_hours": 24, "max_looks": 7,
                "fallback": "keep_split"}
-
-
-@pytest.fixture
-def console(browser: Browser, world: World) -> Iterator[Guarded]:
-    guarded = Guarded.open(browser, world.base, KEY)
-    yield guarded
-    guarded.close()
 
 
 def _open(page: Page) -> Locator:
