@@ -160,3 +160,36 @@ def test_keep_mine_keeps_added_and_removed_steps(
         assert console.unexpected_errors(412) == []
     finally:
         other.close()
+
+
+def test_removing_steps_and_closing_the_picker_keep_the_keyboard_in_the_builder(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Keyboard only", activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    page.locator("#step-2").click()
+    remove = page.get_by_role("button", name="Remove step")
+    remove.focus()
+    page.keyboard.press("Enter")
+    # The card now selected takes the focus: Enter again must not remove another step.
+    _cards(page, ["Introduction", "Case Study"])
+    expect(page.locator("#step-1")).to_be_focused()
+    expect(page.locator("#step-1")).to_have_attribute("aria-pressed", "true")
+    for left in (1, 0):
+        remove.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".step-card")).to_have_count(left)
+    # No card left: the focus goes to adding one, not to the top of the page.
+    expect(page.get_by_role("button", name="Add a message")).to_be_focused()
+    expect(page.get_by_text("This sequence has no steps.")).to_be_visible()
+    console.check_screen()  # the builder with no steps is a screen like the others
+    opener = page.get_by_role("button", name="Add from a template")
+    opener.focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Step template").wait_for()
+    page.get_by_role("button", name="Cancel").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Step template")).to_have_count(0)
+    expect(opener).to_be_focused()
+    expect(opener).to_have_attribute("aria-expanded", "false")
+    _save(page)
+    assert _steps(world, sid) == []
