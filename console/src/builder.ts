@@ -104,8 +104,10 @@ export function failedItem(error: ApiError): number | null {
   return null;
 }
 
-/** The errors of item `index`, named as the inspector names its fields (`delay_amount`). */
-export function errorsOf(error: ApiError, index: number): ApiError {
+/** The errors of item `index` (the card `name`), named as the inspector names its fields
+ * (`delay_amount`); the detail names the card as the page does ("Step 3, Final Offer"), for
+ * when it shows away from the card. */
+export function errorsOf(error: ApiError, index: number, name: string): ApiError {
   const local = (field: string | null | undefined) => {
     const found = field ? ITEM.exec(field) : null;
     return found && Number(found[1]) === index ? found[2] : null;
@@ -114,7 +116,10 @@ export function errorsOf(error: ApiError, index: number): ApiError {
     const field = local(e.field);
     return field ? [{ field, message: e.message }] : [];
   });
-  return new ApiError({ ...error.problem, field: local(error.problem.field), errors });
+  const label = (field: string) => (field.split(".").pop() ?? field).replace(/_/g, " ");
+  const detail = errors.length ? `Step ${index + 1}, ${name}: `
+    + errors.map((e) => `${label(e.field)}: ${e.message}`).join("; ") : error.problem.detail;
+  return new ApiError({ ...error.problem, detail, field: local(error.problem.field), errors });
 }
 
 export function move<T>(items: T[], from: number, to: number): T[] {

@@ -130,7 +130,10 @@ def test_a_422_on_a_later_card_selects_it_and_saves_nothing(
     assert world.get(f"{V1}/sequences/{sid}") == before
     page.locator("#step-0").click()  # the message belongs to its card only
     expect(page.locator("#step-content-error")).to_have_count(0)
-    expect(page.locator(".savebar .problem")).to_contain_text("steps[2]")
+    # Named as the cards are (from 1, by name), not as the API's list (from 0).
+    expect(page.locator(".savebar .problem")).to_contain_text(
+        "Step 3, Final Offer: content: template syntax error")
+    expect(page.locator(".savebar .problem")).not_to_contain_text("steps[2]")
     assert console.unexpected_errors(422) == []
 
 

@@ -105,7 +105,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
             // Nothing was saved: the cards stay as edited, the error beside its field.
             const index = failedItem(e);
             if (index === null || !edited[index]) { setFailed({ stepId: "", error: e }); return; }
-            setFailed({ stepId: edited[index].id, error: errorsOf(e, index) });
+            setFailed({ stepId: edited[index].id, error: errorsOf(e, index, edited[index].name) });
             setSelected(index);
             return;
           }
