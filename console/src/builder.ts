@@ -67,13 +67,20 @@ export function stepsChanged(mine: Step[], base: Step[]): boolean {
     || mine.some((step, i) => Object.keys(changes(step, base[i])).length > 0);
 }
 
+/** The highest step order the API takes. */
+const MAX_ORDER = 10_000;
+
 /**
  * The order of each position: the numbers the steps have now, in turn (a save that only
- * edits renumbers nothing), then one past the highest for each position beyond them.
+ * edits renumbers nothing), then one past the highest for each position beyond them; when
+ * those would pass the highest order the API takes, the positions themselves (0, 1, 2, …).
  */
 export function numbering(base: Step[], count: number): number[] {
   const used = base.map((s) => s.order).sort((a, b) => a - b);
   const top = used.length ? used[used.length - 1] : -1;
+  if (top + Math.max(0, count - used.length) > MAX_ORDER) {
+    return Array.from({ length: count }, (_, i) => i);
+  }
   return Array.from({ length: count }, (_, i) => (i < used.length ? used[i] : top + 1 + i - used.length));
 }
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.console.browser import Guarded
-from tests.console.conftest import KEY, V1, World, make_sequence
+from tests.console.conftest import KEY, STEPS, V1, World, make_sequence
 
 
 @pytest.fixture
@@ -196,3 +196,21 @@ def test_removing_steps_and_closing_the_picker_keep_the_keyboard_in_the_builder(
     expect(opener).to_have_attribute("aria-expanded", "false")
     _save(page)
     assert _steps(world, sid) == []
+
+
+def test_a_message_added_after_the_highest_order_the_api_allows_is_saved(
+        console: Guarded, world: World) -> None:
+    # Orders may have gaps, up to 10,000: the builder's numbers must stay within them.
+    top = {**STEPS[2], "order": 10_000}
+    created = world.api.post(f"{V1}/sequences", json={"name": "Top order",
+                                                      "steps": [STEPS[0], top]})
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    page.get_by_role("button", name="Add a message").click()
+    page.get_by_label("Content").fill("After the last")
+    _save(page)
+    saved = _steps(world, sid)
+    assert [s["name"] for s in saved] == ["Introduction", "Final Offer", "New message"]
+    assert all(0 <= s["order"] <= 10_000 for s in saved)
+    assert console.unexpected_errors() == []
