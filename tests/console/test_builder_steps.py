@@ -214,3 +214,23 @@ def test_a_message_added_after_the_highest_order_the_api_allows_is_saved(
     assert [s["name"] for s in saved] == ["Introduction", "Final Offer", "New message"]
     assert all(0 <= s["order"] <= 10_000 for s in saved)
     assert console.unexpected_errors() == []
+
+
+def test_a_422_that_names_no_card_is_shown_and_the_cards_stay(
+        console: Guarded, world: World) -> None:
+    # A path experiment's arms hold the steps: the sequence itself may have none.
+    arms = [{"key": k, "weight": 50, "steps": [STEPS[0]]} for k in "AB"]
+    created = world.api.post(f"{V1}/sequences", json={"name": "Paths", "experiments": [
+        {"id": "paths", "kind": "path", "arms": arms}]})
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".builder")
+    page.get_by_role("button", name="Add a message").click()
+    page.get_by_label("Content").fill("Mine")
+    page.get_by_role("button", name="Save").click()
+    alert = page.locator(".savebar [role=alert]")
+    expect(alert).to_contain_text("path experiment")
+    _cards(page, ["New message"])  # nothing typed is lost
+    expect(page.get_by_label("Content")).to_have_value("Mine")
+    assert _steps(world, sid) == []
+    assert console.unexpected_errors(422) == []
