@@ -484,8 +484,10 @@ class DripSequence(Aggregate):
         listed = {s.id for s in steps}
         removed = [s.id for s in target.steps if s.id not in listed]
         kept = [(s, target.steps_by_id.get(s.id)) for s in steps]
-        # Removals first, then changes, then additions: a read model following the events
-        # one by one meets no order held by two steps that the final list does not hold.
+        # Removals first, then changes, then additions: an added step never meets a removed
+        # step's order. A changed step may take, for one event, the order of another that
+        # changes after it (a swap): the read models key steps by id, so each step's last
+        # event sets where it ends (tests/integration/test_replace_steps_stores.py rebuilds).
         for step_id in removed:
             self._emit(self.StepRemoved, step_id=step_id, revision=number, at=at)
         for step, before in kept:

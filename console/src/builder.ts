@@ -67,13 +67,20 @@ export function stepsChanged(mine: Step[], base: Step[]): boolean {
     || mine.some((step, i) => Object.keys(changes(step, base[i])).length > 0);
 }
 
+/** The highest step order the API takes. */
+const MAX_ORDER = 10_000;
+
 /**
  * The order of each position: the numbers the steps have now, in turn (a save that only
- * edits renumbers nothing), then one past the highest for each position beyond them.
+ * edits renumbers nothing), then one past the highest for each position beyond them; when
+ * those would pass the highest order the API takes, the positions themselves (0, 1, 2, …).
  */
 export function numbering(base: Step[], count: number): number[] {
   const used = base.map((s) => s.order).sort((a, b) => a - b);
   const top = used.length ? used[used.length - 1] : -1;
+  if (top + Math.max(0, count - used.length) > MAX_ORDER) {
+    return Array.from({ length: count }, (_, i) => i);
+  }
   return Array.from({ length: count }, (_, i) => (i < used.length ? used[i] : top + 1 + i - used.length));
 }
 
@@ -104,8 +111,10 @@ export function failedItem(error: ApiError): number | null {
   return null;
 }
 
-/** The errors of item `index`, named as the inspector names its fields (`delay_amount`). */
-export function errorsOf(error: ApiError, index: number): ApiError {
+/** The errors of item `index` (the card `name`), named as the inspector names its fields
+ * (`delay_amount`); the detail names the card as the page does ("Step 3, Final Offer"), for
+ * when it shows away from the card. */
+export function errorsOf(error: ApiError, index: number, name: string): ApiError {
   const local = (field: string | null | undefined) => {
     const found = field ? ITEM.exec(field) : null;
     return found && Number(found[1]) === index ? found[2] : null;
@@ -114,7 +123,10 @@ export function errorsOf(error: ApiError, index: number): ApiError {
     const field = local(e.field);
     return field ? [{ field, message: e.message }] : [];
   });
-  return new ApiError({ ...error.problem, field: local(error.problem.field), errors });
+  const label = (field: string) => (field.split(".").pop() ?? field).replace(/_/g, " ");
+  const detail = errors.length ? `Step ${index + 1}, ${name}: `
+    + errors.map((e) => `${label(e.field)}: ${e.message}`).join("; ") : error.problem.detail;
+  return new ApiError({ ...error.problem, detail, field: local(error.problem.field), errors });
 }
 
 export function move<T>(items: T[], from: number, to: number): T[] {

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.console.browser import Guarded
-from tests.console.conftest import KEY, V1, World, make_sequence
+from tests.console.conftest import KEY, STEPS, V1, World, make_sequence
 
 
 @pytest.fixture
@@ -130,7 +130,10 @@ def test_a_422_on_a_later_card_selects_it_and_saves_nothing(
     assert world.get(f"{V1}/sequences/{sid}") == before
     page.locator("#step-0").click()  # the message belongs to its card only
     expect(page.locator("#step-content-error")).to_have_count(0)
-    expect(page.locator(".savebar .problem")).to_contain_text("steps[2]")
+    # Named as the cards are (from 1, by name), not as the API's list (from 0).
+    expect(page.locator(".savebar .problem")).to_contain_text(
+        "Step 3, Final Offer: content: template syntax error")
+    expect(page.locator(".savebar .problem")).not_to_contain_text("steps[2]")
     assert console.unexpected_errors(422) == []
 
 
@@ -160,3 +163,74 @@ def test_keep_mine_keeps_added_and_removed_steps(
         assert console.unexpected_errors(412) == []
     finally:
         other.close()
+
+
+def test_removing_steps_and_closing_the_picker_keep_the_keyboard_in_the_builder(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "Keyboard only", activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    page.locator("#step-2").click()
+    remove = page.get_by_role("button", name="Remove step")
+    remove.focus()
+    page.keyboard.press("Enter")
+    # The card now selected takes the focus: Enter again must not remove another step.
+    _cards(page, ["Introduction", "Case Study"])
+    expect(page.locator("#step-1")).to_be_focused()
+    expect(page.locator("#step-1")).to_have_attribute("aria-pressed", "true")
+    for left in (1, 0):
+        remove.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".step-card")).to_have_count(left)
+    # No card left: the focus goes to adding one, not to the top of the page.
+    expect(page.get_by_role("button", name="Add a message")).to_be_focused()
+    expect(page.get_by_text("This sequence has no steps.")).to_be_visible()
+    console.check_screen()  # the builder with no steps is a screen like the others
+    opener = page.get_by_role("button", name="Add from a template")
+    opener.focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Step template").wait_for()
+    page.get_by_role("button", name="Cancel").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Step template")).to_have_count(0)
+    expect(opener).to_be_focused()
+    expect(opener).to_have_attribute("aria-expanded", "false")
+    _save(page)
+    assert _steps(world, sid) == []
+
+
+def test_a_message_added_after_the_highest_order_the_api_allows_is_saved(
+        console: Guarded, world: World) -> None:
+    # Orders may have gaps, up to 10,000: the builder's numbers must stay within them.
+    top = {**STEPS[2], "order": 10_000}
+    created = world.api.post(f"{V1}/sequences", json={"name": "Top order",
+                                                      "steps": [STEPS[0], top]})
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    page.get_by_role("button", name="Add a message").click()
+    page.get_by_label("Content").fill("After the last")
+    _save(page)
+    saved = _steps(world, sid)
+    assert [s["name"] for s in saved] == ["Introduction", "Final Offer", "New message"]
+    assert all(0 <= s["order"] <= 10_000 for s in saved)
+    assert console.unexpected_errors() == []
+
+
+def test_a_422_that_names_no_card_is_shown_and_the_cards_stay(
+        console: Guarded, world: World) -> None:
+    # A path experiment's arms hold the steps: the sequence itself may have none.
+    arms = [{"key": k, "weight": 50, "steps": [STEPS[0]]} for k in "AB"]
+    created = world.api.post(f"{V1}/sequences", json={"name": "Paths", "experiments": [
+        {"id": "paths", "kind": "path", "arms": arms}]})
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".builder")
+    page.get_by_role("button", name="Add a message").click()
+    page.get_by_label("Content").fill("Mine")
+    page.get_by_role("button", name="Save").click()
+    alert = page.locator(".savebar [role=alert]")
+    expect(alert).to_contain_text("path experiment")
+    _cards(page, ["New message"])  # nothing typed is lost
+    expect(page.get_by_label("Content")).to_have_value("Mine")
+    assert _steps(world, sid) == []
+    assert console.unexpected_errors(422) == []

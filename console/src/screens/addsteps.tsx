@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 
 import { API, get, query } from "../api";
 import { blankCard, templateCard } from "../builder";
@@ -15,6 +15,9 @@ export function AddSteps(props: { channel?: string; onAdd: (card: Card) => void 
   const [picking, setPicking] = useState<string | null>(null);  // the template chosen
   const [error, setError] = useState<unknown>(null);
   const chosen = templates?.find((t) => t.id === picking);
+  const opener = useRef<HTMLButtonElement>(null);
+  /** The picker closed without adding: the focus goes back to the button that opened it. */
+  const close = () => { setPicking(null); requestAnimationFrame(() => opener.current?.focus()); };
 
   async function open() {
     setError(null);
@@ -29,9 +32,10 @@ export function AddSteps(props: { channel?: string; onAdd: (card: Card) => void 
   return (
     <div>
       <div class="add-steps">
-        <button type="button" class="quiet" onClick={() => props.onAdd(blankCard(props.channel))}>
+        <button type="button" class="quiet" id="add-message"
+          onClick={() => props.onAdd(blankCard(props.channel))}>
           Add a message</button>
-        <button type="button" class="quiet" aria-expanded={picking !== null}
+        <button type="button" class="quiet" ref={opener} aria-expanded={picking !== null}
           onClick={() => { if (picking === null) open(); else setPicking(null); }}>
           Add from a template</button>
       </div>
@@ -51,7 +55,7 @@ export function AddSteps(props: { channel?: string; onAdd: (card: Card) => void 
             <button type="button" disabled={!chosen}
               onClick={() => { if (chosen) { props.onAdd(templateCard(chosen)); setPicking(null); } }}>
               Add this step</button>
-            <button type="button" class="quiet" onClick={() => setPicking(null)}>Cancel</button>
+            <button type="button" class="quiet" onClick={close}>Cancel</button>
           </div>
         </div>) : null}
     </div>

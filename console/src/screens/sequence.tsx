@@ -118,7 +118,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
             // Nothing was saved: the cards stay as edited, the error beside its field.
             const index = failedItem(e);
             if (index === null || !edited[index]) { setFailed({ stepId: "", error: e }); return; }
-            setFailed({ stepId: edited[index].id, error: errorsOf(e, index) });
+            setFailed({ stepId: edited[index].id, error: errorsOf(e, index, edited[index].name) });
             setSelected(index);
             return;
           }
@@ -166,11 +166,16 @@ export function SequencePage(props: { id: string; revision?: number }) {
     requestAnimationFrame(() => document.getElementById(`step-${index}`)?.focus());
   }
 
+  /** The selected card taken out (until Save); the focus goes to the card selected next
+   * (so a second Enter does not remove another), or to adding one when none is left. */
   function remove(index: number) {
     const gone = steps[index];
+    const next = Math.max(0, Math.min(index, steps.length - 2));
     setSteps(steps.filter((_, i) => i !== index));
-    setSelected(Math.max(0, Math.min(index, steps.length - 2)));
+    setSelected(next);
     if (failed?.stepId === gone?.id) setFailed(null);
+    requestAnimationFrame(() => (document.getElementById(`step-${next}`)
+      ?? document.getElementById("add-message"))?.focus());
   }
 
   function reorder(from: number, to: number) {
