@@ -4,21 +4,12 @@ saved; a step from a template is saved with its provenance."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.console.browser import Guarded
 from tests.console.conftest import KEY, STEPS, V1, World, make_sequence
-
-
-@pytest.fixture
-def console(browser: Browser, world: World) -> Iterator[Guarded]:
-    guarded = Guarded.open(browser, world.base, KEY)
-    yield guarded
-    guarded.close()
 
 
 def _steps(world: World, sid: str) -> list[dict[str, Any]]:
@@ -234,3 +225,32 @@ def test_a_422_that_names_no_card_is_shown_and_the_cards_stay(
     expect(page.get_by_label("Content")).to_have_value("Mine")
     assert _steps(world, sid) == []
     assert console.unexpected_errors(422) == []
+
+
+def test_the_page_is_read_only_while_a_save_is_on_its_way_and_the_keyboard_stays(
+        console: Guarded, world: World) -> None:
+    sid = make_sequence(world.api, "In flight", activate=False)["id"]
+    page = console.goto(f"/console/sequences/{sid}", ".step-card")
+    held: list[Route] = []
+    page.route(f"**/sequences/{sid}/steps", lambda route: held.append(route))
+    page.get_by_label("Name", exact=True).fill("Hello")
+    save = page.get_by_role("button", name="Save")
+    save.focus()
+    page.keyboard.press("Enter")  # by keyboard: the button it pressed is disabled meanwhile
+    for _ in range(200):  # Playwright calls the route handler only while it runs
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the save was never sent"
+    # Nothing typed now could be lost when the answer replaces the page.
+    expect(page.get_by_label("Name", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Add a message")).to_have_count(0)
+    for route in held:
+        route.fallback()
+    note = page.locator("#saved-note")
+    expect(note).to_have_text("Saved")
+    expect(note).to_be_focused()
+    expect(page.get_by_label("Name", exact=True)).to_be_enabled()
+    assert _steps(world, sid)[0]["name"] == "Hello"
+    page.get_by_label("Name", exact=True).fill("Hello again")  # editing again hides the note
+    expect(note).to_have_count(0)

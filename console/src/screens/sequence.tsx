@@ -59,6 +59,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
   const [problem, setProblem] = useState<unknown>(null);
   const [conflict, setConflict] = useState(false);
   const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState(false);
   const [dragging, setDragging] = useState<number | null>(null);
   const [publishing, setPublishing] = useState<Plan | null>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
@@ -95,6 +96,8 @@ export function SequencePage(props: { id: string; revision?: number }) {
   const sequence = server.sequence;
   const draft = server.revision;
   const editable = draft ? draft.status === "draft" : sequence.status === "draft";
+  // While a save is on its way the page is read-only: what it answers replaces the page.
+  const editing = editable && !saving;
   const stepsPath = draft ? `${API}/sequences/${props.id}/revisions/${draft.revision}/steps`
     : `${API}/sequences/${props.id}/steps`;
 
@@ -103,7 +106,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
 
   /** The steps in one write (all or nothing), then the changed settings. */
   async function save(base: Loaded, edited: Card[] = steps, settings: Journey | null = journey) {
-    setSaving(true); setFailed(null); setConflict(false); setProblem(null);
+    setSaving(true); setSaved(false); setFailed(null); setConflict(false); setProblem(null);
     setJourneyError(null);
     let current = base;
     try {
@@ -140,6 +143,14 @@ export function SequencePage(props: { id: string; revision?: number }) {
         }
       }
       take(await reload());
+      setSaved(true);
+      // The Save button is disabled now: the keyboard stays in the save bar, on the note.
+      requestAnimationFrame(() => {
+        const at = document.activeElement;
+        if (!at || at === document.body || (at as HTMLButtonElement).disabled) {
+          document.getElementById("saved-note")?.focus();
+        }
+      });
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) setConflict(true); else setProblem(e);
     } finally {
@@ -185,7 +196,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
   }
 
   function onKey(event: KeyboardEvent, index: number) {
-    if (!editable || !event.altKey) return;
+    if (!editing || !event.altKey) return;
     if (event.key === "ArrowUp" || event.key === "ArrowDown") {
       event.preventDefault();
       const to = index + (event.key === "ArrowUp" ? -1 : 1);
@@ -284,7 +295,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
                   class={`step-card${index === selected ? " selected" : ""}`}
                   aria-pressed={index === selected}
                   aria-label={`Step ${index + 1}: ${step.name}`}
-                  draggable={editable}
+                  draggable={editing}
                   onClick={() => setSelected(index)}
                   onKeyDown={(e) => onKey(e, index)}
                   onDragStart={(e) => { setDragging(index); e.dataTransfer?.setData("text/plain", String(index)); }}
@@ -301,15 +312,15 @@ export function SequencePage(props: { id: string; revision?: number }) {
               </li>
             ))}
           </ol>
-          {editable ? (
+          {editing ? (
             <AddSteps channel={steps[steps.length - 1]?.message_template.channel} onAdd={add} />
           ) : null}
         </div>
         {current ? (
-          <Inspector step={current} editable={editable}
+          <Inspector step={current} editable={editing}
             error={failed && failed.stepId === current.id ? failed.error : null}
             onChange={(step) => setSteps(steps.map((s, i) => (i === selected ? { ...s, ...step } : s)))}
-            onRemove={editable ? () => remove(selected) : undefined}
+            onRemove={editing ? () => remove(selected) : undefined}
             sequenceId={props.id} saved={server.steps.some((s) => s.id === current.id)}
             experiment={journey ? experimentOf(journey, current.id) : null}
             experimentIndex={experimentIndex(journey, current.id)} journeyError={journeyError}
@@ -317,7 +328,7 @@ export function SequencePage(props: { id: string; revision?: number }) {
         ) : <p class="muted">This sequence has no steps.</p>}
       </div>
       {settingsOpen && journey ? (
-        <SettingsDrawer journey={journey} editable={editable} revision={draft !== null}
+        <SettingsDrawer journey={journey} editable={editing} revision={draft !== null}
           steps={steps} error={journeyError} onChange={setJourney}
           onClose={() => setSettingsOpen(false)} />) : null}
       {editable ? (
@@ -328,6 +339,8 @@ export function SequencePage(props: { id: string; revision?: number }) {
           <button type="button" class="quiet" disabled={!dirty || saving}
             onClick={() => take(server)}>Discard changes</button>
           {dirty ? <span class="muted">Unsaved changes</span> : null}
+          {saved && !dirty ? (
+            <span id="saved-note" class="muted" role="status" tabIndex={-1}>Saved</span>) : null}
           {failed && failed.stepId !== current?.id ? <ProblemText error={failed.error} /> : null}
           {settingsOpen || inInspector ? null : <ProblemText error={journeyError} />}
         </div>) : null}
