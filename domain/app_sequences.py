@@ -231,8 +231,11 @@ class SequenceCommands:
 
     def clone_sequence(self, tenant_id: str, sequence_id: UUID, name: str | None = None,
                        target_tenant_id: str | None = None) -> DripSequence:
-        """A new draft with the same settings and copies of the steps (new step ids), in this
-        tenant or in ``target_tenant_id``."""
+        """A new draft with the settings of the source's live revision (of revision 1 before
+        it is activated) and copies of its steps under new step ids, in this tenant or in
+        ``target_tenant_id``: its experiments name the copies' ids (a path experiment's arms
+        get new step ids too) and keep their arms, metric and rules, with the holdout; the
+        source's looks and winners stay with the source."""
         new_name = v.text(name, "name", max_len=200).strip() if name is not None else None
         tenant = v.tenant_id(target_tenant_id or tenant_id)
 
@@ -247,10 +250,19 @@ class SequenceCommands:
                 send_window=source.send_window, resume_policy=source.resume_policy,
                 goal=source.goal, frequency_cap_exempt=source.frequency_cap_exempt,
             )
-            for step in source.steps:
+            live = source.current
+            step_ids: dict[str, str] = {}
+            for step in live.steps:
                 body = step.to_dict()
-                body["id"] = str(uuid4())
+                step_ids[body["id"]] = body["id"] = str(uuid4())
                 clone.add_step(Step.from_stored(body), now)
+            tests: dict[str, Any] = {}
+            if live.experiments:
+                tests["experiments"] = experiments.copied(live.experiments, step_ids)
+            if live.holdout_percent:
+                tests["holdout_percent"] = live.holdout_percent
+            if tests:
+                clone.update(tests, now)
             uow.add(clone)
             return clone
 

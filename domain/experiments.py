@@ -167,6 +167,25 @@ def check_against(experiments: list[dict[str, Any]], step_ids: set[str],
                                     "conversion needs a goal on the revision (set goal first)")
 
 
+def copied(experiments: list[dict[str, Any]], step_ids: Mapping[str, str]
+           ) -> list[dict[str, Any]]:
+    """The experiments of a revision whose steps were copied under new ids (``step_ids``:
+    old id → new id), as a clone stores them: a content experiment on its step's copy, a
+    path experiment's arms with their steps under new ids; no trial (looks, winner). A
+    content experiment whose step the revision no longer has (a draft's, removed) tests
+    nothing and is left out."""
+    out: list[dict[str, Any]] = []
+    for exp in experiments:
+        if exp["step_id"] is not None and exp["step_id"] not in step_ids:
+            continue
+        arms = [{**arm, "steps": [{**s, "id": str(uuid4())} for s in arm["steps"]]}
+                if "steps" in arm else dict(arm) for arm in exp["arms"]]
+        step = exp["step_id"]
+        out.append({**exp, "step_id": step_ids[step] if step is not None else None,
+                    "arms": arms})
+    return out
+
+
 def arm_of(experiment: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     return next((a for a in experiment["arms"] if a["key"] == key), None)
 

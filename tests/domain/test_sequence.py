@@ -416,6 +416,27 @@ def test_clone_into_another_tenant(app: DriplineApp) -> None:
         app.clone_sequence("globex", source.id)
 
 
+def test_a_clone_leaves_out_a_content_test_whose_step_the_draft_removed(
+        app: DriplineApp) -> None:
+    source = new_sequence(app, "draft", steps=3, holdout_percent=5)
+    _first, second, third = source.steps
+    arms = [{"key": k, "weight": 50, "message_template": {"type": "text", "content": k}}
+            for k in ("a", "b")]
+    app.update_sequence(T, source.id, {"experiments": [
+        {"id": "gone", "step_id": str(second.id), "arms": arms},
+        {"id": "kept", "step_id": str(third.id), "arms": arms}]})
+    app.remove_step(T, source.id, second.id)  # allowed in a draft; activating would refuse
+
+    clone = app.get_sequence(T, app.clone_sequence(T, source.id).id)
+    kept = clone.steps[1]
+    assert (kept.order, kept.id != third.id) == (third.order, True)
+    assert [(x["id"], x["step_id"]) for x in clone.current.experiments] == [
+        ("kept", str(kept.id))]
+    assert clone.current.holdout_percent == 5
+    app.activate_sequence(T, clone.id)
+    assert app.get_sequence(T, clone.id).status == "active"
+
+
 def test_clone_with_a_blank_name_is_refused(app: DriplineApp) -> None:
     source = new_sequence(app, "draft")
     before = stored_count(app)
