@@ -172,35 +172,39 @@ class Step:
         return timedelta(seconds=self.delay_amount * _UNIT_SECONDS[self.delay_unit])
 
     @classmethod
-    def from_dict(cls, step_id: UUID, data: object, where: str = "step") -> Step:
-        d = v.require_mapping(data, where)
+    def from_dict(cls, step_id: UUID, data: object, where: str = "") -> Step:
+        """The step ``data`` describes, its errors named under ``where`` (``steps[2]``):
+        without it, as fields of a body that is the step (``delay_amount``), the way the
+        request schema names them."""
+        at = f"{where}." if where else ""
+        d = v.require_mapping(data, where or "body")
         allowed = set(cls.__dataclass_fields__) - {"id", "source_template"}
         v.reject_unknown(d, allowed, where)
         if "order" not in d:
-            raise InvalidInputError(f"{where}.order", "is required (0 for the first step)")
-        unit = v.choice(d.get("delay_unit", "minutes"), f"{where}.delay_unit", DELAY_UNITS)
+            raise InvalidInputError(f"{at}order", "is required (0 for the first step)")
+        unit = v.choice(d.get("delay_unit", "minutes"), f"{at}delay_unit", DELAY_UNITS)
         amount = v.integer(
-            d.get("delay_amount", 0), f"{where}.delay_amount",
+            d.get("delay_amount", 0), f"{at}delay_amount",
             minimum=0, maximum=MAX_DELAY_SECONDS // _UNIT_SECONDS[unit],
         )
         raw_conditions = d.get("conditions") or []
         if not isinstance(raw_conditions, list) or len(raw_conditions) > 20:
-            raise InvalidInputError(f"{where}.conditions", "must be a list of at most 20")
+            raise InvalidInputError(f"{at}conditions", "must be a list of at most 20")
         return cls(
             id=step_id,
-            order=v.integer(d["order"], f"{where}.order", minimum=0, maximum=10_000),
-            name=v.text(d.get("name"), f"{where}.name", max_len=200),
+            order=v.integer(d["order"], f"{at}order", minimum=0, maximum=10_000),
+            name=v.text(d.get("name"), f"{at}name", max_len=200),
             delay_amount=amount,
             delay_unit=unit,
             message_template=MessageTemplate.from_dict(
-                d.get("message_template"), f"{where}.message_template"
+                d.get("message_template"), f"{at}message_template"
             ),
             conditions=tuple(
-                Condition.from_dict(c, f"{where}.conditions[{i}]")
+                Condition.from_dict(c, f"{at}conditions[{i}]")
                 for i, c in enumerate(raw_conditions)
             ),
             on_condition_fail=v.choice(
-                d.get("on_condition_fail", "exit"), f"{where}.on_condition_fail",
+                d.get("on_condition_fail", "exit"), f"{at}on_condition_fail",
                 ON_CONDITION_FAIL,
             ),
         )

@@ -62,8 +62,8 @@ def validate(kind: str, data: Mapping[str, Any], where: str = "") -> dict[str, A
         "category": category(data.get("category"), f"{prefix}category"),
     }
     if kind == "step":
-        step = _checked_step({"order": 0, "name": body["name"],
-                              **{k: data[k] for k in _STEP_PARTS if k in data}}, where)
+        step = Step.from_dict(_NO_ID, {"order": 0, "name": body["name"],
+                                       **{k: data[k] for k in _STEP_PARTS if k in data}}, where)
         return {**body, **_parts(step)}
     trigger_type, trigger_data = validate_trigger(data.get("trigger_type", "manual"),
                                                   data.get("trigger_data"))
@@ -80,16 +80,6 @@ def validate(kind: str, data: Mapping[str, Any], where: str = "") -> dict[str, A
                                     f"order {order} is used twice")
     return {**body, "trigger_type": trigger_type, "trigger_data": trigger_data,
             "steps": sorted(steps, key=lambda s: int(s["order"]))}
-
-
-def _checked_step(data: Mapping[str, Any], where: str, step_id: UUID = _NO_ID) -> Step:
-    """``Step.from_dict``, with the fields of a top-level body named without a prefix."""
-    if where:
-        return Step.from_dict(step_id, data, where)
-    try:
-        return Step.from_dict(step_id, data, "_")
-    except InvalidInputError as error:
-        raise InvalidInputError(error.field.removeprefix("_."), error.reason) from None
 
 
 def _step_of(item: object, where: str, default_order: int) -> dict[str, Any]:
@@ -118,7 +108,7 @@ def step_from_template(step_id: UUID, template: Mapping[str, Any], order: int,
     data = {"order": order, "name": body["name"],
             **{key: body[key] for key in _STEP_PARTS}, **extra}
     try:
-        step = _checked_step(data, "", step_id)
+        step = Step.from_dict(step_id, data)
     except InvalidInputError as error:
         # The template itself was valid when saved: a field that fails is one overridden.
         root = error.field.split(".")[0].split("[")[0]

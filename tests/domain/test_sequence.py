@@ -325,7 +325,7 @@ def test_an_invalid_step_update_changes_nothing(app: DriplineApp) -> None:
     before = stored_count(app)
     with pytest.raises(InvalidInputError) as caught:
         app.update_step(T, sequence.id, sequence.steps[0].id, {"delay_unit": "weeks"})
-    assert caught.value.field == "step.delay_unit"
+    assert caught.value.field == "delay_unit"
     assert stored_count(app) == before
 
 

@@ -59,20 +59,20 @@ def test_delay_defaults_to_zero_minutes() -> None:
 
 
 @pytest.mark.parametrize(("overrides", "field", "says"), [
-    ({"delay_amount": -1}, "step.delay_amount", "between 0"),
-    ({"delay_amount": 1.5}, "step.delay_amount", "must be an integer"),
-    ({"delay_amount": "3"}, "step.delay_amount", "must be an integer"),
-    ({"delay_amount": True}, "step.delay_amount", "must be an integer"),
-    ({"delay_amount": 10_000, "delay_unit": "days"}, "step.delay_amount", "between 0 and 1095"),
-    ({"delay_unit": "weeks"}, "step.delay_unit", "minutes, hours, days"),
-    ({"delay_unit": "Days"}, "step.delay_unit", "must be one of"),
-    ({"name": ""}, "step.name", "required"),
-    ({"order": -1}, "step.order", "between 0"),
-    ({"order": "1"}, "step.order", "must be an integer"),
-    ({"on_condition_fail": "continue"}, "step.on_condition_fail", "exit, skip"),
-    ({"conditions": {"type": "tag"}}, "step.conditions", "must be a list"),
-    ({"colour": "red"}, "step.colour", "unknown field"),
-    ({"message_template": None}, "step.message_template", "must be an object"),
+    ({"delay_amount": -1}, "delay_amount", "between 0"),
+    ({"delay_amount": 1.5}, "delay_amount", "must be an integer"),
+    ({"delay_amount": "3"}, "delay_amount", "must be an integer"),
+    ({"delay_amount": True}, "delay_amount", "must be an integer"),
+    ({"delay_amount": 10_000, "delay_unit": "days"}, "delay_amount", "between 0 and 1095"),
+    ({"delay_unit": "weeks"}, "delay_unit", "minutes, hours, days"),
+    ({"delay_unit": "Days"}, "delay_unit", "must be one of"),
+    ({"name": ""}, "name", "required"),
+    ({"order": -1}, "order", "between 0"),
+    ({"order": "1"}, "order", "must be an integer"),
+    ({"on_condition_fail": "continue"}, "on_condition_fail", "exit, skip"),
+    ({"conditions": {"type": "tag"}}, "conditions", "must be a list"),
+    ({"colour": "red"}, "colour", "unknown field"),
+    ({"message_template": None}, "message_template", "must be an object"),
 ])
 def test_invalid_steps_name_the_field(overrides: dict[str, Any], field: str, says: str) -> None:
     error = refused({**step_body(0), **overrides})
@@ -84,7 +84,7 @@ def test_a_step_needs_an_order() -> None:
     body = step_body(0)
     del body["order"]
     error = refused(body)
-    assert error.field == "step.order"
+    assert error.field == "order"
     assert "required" in str(error)
 
 
@@ -213,7 +213,7 @@ def test_conditions_in_a_step_are_named_by_position() -> None:
     error = refused(step_body(0, conditions=[
         {"type": "tag", "operator": "has", "value": "vip"},
         {"type": "tag", "operator": "bogus", "value": "vip"}]))
-    assert error.field == "step.conditions[1].operator"
+    assert error.field == "conditions[1].operator"
 
 
 def test_a_failed_condition_exits_by_default_or_skips() -> None:

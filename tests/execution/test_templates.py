@@ -69,7 +69,7 @@ def test_refused_in_a_static_variable_and_when_a_step_is_added(app: DriplineApp)
     draft = app.create_sequence(TENANT, {"name": "s"})
     with pytest.raises(InvalidInputError) as also:
         app.add_step(TENANT, draft.id, step(0, "{{ contact.__dict__ }}"))
-    assert also.value.field == "step.message_template.content"
+    assert also.value.field == "message_template.content"
 
 
 def test_the_documented_variables_are_accepted_and_rendered(app: DriplineApp,

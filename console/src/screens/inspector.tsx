@@ -15,7 +15,7 @@ const UNITS = ["minutes", "hours", "days"];
 const FAIL = ["exit", "skip"];
 // The step fields a control below shows; a 422 about any other is said at the bottom.
 const SHOWN = /^(name|delay_amount|delay_unit|on_condition_fail|conditions(\[\d+\](\.(type|operator|field|value))?)?|(message_template\.)?(channel|type|content)|message_template\.(template_id|media_url|variables.*))$/;
-const OWN = /^(step\.)?(message_template|channel$|type$|content$)/;
+const OWN = /^(message_template|channel$|type$|content$)/;
 // An arm's field (its tab opens), or the arms as a whole (the weights' sum: the first arm's).
 const ARM = /^experiments\[(\d+)\]\.arms(?:\[(\d+)\]|$)/;
 
@@ -58,7 +58,7 @@ export function Inspector(props: {
   const select = (next: number) => setTabOf({ step: step.id, tab: next });
 
   const set = (fields: Partial<Step>) => props.onChange({ ...step, ...fields });
-  const stepAt: Lookup = (f) => error?.at(f) ?? error?.at(`step.${f}`);
+  const stepAt: Lookup = (f) => error?.at(f);
   const messageAt: Lookup = (f) => stepAt(`message_template.${f}`)
     ?? (["channel", "type", "content"].includes(f) ? stepAt(f) : undefined);
   const experimentAt = experimentLookup(journeyError, props.experimentIndex);
@@ -90,7 +90,7 @@ export function Inspector(props: {
     .map((c) => c.field as string);
   const problems = error?.problem.errors
     ?? (error?.problem.field ? [{ field: error.problem.field }] : []);
-  const elsewhere = error && !problems.some((e) => SHOWN.test(e.field.replace(/^step\./, "")))
+  const elsewhere = error && !problems.some((e) => SHOWN.test(e.field))
     ? error : null;
   const unshown = unshownExperimentProblems(journeyError, props.experimentIndex);
 
