@@ -1,4 +1,5 @@
-// One labelled control of the inspector, with its 422 message beside it.
+// A labelled control with its 422 message beside it: the inspector's, the drawer's, the
+// tenant settings'.
 import type { ComponentChildren } from "preact";
 
 /** The API's message for a field, named relative to what the caller edits, or undefined. */
@@ -9,16 +10,25 @@ export function either(...lookups: Lookup[]): Lookup {
   return (field) => lookups.reduce<string | undefined>((hit, at) => hit ?? at(field), undefined);
 }
 
+/** The API's message for control `id`, beside it (`<id>-error`, which the control names). */
+export function FieldError(props: { id: string; message?: string }) {
+  return props.message
+    ? <p id={`${props.id}-error`} class="field-error" role="alert">{props.message}</p> : null;
+}
+
+/** A labelled control with its hint and its message; `children` may take the attributes
+ * that tie the control to them (see `described`). */
 export function Field(props: {
-  id: string; label: string; children: ComponentChildren; message?: string; hint?: string;
+  id: string; label: string; message?: string; hint?: string;
+  children: ComponentChildren | ((tied: ReturnType<typeof described>) => ComponentChildren);
 }) {
+  const { id, message, hint, children } = props;
   return (
     <div class="field">
-      <label for={props.id}>{props.label}</label>
-      {props.children}
-      {props.hint ? <p id={`${props.id}-hint`} class="muted hint">{props.hint}</p> : null}
-      {props.message ? (
-        <p id={`${props.id}-error`} class="field-error" role="alert">{props.message}</p>) : null}
+      <label for={id}>{props.label}</label>
+      {typeof children === "function" ? children(described(id, true, message, hint)) : children}
+      {hint ? <p id={`${id}-hint`} class="muted hint">{hint}</p> : null}
+      <FieldError id={id} message={message} />
     </div>
   );
 }

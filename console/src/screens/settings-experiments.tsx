@@ -2,7 +2,8 @@
 // winner edited, a content experiment removed. Arms are made in the step inspector's variant
 // tabs; a path experiment (each arm its own steps) is shown here, not edited.
 import type { Experiment, Step } from "../types";
-import { Check, Field, FieldError, NumberInput, Placed, Select } from "./settings-fields";
+import { Field, FieldError } from "./field";
+import { Check, NumberInput, Placed, Select } from "./settings-fields";
 
 const METRICS = ["open", "click", "reply", "conversion"] as const;
 const FALLBACKS = ["keep_split", "best_observed"] as const;

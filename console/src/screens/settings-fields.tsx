@@ -1,9 +1,9 @@
 // The settings drawer's small parts: where each message of a 422 goes, and labelled controls
 // that show their message beside them.
-import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 
 import type { ApiError, FieldProblem } from "../api";
+import { described, FieldError } from "./field";
 
 function covers(anchor: string, field: string): boolean {
   // The API names nested fields `a.b`, list items `a[0]`, and a mapping's key `a key`.
@@ -36,31 +36,6 @@ export class Placed {
   at(anchor: string): string | undefined { return this.messages.get(anchor); }
 }
 
-/** The attributes that tie a control to its message (`<id>-error`), and its read-only state. */
-export function described(id: string, message: string | undefined, disabled: boolean) {
-  return {
-    id, disabled, "aria-invalid": message ? ("true" as const) : undefined,
-    "aria-describedby": message ? `${id}-error` : undefined,
-  };
-}
-
-export function FieldError(props: { id: string; message?: string }) {
-  return props.message
-    ? <p id={`${props.id}-error`} class="field-error" role="alert">{props.message}</p> : null;
-}
-
-export function Field(props: {
-  id: string; label: string; message?: string; children: ComponentChildren;
-}) {
-  return (
-    <div class="field">
-      <label for={props.id}>{props.label}</label>
-      {props.children}
-      <FieldError id={props.id} message={props.message} />
-    </div>
-  );
-}
-
 export function Check(props: {
   id: string; label: string; checked: boolean; disabled: boolean; message?: string;
   onChange: (checked: boolean) => void;
@@ -68,7 +43,7 @@ export function Check(props: {
   return (
     <div class="field">
       <label class="check">
-        <input type="checkbox" {...described(props.id, props.message, props.disabled)}
+        <input type="checkbox" {...described(props.id, !props.disabled, props.message)}
           checked={props.checked}
           onChange={(e) => props.onChange((e.target as HTMLInputElement).checked)} />
         {props.label}
@@ -117,7 +92,7 @@ export function NumberInput(props: {
   const [text, setText] = useState(String(props.value));
   const shown = Object.is(parse(text), props.value) ? text : String(props.value);
   return (
-    <input {...described(props.id, props.message, props.disabled)}
+    <input {...described(props.id, !props.disabled, props.message)}
       type={props.decimal ? "text" : "number"} inputMode={props.decimal ? "decimal" : "numeric"}
       min={props.min} max={props.max} value={shown === "NaN" ? "" : shown}
       onInput={(e) => {
@@ -133,7 +108,7 @@ export function Select(props: {
   onChange: (value: string) => void;
 }) {
   return (
-    <select {...described(props.id, props.message, props.disabled)} value={props.value}
+    <select {...described(props.id, !props.disabled, props.message)} value={props.value}
       onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
       {props.options.map((o) => <option key={o} value={o}>{o}</option>)}
     </select>

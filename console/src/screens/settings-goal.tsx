@@ -2,7 +2,8 @@
 import { useRef, useState } from "preact/hooks";
 
 import type { Goal } from "../types";
-import { Check, described, Field, FieldError, NumberInput, Placed, Select } from "./settings-fields";
+import { described, Field, FieldError } from "./field";
+import { Check, NumberInput, Placed, Select } from "./settings-fields";
 
 // The envelope types a goal may be (the API refuses message_*, contact_deleted and
 // contact_unsubscribed).
@@ -69,11 +70,11 @@ export function GoalSection(props: {
               return (
                 <div key={i} class="match-row" data-match-row={i}>
                   <Field id={keyId} label={`Key ${i + 1}`} message={message}>
-                    <input {...described(keyId, message, !editable)} value={key}
+                    <input {...described(keyId, editable, message)} value={key}
                       onInput={(e) => edit([(e.target as HTMLInputElement).value, value])} />
                   </Field>
                   <Field id={`goal-match-${i}-value`} label={`Value ${i + 1}`}>
-                    <input {...described(`goal-match-${i}-value`, undefined, !editable)}
+                    <input {...described(`goal-match-${i}-value`, editable, undefined)}
                       aria-invalid={refused ? "true" : undefined}
                       aria-describedby={refused ? `${keyId}-error` : undefined} value={value}
                       onInput={(e) => edit([key, (e.target as HTMLInputElement).value])} />

@@ -7,8 +7,8 @@ import { useEffect, useRef } from "preact/hooks";
 import type { ApiError } from "../api";
 import type { Journey, SendWindow, Step } from "../types";
 import { ExperimentsSection, experimentAnchors } from "./settings-experiments";
-import { Check, Chips, described, Field, FieldError, NumberInput, Placed, Select }
-  from "./settings-fields";
+import { described, Field, FieldError } from "./field";
+import { Check, Chips, NumberInput, Placed, Select } from "./settings-fields";
 import { GoalSection, goalAnchors } from "./settings-goal";
 
 // For each trigger, the keys of its data (domain/triggers.py): the identifying ones first.
@@ -141,7 +141,7 @@ export function SettingsDrawer(props: SettingsProps) {
               .filter(Boolean).join("; ") || undefined;
             return (
               <Field key={key} id={id} label={key} message={message}>
-                <input {...described(id, message, sequenceOnly)}
+                <input {...described(id, !sequenceOnly, message)}
                   value={journey.trigger_data[key] ?? ""}
                   onInput={(e) => {
                     const value = (e.target as HTMLInputElement).value;
@@ -194,7 +194,7 @@ export function SettingsDrawer(props: SettingsProps) {
                 onChange={(weekdays) => setWindow({ weekdays })} />
               <Field id="window-zone" label="Time zone (when the contact has none; empty: UTC)"
                 message={at("send_window.timezone")}>
-                <input {...described("window-zone", at("send_window.timezone"), !editable)}
+                <input {...described("window-zone", editable, at("send_window.timezone"))}
                   list="window-zones" value={sendWindow.timezone ?? ""} autocomplete="off"
                   onInput={(e) => setWindow({ timezone: (e.target as HTMLInputElement).value || null })} />
                 <datalist id="window-zones">

@@ -1,10 +1,10 @@
-import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { API, ApiError, call } from "../api";
 import type { Answer } from "../api";
 import { Loading, ProblemText } from "../components";
 import { Dialog, placing } from "../dialog";
+import { Field } from "./field";
 import {
   changesOf, formOf, NEW_RULE, NEW_THROTTLE, ON_CAP, rebaseForm, repeatedChannels, ruleField,
   WINDOWS,
@@ -23,20 +23,6 @@ async function load(): Promise<Server> {
 }
 
 const value = (e: Event) => (e.target as HTMLInputElement | HTMLSelectElement).value;
-
-/** One labelled control with the API's message for it beside it (id `<control>-error`). */
-function Field(props: { id: string; label: string; message?: string;
-  children: (aria: Record<string, string | undefined>) => ComponentChildren }) {
-  const { id, message } = props;
-  return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      {props.children({ id, "aria-invalid": message ? "true" : undefined,
-        "aria-describedby": message ? `${id}-error` : undefined })}
-      {message ? <p id={`${id}-error`} class="field-error" role="alert">{message}</p> : null}
-    </div>
-  );
-}
 
 /** The tenant's time zone, frequency cap and throttles, edited and saved with If-Match. */
 export function TenantSettingsEditor() {
